@@ -1,0 +1,100 @@
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { ApiConfig } from '../infra/config/schemas';
+import { createLogger, type Logger } from '../infra/telemetry/logger';
+import { createProcessMetrics } from '../infra/telemetry/metrics';
+import { connectMongo, type MongoHandle } from '../infra/mongo/client';
+import { ModelRepository } from '../infra/mongo/model-repository';
+import { VersionRepository } from '../infra/mongo/version-repository';
+import { RoutingRepository } from '../infra/mongo/routing-repository';
+import { ServerRegistry } from '../infra/mongo/server-registry';
+import { createArtifactStore } from '../infra/artifact-store/create-artifact-store';
+import type { ArtifactStore } from '../infra/artifact-store/artifact-store';
+import { TemporalGateway } from '../infra/temporal/connection';
+import { createAuthModule } from './auth/auth-module';
+import { createApp } from './app';
+import { HealthService } from './services/health-service';
+import { ModelRegistryService } from './services/model-registry-service';
+import { modelRoutes } from './routes/model-routes';
+
+export interface RunningApi {
+  url: string;
+  server: http.Server;
+  mongo: MongoHandle;
+  artifacts: ArtifactStore;
+  temporal: TemporalGateway;
+  catalogue: ReturnType<typeof createApp>['catalogue'];
+  /** Set when this start created the bootstrap Admin with a generated password. */
+  bootstrap: { username: string; generatedPassword?: string };
+  close(): Promise<void>;
+}
+
+async function probeServer(url: string, timeoutMs: number): Promise<void> {
+  const res = await fetch(`${url.replace(/\/$/, '')}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+}
+
+/** Wires the api process from validated config: adapters, services, routes, HTTP(S) server. */
+export async function startApi(config: ApiConfig, log: Logger = createLogger('api', config.LOG_LEVEL)): Promise<RunningApi> {
+  const metrics = createProcessMetrics('api');
+  const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
+  const artifacts = createArtifactStore(config);
+  await artifacts.init();
+  const temporal = new TemporalGateway(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+  const servers = new ServerRegistry(mongo.db);
+
+  const models = new ModelRepository(mongo.db);
+  const versions = new VersionRepository(mongo.db);
+  const routing = new RoutingRepository(mongo.db);
+  await Promise.all([models.ensureIndexes(), versions.ensureIndexes(), routing.ensureIndexes()]);
+
+  const auth = await createAuthModule({ config, db: mongo.db, log });
+  const bootstrap = await auth.bootstrap();
+
+  const registry = new ModelRegistryService({ models, versions, routing, artifacts, maxArtifactBytes: config.MAX_ARTIFACT_BYTES });
+  const health = new HealthService(
+    {
+      mongodb: mongo.ping,
+      temporal: () => temporal.ping(),
+      artifactStore: () => artifacts.ping(),
+      modelServers: () => servers.all(),
+      probeServer,
+    },
+    config.HEALTH_TIMEOUT_MS,
+    config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS,
+  );
+
+  const { app, catalogue } = createApp({ config, log, metrics, auth, health, features: [modelRoutes(registry, auth, config.MAX_BODY_BYTES)] });
+  const server = config.TLS_CERT_FILE && config.TLS_KEY_FILE
+    ? https.createServer({ cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }, app)
+    : http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.API_PORT, config.API_HOST, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
+  const url = `${scheme}://${config.API_HOST === '0.0.0.0' ? '127.0.0.1' : config.API_HOST}:${port}`;
+
+  return {
+    url,
+    server,
+    mongo,
+    artifacts,
+    temporal,
+    catalogue,
+    bootstrap,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await temporal.close();
+      await artifacts.close();
+      await mongo.close();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import type { ModelFramework, ModelType, VersionStatus } from './enums';
+
+/** A registered model (DOMAIN_MODELS "Model"); versions live in their own collection. */
+export interface Model {
+  modelId: string;
+  name: string;
+  description?: string;
+  framework: ModelFramework;
+  type: ModelType;
+  owner: string;
+  tags: string[];
+  /** Semantic version serving in Production, set by deployments. */
+  activeVersion: string | null;
+  /** alias → version string; one alias names exactly one version. */
+  aliases: Record<string, string>;
+  isArchived: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  createdBy: string;
+}
+
+export interface TrainingMetadata {
+  datasetName?: string;
+  datasetVersion?: string;
+  trainingSamples?: number;
+  validationSamples?: number;
+  hyperparameters?: Record<string, unknown>;
+  trainingMetrics?: Record<string, number>;
+  trainedAt?: string;
+  trainingJob?: string;
+  accuracy?: number;
+  f1Score?: number;
+}
+
+export interface PerformanceBaseline {
+  accuracy?: number;
+  precision?: number;
+  recall?: number;
+  f1Score?: number;
+  inferenceLatencyMs?: number;
+  memoryUsageBytes?: number;
+}
+
+export interface Lineage {
+  parentVersion?: string | null;
+  datasetName?: string;
+  datasetVersion?: string;
+  trainingRun?: string;
+  codeCommit?: string | null;
+}
+
+export interface ModelCard {
+  intendedUse?: string;
+  limitations?: string;
+  ethicalConsiderations?: string;
+}
+
+export interface StatusChange {
+  status: VersionStatus;
+  at: Date;
+  by: string;
+  reason?: string;
+}
+
+/** A version of a model (DOMAIN_MODELS "ModelVersion"). */
+export interface ModelVersion {
+  versionId: string;
+  modelId: string;
+  modelName: string;
+  version: string;
+  artifactPath: string;
+  artifactKey: string;
+  /** "sha256:<64 hex>" */
+  checksum: string;
+  artifactSizeBytes: number;
+  inputSchema: Record<string, unknown>;
+  outputSchema: Record<string, unknown>;
+  trainingMetadata?: TrainingMetadata;
+  baseline?: PerformanceBaseline;
+  lineage?: Lineage;
+  modelCard?: ModelCard;
+  status: VersionStatus;
+  statusHistory: StatusChange[];
+  approvedBy?: string;
+  approvedAt?: Date;
+  createdAt: Date;
+  createdBy: string;
+  isDeprecated: boolean;
+}
+
+/**
+ * Artifact key of a version in the store: one folder per model and version. Semver build
+ * metadata's "+" is not a key character, so it becomes "_" (1.0.0+abc → 1.0.0_abc).
+ */
+export function artifactKeyFor(modelName: string, version: string, fileName = 'model.onnx'): string {
+  return `models/${modelName}/${version.replace(/\+/g, '_')}/${fileName}`;
+}

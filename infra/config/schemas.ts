@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { bool, logLevel, port, positiveInt, url } from './load';
+
+/**
+ * Every environment variable the processes read, with its default. README.md documents
+ * each one; test/unit/config-docs.test.ts keeps the two in sync.
+ */
+const common = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: logLevel(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url().optional(),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI'),
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a database name').default('hotswap'),
+  METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  SERVICE_TOKEN: z.string().min(16, 'expected at least 16 characters (shared secret of api, worker and model servers)'),
+};
+
+const artifactStore = {
+  ARTIFACT_STORE: z.enum(['fs', 's3']).default('fs'),
+  ARTIFACT_DIR: z.string().default('./data/artifacts'),
+  S3_ENDPOINT: url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name').default('hotswap-models'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: bool(true),
+};
+
+const temporal = {
+  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port').default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('hotswap-deployments'),
+  TEMPORAL_UI_URL: url().default('http://localhost:8233'),
+};
+
+export const apiConfigSchema = z
+  .object({
+    ...common,
+    ...artifactStore,
+    ...temporal,
+    API_HOST: z.string().default('0.0.0.0'),
+    API_PORT: port(8080),
+    PUBLIC_URL: url().optional(),
+    TLS_CERT_FILE: z.string().optional(),
+    TLS_KEY_FILE: z.string().optional(),
+    JWT_SECRET: z.string().min(32, 'expected at least 32 characters'),
+    JWT_ISSUER: z.string().default('hotswap'),
+    JWT_TTL_SECONDS: positiveInt(8 * 3600),
+    OIDC_ISSUER: url().optional(),
+    OIDC_JWKS_URL: url().optional(),
+    OIDC_AUDIENCE: z.string().optional(),
+    OIDC_ROLE_CLAIM: z.string().default('hotswap_role'),
+    BOOTSTRAP_ADMIN_USERNAME: z.string().min(3).default('admin'),
+    BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'expected at least 12 characters').optional(),
+    RATE_LIMIT_REGISTER_PER_MIN: positiveInt(20),
+    RATE_LIMIT_DEPLOY_PER_MIN: positiveInt(10),
+    RATE_LIMIT_INFERENCE_PER_MIN: positiveInt(1000),
+    RATE_LIMIT_LOGIN_PER_MIN: positiveInt(10),
+    MAX_BODY_BYTES: positiveInt(1024 * 1024),
+    MAX_ARTIFACT_BYTES: positiveInt(2 * 1024 * 1024 * 1024),
+    HEALTH_TIMEOUT_MS: positiveInt(2000),
+    MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: positiveInt(10000),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.TLS_CERT_FILE === undefined) !== (c.TLS_KEY_FILE === undefined))
+      ctx.addIssue({ code: 'custom', path: [c.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'], message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together' });
+    if (c.ARTIFACT_STORE === 's3' && !c.S3_ENDPOINT)
+      ctx.addIssue({ code: 'custom', path: ['S3_ENDPOINT'], message: 'is required when ARTIFACT_STORE=s3' });
+    if (c.OIDC_ISSUER && !c.OIDC_JWKS_URL)
+      ctx.addIssue({ code: 'custom', path: ['OIDC_JWKS_URL'], message: 'is required when OIDC_ISSUER is set' });
+  });
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
+
+export const workerConfigSchema = z.object({
+  ...common,
+  ...artifactStore,
+  ...temporal,
+  WORKER_METRICS_PORT: port(9464),
+});
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+export const modelServerConfigSchema = z.object({
+  ...common,
+  ...artifactStore,
+  MODEL_SERVER_ID: z.string().regex(/^[a-z0-9-]+$/, 'expected lowercase letters, digits and dashes').default('server-1'),
+  MODEL_SERVER_HOST: z.string().default('0.0.0.0'),
+  MODEL_SERVER_PORT: port(8081),
+  MODEL_SERVER_URL: url().optional(),
+  MODEL_SERVER_CACHE_DIR: z.string().default('./data/model-cache'),
+  MODEL_SERVER_HEARTBEAT_MS: positiveInt(2000),
+  ORT_INTRA_OP_THREADS: positiveInt(1),
+  ORT_INTER_OP_THREADS: positiveInt(1),
+  ORT_GRAPH_OPTIMIZATION: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  ORT_ALLOW_SPINNING: bool(false),
+  WARMUP_RUNS: z.coerce.number().int().min(0).default(5),
+});
+export type ModelServerConfig = z.infer<typeof modelServerConfigSchema>;

@@ -1,0 +1,55 @@
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { trace, context, propagation, type Span } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+let sdk: NodeSDK | undefined;
+
+/**
+ * Starts OpenTelemetry for a process: W3C trace-context propagation always (so trace ids
+ * flow through logs and between processes), an OTLP/HTTP exporter only when an endpoint is
+ * configured. Must run before the HTTP modules it instruments are used.
+ */
+export function startTelemetry(serviceName: string, otlpEndpoint?: string): void {
+  if (sdk) return;
+  sdk = new NodeSDK({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName, [ATTR_SERVICE_VERSION]: '0.1.0' }),
+    // An empty processor list still gives every request a real trace id for logs and propagation.
+    spanProcessors: otlpEndpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))] : [],
+    instrumentations: [new HttpInstrumentation()],
+    textMapPropagator: new W3CTraceContextPropagator(),
+  });
+  sdk.start();
+}
+
+export async function stopTelemetry(): Promise<void> {
+  await sdk?.shutdown();
+  sdk = undefined;
+}
+
+/** The active trace id, or undefined outside a sampled span. */
+export function currentTraceId(): string | undefined {
+  const id = trace.getActiveSpan()?.spanContext().traceId;
+  return id && id !== '00000000000000000000000000000000' ? id : undefined;
+}
+
+/** Runs `fn` inside a span named after a product operation (e.g. `model.register`). */
+export async function withSpan<T>(name: string, attributes: Record<string, string | number | boolean>, fn: (span: Span) => Promise<T>): Promise<T> {
+  return trace.getTracer('hotswap').startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (e) {
+      span.recordException(e as Error);
+      span.setStatus({ code: 2 });
+      throw e;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+export { context, propagation };

@@ -1,0 +1,120 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { AppError } from '../domain/errors';
+import type { ModelServerConfig } from '../infra/config/schemas';
+import { errorBody, readJson, sendError, sendJson } from './http-io';
+import type { LoadSpec } from './version-host';
+import type { VersionRegistry } from './version-registry';
+
+/** Default bound on how long an unload waits for in-flight requests. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+const name = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, ".", "_", ":" and "-" only');
+
+const loadBodySchema = z.object({
+  versionId: name,
+  modelName: name,
+  version: name,
+  artifactKey: z.string().min(1).max(1024),
+  checksum: z.string().regex(/^sha256:[0-9a-fA-F]{64}$/, 'must be sha256:<64 hex characters>'),
+  inputSchema: z.record(z.string(), z.unknown()),
+  outputSchema: z.record(z.string(), z.unknown()),
+  options: z
+    .object({
+      intraOpThreads: z.number().int().min(1).max(64).optional(),
+      interOpThreads: z.number().int().min(1).max(64).optional(),
+      graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).optional(),
+      maxBatchSize: z.number().int().min(1).max(4096).optional(),
+      maxQueueDelayMicros: z.number().int().min(0).max(1_000_000).optional(),
+      warmupRuns: z.number().int().min(0).max(1000).optional(),
+    })
+    .strict()
+    .optional(),
+});
+
+export type ControlConfig = Pick<ModelServerConfig, 'SERVICE_TOKEN' | 'ORT_INTRA_OP_THREADS' | 'ORT_INTER_OP_THREADS' | 'ORT_GRAPH_OPTIMIZATION' | 'ORT_ALLOW_SPINNING' | 'WARMUP_RUNS'>;
+
+export function createControlRoutes(config: ControlConfig, registry: VersionRegistry, drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {
+  const expected = Buffer.from(`Bearer ${config.SERVICE_TOKEN}`);
+
+  function authorized(req: IncomingMessage): boolean {
+    const got = req.headers.authorization;
+    if (typeof got !== 'string') return false;
+    const buf = Buffer.from(got);
+    return buf.length === expected.length && timingSafeEqual(buf, expected);
+  }
+
+  function toSpec(body: z.infer<typeof loadBodySchema>): LoadSpec {
+    const o = body.options ?? {};
+    return {
+      versionId: body.versionId,
+      modelName: body.modelName,
+      version: body.version,
+      artifactKey: body.artifactKey,
+      checksum: body.checksum.toLowerCase(),
+      inputSchema: body.inputSchema,
+      outputSchema: body.outputSchema,
+      options: {
+        intraOpThreads: o.intraOpThreads ?? config.ORT_INTRA_OP_THREADS,
+        interOpThreads: o.interOpThreads ?? config.ORT_INTER_OP_THREADS,
+        graphOptimization: o.graphOptimization ?? config.ORT_GRAPH_OPTIMIZATION,
+        allowSpinning: config.ORT_ALLOW_SPINNING,
+        maxBatchSize: o.maxBatchSize ?? 64,
+        maxQueueDelayMicros: o.maxQueueDelayMicros ?? 0,
+        warmupRuns: o.warmupRuns ?? config.WARMUP_RUNS,
+      },
+    };
+  }
+
+  async function load(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const parsed = loadBodySchema.safeParse(await readJson(req));
+    if (!parsed.success)
+      throw new AppError(
+        'VALIDATION_ERROR',
+        undefined,
+        parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message })),
+      );
+    const outcome = await registry.load(toSpec(parsed.data));
+    if (outcome.ok) {
+      sendJson(res, 200, outcome.summary);
+      return;
+    }
+    const e = outcome.error;
+    const appError = new AppError(e.code, e.message, [{ field: e.field, message: e.message }]);
+    sendJson(res, 422, { ...outcome.summary, state: 'Failed', reason: e.message, ...errorBody(appError) });
+  }
+
+  /**
+   * Handles /control/...; `parts` are the decoded path segments after "control".
+   * Returns false when no control route matches.
+   */
+  return async function handleControl(method: string, parts: string[], req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (parts[0] !== 'versions' || parts.length > 2) return false;
+    if (!authorized(req)) {
+      req.resume();
+      sendError(res, new AppError('UNAUTHORIZED', 'The control API requires the service token', [], { 'www-authenticate': 'Bearer' }));
+      return true;
+    }
+    if (parts.length === 1) {
+      if (method === 'GET') sendJson(res, 200, { versions: registry.summaries() });
+      else if (method === 'POST') await load(req, res);
+      else methodNotAllowed(res, 'GET, POST');
+      return true;
+    }
+    const versionId = parts[1]!;
+    if (method === 'GET') {
+      const host = registry.get(versionId);
+      if (!host) throw new AppError('VERSION_NOT_FOUND', `Version ${versionId} is not loaded on this server`);
+      sendJson(res, 200, host.summary());
+    } else if (method === 'DELETE') {
+      const result = await registry.unload(versionId, drainTimeoutMs);
+      sendJson(res, 200, result ? { versionId, state: 'Unloaded', wasLoaded: true, ...result, drainMs: Math.round(result.drainMs) } : { versionId, state: 'Unloaded', wasLoaded: false });
+    } else methodNotAllowed(res, 'GET, DELETE');
+    return true;
+  };
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): void {
+  sendError(res, new AppError('NOT_FOUND', `Method not allowed; use ${allow}`, [], { allow }), 405);
+}

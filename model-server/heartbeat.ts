@@ -1,0 +1,62 @@
+import type { ServerRecord, ServerRegistry } from '../infra/mongo/server-registry';
+import type { Logger } from '../infra/telemetry/logger';
+
+export type HeartbeatRecord = Omit<ServerRecord, 'schemaVersion' | 'heartbeatAt'>;
+
+/**
+ * Upserts this server's ServerRegistry document every `intervalMs` (url, loaded versions,
+ * health), so the api routes only to servers that reported recently. A failed beat is logged
+ * and retried at the next tick; beats never overlap.
+ */
+export class Heartbeat {
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> | null = null;
+  private failures = 0;
+  beats = 0;
+
+  constructor(
+    private readonly registry: ServerRegistry,
+    private readonly record: () => HeartbeatRecord,
+    private readonly intervalMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    void this.beat();
+    this.timer = setInterval(() => void this.beat(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Sends one heartbeat now (waits for one already in progress first). */
+  async beat(): Promise<void> {
+    if (this.inFlight) await this.inFlight;
+    this.inFlight = this.send();
+    try {
+      await this.inFlight;
+    } finally {
+      this.inFlight = null;
+    }
+  }
+
+  private async send(): Promise<void> {
+    const record = this.record();
+    try {
+      await this.registry.heartbeat(record);
+      this.beats++;
+      if (this.failures > 0) this.logger.info({ afterFailures: this.failures }, 'heartbeat recovered');
+      this.failures = 0;
+    } catch (e) {
+      // Log the first failure and then every 30th, not every tick.
+      if (this.failures++ % 30 === 0) this.logger.warn({ err: e, serverId: record._id }, 'heartbeat failed');
+    }
+  }
+
+  /** Stops beating; with `remove`, deletes this server's document so it leaves rotation at once. */
+  async stop(remove: boolean, serverId: string): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.inFlight) await this.inFlight.catch(() => undefined);
+    if (remove) await this.registry.remove(serverId).catch((e: unknown) => this.logger.warn({ err: e, serverId }, 'could not remove the server document'));
+  }
+}

@@ -1,0 +1,83 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError, type ErrorDetail } from '../domain/errors';
+import { currentTraceId } from '../infra/telemetry/tracing';
+
+/** Largest request body the model server accepts (a batch of a few thousand rows). */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Reads and parses a JSON body. Malformed JSON → 400 VALIDATION_ERROR; too large → 413. */
+export function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > maxBytes) {
+      req.resume();
+      reject(tooLarge(maxBytes));
+      return;
+    }
+    let first: Buffer | null = null;
+    let chunks: Buffer[] | null = null;
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      if (first === null) first = chunk;
+      else (chunks ??= [first]).push(chunk);
+    });
+    req.on('end', () => {
+      if (size > maxBytes) return;
+      const buf = chunks ? Buffer.concat(chunks, size) : first;
+      if (buf === null || size === 0) {
+        reject(new AppError('VALIDATION_ERROR', 'Request body is required', [{ field: 'body', message: 'must be a JSON object' }]));
+        return;
+      }
+      try {
+        resolve(JSON.parse(buf.toString('utf8')));
+      } catch {
+        reject(new AppError('VALIDATION_ERROR', 'Malformed JSON body', [{ field: 'body', message: 'is not valid JSON' }]));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+const tooLarge = (max: number) => new AppError('PAYLOAD_TOO_LARGE', undefined, [{ field: 'body', message: `exceeds the limit of ${max} bytes` }]);
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  const payload = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('content-type', JSON_TYPE);
+  res.setHeader('content-length', Buffer.byteLength(payload));
+  if (headers) for (const k in headers) res.setHeader(k, headers[k]!);
+  res.end(payload);
+}
+
+/** The spec's error body {error:{code,message,details,traceId,timestamp}}. */
+export function errorBody(e: AppError) {
+  return { error: { code: e.code, message: e.message, details: e.details, traceId: currentTraceId() ?? null, timestamp: new Date().toISOString() } };
+}
+
+export function sendError(res: ServerResponse, e: AppError, status = e.status): void {
+  sendJson(res, status, errorBody(e), e.headers);
+}
+
+/** Anything thrown becomes an AppError; unknown errors are INTERNAL_ERROR (their message is not leaked). */
+export function toAppError(e: unknown): AppError {
+  if (e instanceof AppError) return e;
+  return new AppError('INTERNAL_ERROR');
+}
+
+/** The Open Inference Protocol's error body: {"error": "<message>"}. */
+export function sendOipError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { error: message });
+}
+
+export function detailsText(details: readonly ErrorDetail[]): string {
+  return details.map((d) => `${d.field}: ${d.message}`).join('; ');
+}

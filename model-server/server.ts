@@ -1,0 +1,145 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError } from '../domain/errors';
+import { serveMetrics, type ProcessMetrics } from '../infra/telemetry/metrics';
+import type { Logger } from '../infra/telemetry/logger';
+import { sendError, sendJson, sendOipError, toAppError } from './http-io';
+import type { ModelServerMetrics } from './metrics';
+import { handlePredict } from './native-routes';
+import type { VersionRegistry } from './version-registry';
+
+export interface HandlerDeps {
+  serverId: string;
+  registry: VersionRegistry;
+  control: (method: string, parts: string[], req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  v2: (method: string, parts: string[], req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  metrics: ModelServerMetrics;
+  processMetrics: ProcessMetrics;
+  metricsToken: string | undefined;
+  logger: Logger;
+  isShuttingDown: () => boolean;
+  startedAt: Date;
+}
+
+/** Path segments, URL-decoded, without the query string; null when a segment is malformed. */
+export function splitPath(url: string): string[] | null {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const raw = path.split('/');
+  const parts: string[] = [];
+  for (let i = 1; i < raw.length; i++) {
+    const seg = raw[i]!;
+    if (seg === '' && i === raw.length - 1) break; // trailing slash
+    if (seg.indexOf('%') === -1) parts.push(seg);
+    else {
+      try {
+        parts.push(decodeURIComponent(seg));
+      } catch {
+        return null;
+      }
+    }
+  }
+  return parts;
+}
+
+/** A route template for metrics: never raw model names or versions (cardinality). */
+function routeOf(parts: string[]): string {
+  switch (parts[0]) {
+    case 'v1':
+      return parts.length === 7 ? '/v1/models/:model/versions/:version/predict/batch' : '/v1/models/:model/versions/:version/predict';
+    case 'v2': {
+      if (parts[1] !== 'models') return `/${parts.slice(0, 3).join('/')}`;
+      const versioned = parts[3] === 'versions';
+      const tail = parts[versioned ? 5 : 3];
+      return `/v2/models/:model${versioned ? '/versions/:version' : ''}${tail ? `/${tail === 'infer' || tail === 'ready' ? tail : ':other'}` : ''}`;
+    }
+    case 'control':
+      return parts.length > 2 ? '/control/versions/:versionId' : '/control/versions';
+    case 'health':
+    case 'metrics':
+      return `/${parts[0]}`;
+    default:
+      return 'unmatched';
+  }
+}
+
+/**
+ * The one request handler: a hand-written router over path segments (no framework on the
+ * hot path). Inference: /v1 (native JSON) and /v2 (Open Inference Protocol); /control
+ * (service token); /health; /metrics.
+ */
+export function createRequestHandler(d: HandlerDeps) {
+  async function route(method: string, parts: string[], req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const head = parts[0];
+    if (head === 'v1') {
+      const n = parts.length;
+      if (parts[1] === 'models' && parts[3] === 'versions' && parts[5] === 'predict' && (n === 6 || (n === 7 && parts[6] === 'batch'))) {
+        if (method !== 'POST') throw new AppError('NOT_FOUND', 'Use POST for predictions', [], { allow: 'POST' });
+        if (d.isShuttingDown()) throw shuttingDown();
+        await handlePredict(d.registry, parts[2]!, parts[4]!, n === 7, req, res);
+        return true;
+      }
+      return false;
+    }
+    if (head === 'v2') {
+      if (d.isShuttingDown() && parts[1] === 'models') {
+        res.setHeader('connection', 'close');
+        sendOipError(res, 503, 'model server is shutting down');
+        return true;
+      }
+      return d.v2(method, parts.slice(1), req, res);
+    }
+    if (head === 'control') return d.control(method, parts.slice(1), req, res);
+    if (head === 'health' && parts.length === 1 && method === 'GET') {
+      const draining = d.isShuttingDown();
+      const loaded = d.registry.all();
+      sendJson(res, draining ? 503 : 200, {
+        status: draining ? 'draining' : 'ok',
+        serverId: d.serverId,
+        loaded: loaded.length,
+        ready: d.registry.readyCount,
+        versions: loaded.map((h) => ({ versionId: h.spec.versionId, modelName: h.modelName, version: h.version, state: h.state })),
+        uptimeSeconds: Math.round((Date.now() - d.startedAt.getTime()) / 1000),
+      });
+      return true;
+    }
+    if (head === 'metrics' && parts.length === 1 && method === 'GET') {
+      const states = new Map<string, number>();
+      for (const h of d.registry.all()) states.set(h.state, (states.get(h.state) ?? 0) + 1);
+      d.metrics.loadedVersions.reset();
+      for (const [state, n] of states) d.metrics.loadedVersions.set({ state }, n);
+      await serveMetrics(d.processMetrics.registry, d.metricsToken, req, res);
+      return true;
+    }
+    return false;
+  }
+
+  return function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const start = performance.now();
+    const method = req.method ?? 'GET';
+    const parts = splitPath(req.url ?? '/');
+    const finish = () => d.metrics.observeHttp(method, parts ? routeOf(parts) : 'unmatched', res.statusCode, (performance.now() - start) / 1000);
+    if (parts === null) {
+      sendError(res, new AppError('VALIDATION_ERROR', 'Malformed URL', [{ field: 'path', message: 'is not valid percent-encoding' }]));
+      finish();
+      return;
+    }
+    route(method, parts, req, res).then(
+      (matched) => {
+        if (!matched) sendError(res, new AppError('NOT_FOUND', `No route for ${method} /${parts.join('/')}`));
+        finish();
+      },
+      (e: unknown) => {
+        const err = toAppError(e);
+        if (err.code === 'INTERNAL_ERROR') d.logger.error({ err: e, method, url: req.url }, 'unhandled error');
+        if (res.headersSent) res.destroy();
+        else {
+          if (d.isShuttingDown()) res.setHeader('connection', 'close');
+          sendError(res, err);
+        }
+        finish();
+      },
+    );
+  };
+}
+
+const shuttingDown = () => new AppError('SERVICE_UNAVAILABLE', 'Model server is shutting down', [], { 'retry-after': '1' });

@@ -1,0 +1,120 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { ArtifactStore } from '../infra/artifact-store/artifact-store';
+import type { ModelServerConfig } from '../infra/config/schemas';
+import type { ServerRegistry } from '../infra/mongo/server-registry';
+import { createLogger, type Logger } from '../infra/telemetry/logger';
+import { createProcessMetrics, type ProcessMetrics } from '../infra/telemetry/metrics';
+import { createControlRoutes, DEFAULT_DRAIN_TIMEOUT_MS } from './control-routes';
+import { Heartbeat } from './heartbeat';
+import { createModelServerMetrics } from './metrics';
+import { createOipV2Routes } from './oip-v2-routes';
+import { createRequestHandler } from './server';
+import { VersionRegistry } from './version-registry';
+
+export interface ModelServerDeps {
+  artifactStore: ArtifactStore;
+  /** Where heartbeats go; without it the server does not heartbeat (tests of the data plane). */
+  serverRegistry?: ServerRegistry;
+  logger?: Logger;
+  /** One registry per process; tests starting several servers in one process pass their own. */
+  processMetrics?: ProcessMetrics;
+  /** Bound on waiting for in-flight requests when unloading a version or shutting down. */
+  drainTimeoutMs?: number;
+}
+
+export interface RunningModelServer {
+  url: string;
+  port: number;
+  server: Server;
+  registry: VersionRegistry;
+  heartbeat: Heartbeat | null;
+  processMetrics: ProcessMetrics;
+  /**
+   * Graceful stop (what SIGTERM does): report draining, refuse new requests with 503, wait
+   * for in-flight requests, release every session, delete the server document, close.
+   */
+  close(): Promise<void>;
+}
+
+export async function startModelServer(config: Readonly<ModelServerConfig>, deps: ModelServerDeps): Promise<RunningModelServer> {
+  const logger = deps.logger ?? createLogger('model-server', config.LOG_LEVEL);
+  const processMetrics = deps.processMetrics ?? createProcessMetrics('model-server');
+  const metrics = createModelServerMetrics(processMetrics);
+  const drainTimeoutMs = deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  const registry = new VersionRegistry({ artifactStore: deps.artifactStore, cacheDir: path.resolve(config.MODEL_SERVER_CACHE_DIR), logger, metrics });
+  const startedAt = new Date();
+  let shuttingDown = false;
+  const isShuttingDown = () => shuttingDown;
+
+  const handler = createRequestHandler({
+    serverId: config.MODEL_SERVER_ID,
+    registry,
+    control: createControlRoutes(config, registry, drainTimeoutMs),
+    v2: createOipV2Routes(registry, isShuttingDown),
+    metrics,
+    processMetrics,
+    metricsToken: config.METRICS_TOKEN,
+    logger,
+    isShuttingDown,
+    startedAt,
+  });
+  const server = createServer({ keepAlive: true, noDelay: true }, handler);
+  // Longer than the gateway's idle timeout, so the client side closes idle sockets first.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.MODEL_SERVER_PORT, config.MODEL_SERVER_HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.MODEL_SERVER_HOST === '0.0.0.0' || config.MODEL_SERVER_HOST === '::' ? '127.0.0.1' : config.MODEL_SERVER_HOST;
+  const url = config.MODEL_SERVER_URL?.replace(/\/$/, '') ?? `http://${host}:${port}`;
+
+  const heartbeat = deps.serverRegistry
+    ? new Heartbeat(
+        deps.serverRegistry,
+        () => ({
+          _id: config.MODEL_SERVER_ID,
+          url,
+          loaded: registry.all().map((h) => ({ modelName: h.modelName, version: h.version, versionId: h.spec.versionId, state: h.state, ...(h.memoryBytes !== null ? { memoryBytes: h.memoryBytes } : {}) })),
+          health: shuttingDown ? 'draining' : 'healthy',
+          startedAt,
+        }),
+        config.MODEL_SERVER_HEARTBEAT_MS,
+        logger,
+      )
+    : null;
+  heartbeat?.start();
+  logger.info({ url, serverId: config.MODEL_SERVER_ID, heartbeat: heartbeat !== null }, 'model server listening');
+
+  let closing: Promise<void> | null = null;
+  async function close(): Promise<void> {
+    shuttingDown = true;
+    const t0 = performance.now();
+    // Leave rotation first: the document says "draining" until it is removed below.
+    await heartbeat?.beat();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await registry.unloadAll(drainTimeoutMs);
+    await heartbeat?.stop(true, config.MODEL_SERVER_ID);
+    server.closeAllConnections();
+    await closed;
+    logger.info({ drainMs: Math.round(performance.now() - t0) }, 'model server stopped');
+  }
+
+  return {
+    url,
+    port,
+    server,
+    registry,
+    heartbeat,
+    processMetrics,
+    close: () => (closing ??= close()),
+  };
+}

