@@ -11,9 +11,10 @@ import type { VersionRegistry } from './version-registry';
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 const name = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, ".", "_", ":" and "-" only');
+const id = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:@-]+$/, 'letters, digits, ".", "_", ":", "@" and "-" only');
 
 const loadBodySchema = z.object({
-  versionId: name,
+  versionId: id,
   modelName: name,
   version: name,
   artifactKey: z.string().min(1).max(1024),

@@ -35,7 +35,11 @@ export class RouteCatalogue {
       description: `${doc.description ?? ''}${doc.description ? '\n\n' : ''}Requires permission \`${permission}\`.`,
       security: [{ bearerAuth: [] }, { apiKey: [] }],
     });
-    router[method](path, authorize(permission), ...handlers);
+    const label: RequestHandler = (_req, res, next) => {
+      res.locals.routeTemplate = full;
+      next();
+    };
+    router[method](path, label, authorize(permission), ...handlers);
   }
 
   /** Documents a route that needs no permission (login, health). */

@@ -54,7 +54,7 @@ export function modelRoutes(registry: ModelRegistryService, auth: AuthModule, ma
     const r = express.Router();
     const add = catalogue.add.bind(catalogue, r, BASE);
     const mount = express.Router();
-    mount.use(BASE, r);
+    mount.use('/models', r);
 
     add('post', '/', 'models:write', {
       summary: 'Register a model, optionally with its first version',

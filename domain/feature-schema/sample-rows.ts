@@ -43,14 +43,19 @@ function sampleValue(prop: PropertySchema, i: number): unknown {
 }
 
 function sampleNumber(prop: PropertySchema, i: number): number {
-  const lo = prop.minimum ?? (prop.exclusiveMinimum !== undefined ? prop.exclusiveMinimum + 1 : undefined);
-  const hi = prop.maximum ?? (prop.exclusiveMaximum !== undefined ? prop.exclusiveMaximum - 1 : undefined);
-  const low = lo ?? (hi !== undefined ? Math.min(0, hi) : 0);
-  const high = hi ?? low + 2;
-  const pick = [low, (low + high) / 2, high][i % 3]!;
-  const v = prop.type === 'integer' ? Math.ceil(pick) : pick;
-  // exclusive bounds: nudge inside
-  if (prop.exclusiveMinimum !== undefined && v <= prop.exclusiveMinimum) return prop.type === 'integer' ? Math.floor(prop.exclusiveMinimum) + 1 : (prop.exclusiveMinimum + high) / 2;
-  if (prop.exclusiveMaximum !== undefined && v >= prop.exclusiveMaximum) return prop.type === 'integer' ? Math.ceil(prop.exclusiveMaximum) - 1 : (low + prop.exclusiveMaximum) / 2;
-  return prop.type === 'integer' && v > high ? Math.floor(high) : v;
+  const { minimum, maximum, exclusiveMinimum: exLo, exclusiveMaximum: exHi } = prop;
+  const integer = prop.type === 'integer';
+  let lo = minimum ?? exLo;
+  let hi = maximum ?? exHi;
+  if (lo === undefined && hi === undefined) [lo, hi] = [0, 2];
+  else if (lo === undefined) lo = Math.min(0, hi! - 2);
+  else if (hi === undefined) hi = lo + 2;
+  const mid = (lo + hi!) / 2;
+  const ok = (x: number) =>
+    (minimum === undefined || x >= minimum) && (maximum === undefined || x <= maximum) && (exLo === undefined || x > exLo) && (exHi === undefined || x < exHi) && (!integer || Number.isInteger(x));
+  const pick = [lo, mid, hi!][i % 3]!;
+  const v = integer ? Math.round(pick) : pick;
+  if (ok(v)) return v;
+  if (integer) for (let x = Math.ceil(lo); x <= Math.floor(hi!); x++) if (ok(x)) return x;
+  return mid;
 }

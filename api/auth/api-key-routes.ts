@@ -1,0 +1,55 @@
+import type { Router } from 'express';
+import type { RouteCatalogue } from '../http/route-catalogue';
+import { parseOrThrow } from '../http/validate';
+import { commonErrors, errorResponse, jsonBody } from '../openapi/common-schemas';
+import { ApiKeyListSchema, CreateApiKeySchema, CreatedApiKeySchema, KeyIdParamsSchema } from './auth-schemas';
+import type { ApiKeyAdmin } from './api-key-admin';
+import { toApiKeyDto } from './dto';
+
+const BASE = '/api/v1';
+const tags = ['API keys'];
+
+/** API keys for applications: create (key shown once), list (no secrets), revoke (permission apikeys:manage). */
+export function apiKeyRoutes(router: Router, catalogue: RouteCatalogue, admin: ApiKeyAdmin): void {
+  catalogue.add(
+    router, BASE, 'post', '/api-keys', 'apikeys:manage',
+    {
+      tags,
+      summary: 'Create an API key',
+      description: 'The response holds the key (`hs_<id>_<secret>`) once; only a hash is stored. Send it as `X-API-Key: <key>` or `Authorization: ApiKey <key>`. Role defaults to Application.',
+      request: { body: jsonBody(CreateApiKeySchema) },
+      responses: { 201: jsonBody(CreatedApiKeySchema, 'Created'), ...commonErrors },
+    },
+    async (req, res) => {
+      const body = parseOrThrow(CreateApiKeySchema, req.body ?? {});
+      const { record, key } = await admin.create(body, req.principal!);
+      // The plaintext key must not linger in shared caches.
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(201).json({ ...toApiKeyDto(record), key });
+    },
+  );
+
+  catalogue.add(
+    router, BASE, 'get', '/api-keys', 'apikeys:manage',
+    { tags, summary: 'List API keys (without secrets)', responses: { 200: jsonBody(ApiKeyListSchema, 'API keys'), ...commonErrors } },
+    async (_req, res) => {
+      res.json({ apiKeys: (await admin.list()).map(toApiKeyDto) });
+    },
+  );
+
+  catalogue.add(
+    router, BASE, 'delete', '/api-keys/:id', 'apikeys:manage',
+    {
+      tags,
+      summary: 'Revoke an API key',
+      description: 'The key stops working at once on this api process and within seconds on the others. Revoking twice is harmless.',
+      request: { params: KeyIdParamsSchema },
+      responses: { 204: { description: 'Revoked' }, ...commonErrors, 404: errorResponse('NOT_FOUND: no such API key') },
+    },
+    async (req, res) => {
+      const { id } = parseOrThrow(KeyIdParamsSchema, req.params);
+      await admin.revoke(id);
+      res.status(204).end();
+    },
+  );
+}

@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ManagedProcess } from '../process-supervisor';
+import { tcpProbe } from '../probes';
+import { toolPath } from '../repo-paths';
+import type { ServiceOptions } from './service-options';
+
+export interface FerretDb {
+  process: ManagedProcess;
+  port: number;
+  /** mongodb://host:port/ — the database name is chosen by each client. */
+  uri: string;
+}
+
+/**
+ * FerretDB (MongoDB wire protocol) on the SQLite backend: one .sqlite file per database under
+ * <dataDir>/. Telemetry off and no debug HTTP listener, so it needs exactly one port.
+ * Not started yet: call `process.start()`.
+ */
+export function ferretDb(opts: ServiceOptions & { port: number }): FerretDb {
+  const host = opts.host ?? '127.0.0.1';
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  const dir = path.resolve(opts.dataDir);
+  const args = [
+    '--handler=sqlite',
+    `--sqlite-url=file:${dir}/`,
+    `--state-dir=${dir}`,
+    `--listen-addr=${host}:${opts.port}`,
+    '--debug-addr=-',
+    '--telemetry=disable',
+    // WARN logs every closed probe connection and unsupported command; errors are what matter.
+    '--log-level=ERROR',
+  ];
+  const managed = new ManagedProcess({
+    name: 'ferretdb',
+    command: toolPath('ferretdb', opts.env),
+    args,
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir },
+    ready: tcpProbe(host, opts.port),
+    readyTimeoutMs: opts.readyTimeoutMs ?? 30_000,
+    stopGraceMs: 5000,
+    pidFile: opts.pidFile,
+    output: opts.output,
+    restart: opts.restart,
+    onEvent: opts.onEvent,
+  });
+  return { process: managed, port: opts.port, uri: `mongodb://${host}:${opts.port}/` };
+}
