@@ -9,6 +9,7 @@ import { requestContext } from './http/request-context';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { RouteCatalogue } from './http/route-catalogue';
 import { httpMetrics } from './http/http-metrics';
+import { requestLog } from './http/request-log';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import type { HealthService } from './services/health-service';
 import { healthRoutes } from './routes/health-routes';
@@ -46,6 +47,7 @@ export function createApp(parts: AppParts): { app: express.Express; catalogue: R
   app.set('trust proxy', false);
   app.use(requestContext);
   app.use(httpMetrics(metrics));
+  app.use(requestLog(log));
   app.use(helmet({ contentSecurityPolicy: false, strictTransportSecurity: Boolean(config.TLS_CERT_FILE) }));
 
   app.use(healthRoutes(parts.health));

@@ -92,6 +92,7 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      auth.close();
       await temporal.close();
       await artifacts.close();
       await mongo.close();

@@ -12,6 +12,7 @@ export class Heartbeat {
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
   private failures = 0;
+  private stopped = false;
   beats = 0;
 
   constructor(
@@ -30,7 +31,9 @@ export class Heartbeat {
 
   /** Sends one heartbeat now (waits for one already in progress first). */
   async beat(): Promise<void> {
-    if (this.inFlight) await this.inFlight;
+    while (this.inFlight) await this.inFlight;
+    // After stop() a late beat would resurrect the document stop() removed.
+    if (this.stopped) return;
     this.inFlight = this.send();
     try {
       await this.inFlight;
@@ -54,9 +57,10 @@ export class Heartbeat {
 
   /** Stops beating; with `remove`, deletes this server's document so it leaves rotation at once. */
   async stop(remove: boolean, serverId: string): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (this.inFlight) await this.inFlight.catch(() => undefined);
+    while (this.inFlight) await this.inFlight.catch(() => undefined);
     if (remove) await this.registry.remove(serverId).catch((e: unknown) => this.logger.warn({ err: e, serverId }, 'could not remove the server document'));
   }
 }

@@ -43,7 +43,15 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
   const processMetrics = deps.processMetrics ?? createProcessMetrics('model-server');
   const metrics = createModelServerMetrics(processMetrics);
   const drainTimeoutMs = deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
-  const registry = new VersionRegistry({ artifactStore: deps.artifactStore, cacheDir: path.resolve(config.MODEL_SERVER_CACHE_DIR), logger, metrics });
+  let heartbeat: Heartbeat | null = null;
+  const registry = new VersionRegistry({
+    artifactStore: deps.artifactStore,
+    cacheDir: path.resolve(config.MODEL_SERVER_CACHE_DIR),
+    logger,
+    metrics,
+    // Report a version change at once rather than at the next tick, so the api learns of it quickly.
+    onChange: () => void heartbeat?.beat(),
+  });
   const startedAt = new Date();
   let shuttingDown = false;
   const isShuttingDown = () => shuttingDown;
@@ -76,7 +84,7 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
   const host = config.MODEL_SERVER_HOST === '0.0.0.0' || config.MODEL_SERVER_HOST === '::' ? '127.0.0.1' : config.MODEL_SERVER_HOST;
   const url = config.MODEL_SERVER_URL?.replace(/\/$/, '') ?? `http://${host}:${port}`;
 
-  const heartbeat = deps.serverRegistry
+  heartbeat = deps.serverRegistry
     ? new Heartbeat(
         deps.serverRegistry,
         () => ({

@@ -11,6 +11,8 @@ export interface RegistryDeps {
   cacheDir: string;
   logger: Logger;
   metrics: ModelServerMetrics;
+  /** Called after a load finishes (either way) or an unload completes: heartbeat at once. */
+  onChange?: () => void;
 }
 
 export type LoadOutcome = { ok: true; summary: VersionSummary } | { ok: false; error: LoadError; summary: VersionSummary };
@@ -101,7 +103,10 @@ export class VersionRegistry {
       },
     );
     this.loads.set(spec.versionId, p);
-    void p.finally(() => this.loads.delete(spec.versionId));
+    void p.finally(() => {
+      this.loads.delete(spec.versionId);
+      this.deps.onChange?.();
+    });
     return p;
   }
 
@@ -111,6 +116,7 @@ export class VersionRegistry {
     if (!host) return null;
     const result = await host.drain(timeoutMs, this.loads.get(versionId));
     if (this.byId.get(versionId) === host) this.remove(host);
+    this.deps.onChange?.();
     return result;
   }
 

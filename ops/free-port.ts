@@ -37,8 +37,8 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 export class PortInUseError extends Error {
-  constructor(readonly port: number, readonly variable: string) {
-    super(`Port ${port} (${variable}) is already in use: stop what listens there or set ${variable} to another port.`);
+  constructor(readonly port: number, readonly variable: string, label?: string) {
+    super(`Port ${port} (${label ?? variable}) is already in use: stop what listens there or set ${variable} to another port.`);
     this.name = 'PortInUseError';
   }
 }
@@ -47,6 +47,8 @@ export interface PortClaim {
   port: number;
   /** The environment variable that chooses this port, named in the error. */
   variable: string;
+  /** How to name the port when it is derived from the variable, e.g. "server-2: MODEL_SERVER_PORT+1". */
+  label?: string;
   host?: string;
 }
 
@@ -55,8 +57,9 @@ export async function assertPortsFree(claims: PortClaim[]): Promise<void> {
   const seen = new Map<number, string>();
   for (const c of claims) {
     const other = seen.get(c.port);
-    if (other !== undefined) throw new PortInUseError(c.port, `${c.variable}, also chosen by ${other}`);
-    seen.set(c.port, c.variable);
-    if (!(await isPortFree(c.port, c.host ?? '127.0.0.1'))) throw new PortInUseError(c.port, c.variable);
+    const label = c.label ?? c.variable;
+    if (other !== undefined) throw new PortInUseError(c.port, c.variable, `${label}, also chosen by ${other}`);
+    seen.set(c.port, label);
+    if (!(await isPortFree(c.port, c.host ?? '127.0.0.1'))) throw new PortInUseError(c.port, c.variable, c.label);
   }
 }

@@ -34,6 +34,8 @@ export interface ProcessSpec {
   /** Records the pid so a later supervisor can stop it if this one crashes. */
   pidFile?: string;
   output?: LineSink;
+  /** Keep output out of `output` once stopping (for servers that log noise while shutting down). */
+  quietWhileStopping?: boolean;
   /** Restart after an unexpected exit (only once it was ready the first time). */
   restart?: RestartPolicy | false;
   onEvent?: (event: SupervisorEvent) => void;
@@ -161,6 +163,7 @@ export class ManagedProcess {
     rl.on('line', (line) => {
       this.recent.push(line);
       if (this.recent.length > RECENT_LINES) this.recent.shift();
+      if (this.spec.quietWhileStopping && this.state === 'stopping') return;
       this.spec.output?.(line, which);
     });
   }

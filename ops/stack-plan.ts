@@ -136,7 +136,7 @@ export function planStack(env: NodeJS.ProcessEnv, secrets: StackSecrets, paths: 
       MODEL_SERVER_CACHE_DIR: path.join(dataDir, 'model-cache', id),
     };
     validate(`model server ${id}`, modelServerConfigSchema, serverEnv);
-    ports.push({ port, variable: i === 1 ? 'MODEL_SERVER_PORT' : `MODEL_SERVER_PORT (+${i - 1} for ${id})`, host: serverHost });
+    ports.push({ port, variable: 'MODEL_SERVER_PORT', label: i === 1 ? undefined : `${id}: MODEL_SERVER_PORT+${i - 1}`, host: serverHost });
     processes.push({ name: id, script: path.join(distDir, 'model-server', 'main.js'), env: serverEnv, readyUrl: `${url}/`, stage: 1, metricsUrl: `${url}/metrics` });
   }
 

@@ -133,7 +133,7 @@ export async function runStack(env: NodeJS.ProcessEnv = process.env): Promise<nu
 
     const missing = plan.processes.map((p) => p.script).filter((s) => !fs.existsSync(s));
     if (missing.length > 0) {
-      say(`${[...new Set(missing)].map((m) => path.relative(root, m)).join(', ')} not found: run \`npm run build\` first (scripts/start.sh does)`);
+      say(`${[...new Set(missing)].map((m) => (m.startsWith(root + path.sep) ? path.relative(root, m) : m)).join(', ')} not found: run \`npm run build\` first (scripts/start.sh does)`);
       return (exitCode = 1);
     }
     await assertPortsFree(plan.ports);
@@ -141,7 +141,9 @@ export async function runStack(env: NodeJS.ProcessEnv = process.env): Promise<nu
     stages = buildStages(plan);
     say(`starting ${stages.flat().map((p) => p.name).join(', ')} (data dir ${plan.dataDir})`);
     for (const stage of stages) {
-      const outcome = await Promise.race([Promise.all(stage.map((p) => p.start())).then(() => 'started' as const), stopRequested.then(() => 'stop' as const)]);
+      const starting = Promise.all(stage.map((p) => p.start()));
+      starting.catch(() => undefined); // a start cut short by Ctrl-C rejects after we stopped listening
+      const outcome = await Promise.race([starting.then(() => 'started' as const), stopRequested.then(() => 'stop' as const)]);
       if (outcome === 'stop') break;
     }
     if (!stopping) {

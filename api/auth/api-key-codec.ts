@@ -31,7 +31,7 @@ export function generateApiKey(): NewApiKey {
 /** undefined when `key` is not shaped like one of ours. */
 export function parseApiKey(key: string): ParsedApiKey | undefined {
   const m = KEY_PATTERN.exec(key);
-  return m ? { keyId: m[1]!, secret: m[2]! } : undefined;
+  return m ? { keyId: m[1], secret: m[2] } : undefined;
 }
 
 export function hashSecret(secret: string): string {

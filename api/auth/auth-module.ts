@@ -34,7 +34,7 @@ export interface FullAuthModule extends AuthModule {
   bootstrap(): Promise<BootstrapResult>;
   /** Framework-free form of `authenticate`, for the lean inference path. Throws AppError (401/403/503). */
   authenticateHeaders(headers: HeaderBag): Promise<Principal | undefined>;
-  /** Framework-free form of `limit`: throws AppError RATE_LIMIT_EXCEEDED (with Retry-After) when over. */
+  /** Framework-free form of `limit` (key: principalKey(principal, ip) from limit-middleware.ts); throws AppError RATE_LIMIT_EXCEEDED (with Retry-After) when over. */
   consume(name: LimitName, key: string): Promise<void>;
   /** Stops background timers (rate-limit sweeper). */
   close(): void;

@@ -41,7 +41,8 @@ export async function bootstrapAdmin(deps: { config: ApiConfig; users: UserRepos
     if (!isDuplicateKeyError(e)) throw e;
     // Another replica won the race, or a non-admin user already holds this name.
     const holder = await users.findByUsername(username);
-    if (holder?.role !== 'Admin') log.warn({ username }, 'bootstrap admin not created: the username is taken by a non-admin user');
+    // Not fatal (the api still serves), but nobody can manage users until an operator acts.
+    if (holder?.role !== 'Admin') log.error({ username }, 'no Admin exists and BOOTSTRAP_ADMIN_USERNAME is taken by a non-admin user: set another BOOTSTRAP_ADMIN_USERNAME');
     return { username };
   }
   log.info({ username, passwordGenerated: Boolean(generatedPassword) }, 'bootstrap admin created');

@@ -29,8 +29,8 @@ export function extractCredential(headers: HeaderBag): Credential | undefined {
   if (authorization === undefined) return undefined;
   const match = /^\s*(\S+)\s+(\S+)\s*$/.exec(authorization);
   if (!match) throw new AppError('UNAUTHORIZED', 'Authorization header must be "Bearer <token>" or "ApiKey <key>"');
-  const scheme = match[1]!.toLowerCase();
-  if (scheme === 'bearer') return { kind: 'bearer', token: match[2]! };
-  if (scheme === 'apikey') return { kind: 'api-key', key: match[2]! };
-  throw new AppError('UNAUTHORIZED', `Unsupported authorization scheme "${match[1]!.slice(0, 20)}": use Bearer or ApiKey`);
+  const scheme = match[1].toLowerCase();
+  if (scheme === 'bearer') return { kind: 'bearer', token: match[2] };
+  if (scheme === 'apikey') return { kind: 'api-key', key: match[2] };
+  throw new AppError('UNAUTHORIZED', `Unsupported authorization scheme "${match[1].slice(0, 20)}": use Bearer or ApiKey`);
 }

@@ -1,7 +1,13 @@
 import type { Request, RequestHandler } from 'express';
+import type { Principal } from '../../domain/permissions';
 import type { LimitName } from '../app';
 import { normalizeUsername } from '../../infra/mongo/user-repository';
 import type { RateLimits } from './rate-limits';
+
+/** The budget key outside Express (lean inference path): the principal's, else the client address's. */
+export function principalKey(principal: Principal | undefined, ip: string): string {
+  return principal ? `principal:${principal.id}` : `ip:${ip}`;
+}
 
 /**
  * Whose budget a request spends: the authenticated principal's, else the client address's.
@@ -15,7 +21,7 @@ export function limitKey(name: LimitName, req: Request): string {
     const username = typeof body?.username === 'string' ? normalizeUsername(body.username).slice(0, 256) : '';
     return `ip:${ip}|user:${username}`;
   }
-  return req.principal ? `principal:${req.principal.id}` : `ip:${ip}`;
+  return principalKey(req.principal, ip);
 }
 
 /** Express form of RateLimits.consume; sets X-RateLimit-Limit / X-RateLimit-Remaining on admitted requests. */

@@ -49,6 +49,7 @@ export class PrincipalResolver {
     try {
       issuer = decodeJwt(token).iss;
     } catch {
+      if (token.startsWith('hs_')) throw new AppError('UNAUTHORIZED', 'API keys go in "X-API-Key: <key>" or "Authorization: ApiKey <key>", not Bearer');
       throw new AppError('UNAUTHORIZED', 'Token is malformed: expected a JWT');
     }
     const { oidc } = this.deps;

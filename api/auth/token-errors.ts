@@ -25,6 +25,7 @@ export function tokenError(e: unknown): AppError {
   if (e instanceof jose.JOSEError) return new AppError('UNAUTHORIZED', 'Token is malformed');
   // fetch() failures (connection refused, DNS) while loading the remote key set. Checked by
   // name, not instanceof: fetch's TypeError may come from another realm (e.g. a test sandbox).
-  if (e instanceof Error && e.name === 'TypeError' && /fetch/i.test(e.message)) return new AppError('SERVICE_UNAVAILABLE', 'Identity provider key set is unavailable');
+  const { name, message } = (e ?? {}) as { name?: unknown; message?: unknown };
+  if (name === 'TypeError' && typeof message === 'string' && /fetch/i.test(message)) return new AppError('SERVICE_UNAVAILABLE', 'Identity provider key set is unavailable');
   return new AppError('UNAUTHORIZED', 'Token is invalid');
 }

@@ -9,7 +9,7 @@ export interface MultipartUpload {
   /** The `artifact` part, still streaming: the consumer must read or destroy it. */
   artifact: Readable;
   /** Abandons the rest of the request (after an early rejection). */
-  abandon(): void;
+  abandon: () => void;
 }
 
 /**

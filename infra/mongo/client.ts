@@ -3,8 +3,8 @@ import { MongoClient, type Db } from 'mongodb';
 export interface MongoHandle {
   client: MongoClient;
   db: Db;
-  ping(): Promise<void>;
-  close(): Promise<void>;
+  ping: () => Promise<void>;
+  close: () => Promise<void>;
 }
 
 /**

@@ -94,6 +94,7 @@ export async function seaweedFs(opts: ServiceOptions & { s3Port?: number; creden
     stopGraceMs: 5000,
     pidFile: opts.pidFile,
     output: opts.output,
+    quietWhileStopping: true,
     restart: opts.restart,
     onEvent: opts.onEvent,
   });

@@ -60,6 +60,7 @@ export function temporalDevServer(opts: TemporalDevServerOptions): TemporalDevSe
     stopGraceMs: 10_000,
     pidFile: opts.pidFile,
     output: opts.output,
+    quietWhileStopping: true,
     restart: opts.restart,
     onEvent: opts.onEvent,
   });

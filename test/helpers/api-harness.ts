@@ -68,7 +68,7 @@ export async function startTestApi(overrides: Record<string, string> = {}): Prom
       headers['content-type'] ??= 'application/json';
       body = JSON.stringify(opts.body);
     }
-    const res = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined && { body, duplex: 'half' }) } as RequestInit);
+    const res = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined && { body, duplex: 'half' }) });
     const text = await res.text();
     let parsed: unknown = text;
     try {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import vm from 'node:vm';
 import { FilesystemArtifactStore } from '../../infra/artifact-store/filesystem-artifact-store';
 import { parseEnv } from '../../infra/config/load';
 import { modelServerConfigSchema, type ModelServerConfig } from '../../infra/config/schemas';
@@ -10,6 +11,35 @@ import { createProcessMetrics } from '../../infra/telemetry/metrics';
 import { createLogger } from '../../infra/telemetry/logger';
 import { startModelServer, type ModelServerDeps, type RunningModelServer } from '../../model-server/start-model-server';
 import { exampleModel } from './example-models';
+
+/**
+ * Jest runs test code in its own V8 realm, but onnxruntime-node's native code creates output
+ * typed arrays in the main realm, so onnxruntime-common's `data instanceof Float32Array`
+ * check fails for every session.run inside jest ("A float32 tensor's data must be type of
+ * function Float32Array()"). Outside jest (real processes) there is one realm and no problem.
+ * Here the sandbox's typed-array globals and onnxruntime-common's type maps are pointed at the
+ * main realm's constructors, so sandbox code and native code agree.
+ */
+function shareTypedArraysWithNativeCode(): void {
+  const names = ['Float32Array', 'Float64Array', 'Int8Array', 'Int16Array', 'Int32Array', 'Uint16Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array', 'Uint8ClampedArray'];
+  const g = globalThis as Record<string, unknown>;
+  for (const n of names) g[n] = vm.runInThisContext(n);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const maps = require(join(dirname(require.resolve('onnxruntime-common')), 'tensor-impl-type-mapping.js')) as {
+    checkTypedArray(): void;
+    NUMERIC_TENSOR_TYPE_TO_TYPEDARRAY_MAP: Map<string, { name: string }>;
+    NUMERIC_TENSOR_TYPEDARRAY_TO_TYPE_MAP: Map<unknown, string>;
+  };
+  maps.checkTypedArray();
+  for (const [type, ctor] of maps.NUMERIC_TENSOR_TYPE_TO_TYPEDARRAY_MAP) {
+    const outer = g[ctor.name] as { name: string } | undefined;
+    if (outer) {
+      maps.NUMERIC_TENSOR_TYPE_TO_TYPEDARRAY_MAP.set(type, outer);
+      if (type !== 'bool' && type !== 'int4' && type !== 'uint4') maps.NUMERIC_TENSOR_TYPEDARRAY_TO_TYPE_MAP.set(outer, type);
+    }
+  }
+}
+shareTypedArraysWithNativeCode();
 
 export interface CallResult<T = any> {
   status: number;
@@ -135,7 +165,7 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     const m = /^([^{\s]+)(\{([^}]*)\})?\s+(\S+)/.exec(line);
     if (!m || m[1] !== name) continue;
     const got: Record<string, string> = {};
-    for (const pair of (m[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)) got[pair[1]!] = pair[2]!;
+    for (const pair of (m[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)) got[pair[1]] = pair[2]!;
     if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[4]);
   }
   return undefined;

@@ -105,7 +105,7 @@ describe('auth: login and tokens', () => {
       new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256' })
         .setIssuer(opts.issuer ?? 'hotswap')
-        .setSubject(String(claims.sub ?? 'x'))
+        .setSubject(typeof claims.sub === 'string' ? claims.sub : 'x')
         .setJti(randomBytes(8).toString('hex'))
         .setIssuedAt(Math.floor(clock.now.getTime() / 1000) - 10)
         .setExpirationTime(opts.exp ?? Math.floor(clock.now.getTime() / 1000) + 60)

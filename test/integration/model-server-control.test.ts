@@ -14,7 +14,7 @@ describe('model server control API', () => {
   });
 
   it('requires the service token, with the spec error body', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: ms.token }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: ms.token }] as Record<string, string>[]) {
       const r = await ms.call('GET', '/control/versions', { headers });
       expect(r.status).toBe(401);
       expect(r.body.error).toEqual({ code: 'UNAUTHORIZED', message: expect.any(String), details: [], traceId: null, timestamp: expect.any(String) });
@@ -82,7 +82,7 @@ describe('model server control API', () => {
   });
 
   it('a missing artifact fails the load naming the key', async () => {
-    const r = await ms.call('POST', '/control/versions', { auth: true, body: loadBody('fraud-detection', '1.0.0', { versionId: 'ghost', modelName: 'ghost', artifactKey: 'models/ghost/1/model.onnx' }) });
+    const r = await ms.call('POST', '/control/versions', { auth: true, body: loadBody('fraud-detection', '1.0.0', { versionId: 'ghost', modelName: 'ghost', artifactKey: 'models/ghost/1/model.onnx', checksum: `sha256:${'1'.repeat(64)}` }) });
     expect(r.status).toBe(422);
     expect(r.body.error.code).toBe('ARTIFACT_NOT_FOUND');
     expect(r.body.reason).toMatch(/models\/ghost\/1\/model.onnx does not exist/);
@@ -161,41 +161,71 @@ describe('model server control API', () => {
     expect((await ms.call('GET', '/control/other', { auth: true })).status).toBe(404);
   });
 
-  it('unload drains in-flight requests, then releases; new requests get 503; unload is idempotent', async () => {
-    expect((await ms.load('fraud-detection', '4.0.0-slow', { options: { warmupRuns: 1, maxBatchSize: 4 } })).status).toBe(200);
-    const path = '/v1/models/fraud-detection/versions/4.0.0-slow/predict';
-    // enough queued work (batches of 4 through a slow graph) to still be in flight when the unload starts
-    const inFlight = Array.from({ length: 24 }, () => ms.call('POST', path, { body: { features: FRAUD_ROW } }));
-    await new Promise((r) => setTimeout(r, 5));
-    const status = await ms.call('GET', '/control/versions/fraud-detection%404.0.0-slow', { auth: true });
-    const unloading = ms.unload('fraud-detection@4.0.0-slow');
-    await new Promise((r) => setTimeout(r, 1));
-    const during = await ms.call('POST', path, { body: { features: FRAUD_ROW } });
-    const [unload, ...served] = await Promise.all([unloading, ...inFlight]);
-    expect(status.body.inFlight).toBeGreaterThan(0);
-    expect(unload.status).toBe(200);
-    expect(unload.body).toMatchObject({ versionId: 'fraud-detection@4.0.0-slow', state: 'Unloaded', wasLoaded: true, timedOut: false });
-    expect(unload.body.inFlightAtStart).toBeGreaterThan(0);
-    expect(served.map((r) => r.status)).toEqual(served.map(() => 200));
-    expect([503, 404]).toContain(during.status);
-    if (during.status === 503) {
-      expect(during.body.error.code).toBe('SERVICE_UNAVAILABLE');
-      expect(during.headers.get('retry-after')).toBe('1');
+  async function waitForState(versionId: string, state: string): Promise<void> {
+    for (let i = 0; i < 2000; i++) {
+      const r = await ms.call('GET', `/control/versions/${encodeURIComponent(versionId)}`, { auth: true });
+      if (r.status === 200 && r.body.state === state) return;
+      await new Promise((res) => setTimeout(res, 1));
     }
+    throw new Error(`${versionId} never reached ${state}`);
+  }
+
+  it('unload drains in-flight requests, then releases; new requests get 503; unload is idempotent', async () => {
+    // a 1 s queue delay holds requests in flight, whatever order the client sends them in
+    expect((await ms.load('fraud-detection', '4.0.0-slow', { options: { warmupRuns: 1, maxQueueDelayMicros: 1_000_000 } })).status).toBe(200);
+    const id = 'fraud-detection@4.0.0-slow';
+    const path = '/v1/models/fraud-detection/versions/4.0.0-slow/predict';
+    const inFlight = Array.from({ length: 10 }, () => ms.call('POST', path, { body: { features: FRAUD_ROW } }));
+    for (let i = 0; (await ms.call('GET', `/control/versions/${encodeURIComponent(id)}`, { auth: true })).body.inFlight < 10; i++) {
+      if (i > 500) throw new Error('requests never arrived');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const t0 = Date.now();
+    const unloading = ms.unload(id);
+    await waitForState(id, 'Draining');
+    const during = await ms.call('POST', path, { body: { features: FRAUD_ROW } });
+    expect(during.status).toBe(503);
+    expect(during.body.error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(during.headers.get('retry-after')).toBe('1');
+    const [unload, ...served] = await Promise.all([unloading, ...inFlight]);
+    expect(unload.status).toBe(200);
+    expect(unload.body).toMatchObject({ versionId: id, state: 'Unloaded', wasLoaded: true, timedOut: false, inFlightAtStart: 10 });
+    expect(Date.now() - t0).toBeGreaterThan(500);
+    expect(served.map((r) => r.status)).toEqual(served.map(() => 200));
     const after = await ms.call('POST', path, { body: { features: FRAUD_ROW } });
     expect(after.status).toBe(404);
     expect(after.body.error.code).toBe('VERSION_NOT_FOUND');
-    const again = await ms.unload('fraud-detection@4.0.0-slow');
-    expect(again.body).toEqual({ versionId: 'fraud-detection@4.0.0-slow', state: 'Unloaded', wasLoaded: false });
+    const again = await ms.unload(id);
+    expect(again.body).toEqual({ versionId: id, state: 'Unloaded', wasLoaded: false });
+  });
+
+  it('unload gives up waiting after its bound and refuses what is still queued', async () => {
+    const short = await startTestModelServer({}, { drainTimeoutMs: 100 });
+    try {
+      expect((await short.load('fraud-detection', '1.0.0', { options: { maxQueueDelayMicros: 1_000_000 } })).status).toBe(200);
+      const pending = short.call('POST', '/v1/models/fraud-detection/versions/1.0.0/predict', { body: { features: FRAUD_ROW } });
+      while ((await short.call('GET', '/control/versions/fraud-detection%401.0.0', { auth: true })).body.inFlight < 1) await new Promise((r) => setTimeout(r, 2));
+      const unload = await short.unload('fraud-detection@1.0.0');
+      expect(unload.body).toMatchObject({ timedOut: true, inFlightAtStart: 1 });
+      const r = await pending;
+      expect(r.status).toBe(503);
+    } finally {
+      await short.close();
+    }
   });
 
   it('an unload while the version is still loading cancels the load', async () => {
-    const loading = ms.load('sentiment', '1.0.0');
-    await new Promise((r) => setTimeout(r, 2));
+    const body = loadBody('sentiment', '1.0.0', { options: { warmupRuns: 200 } });
+    expect((await ms.load('sentiment', '1.0.0')).status).toBe(200); // puts the artifact in the store
+    expect((await ms.unload('sentiment@1.0.0')).status).toBe(200);
+    const loading = ms.call('POST', '/control/versions', { auth: true, body });
+    await waitForState('sentiment@1.0.0', 'Loading');
     const unload = await ms.unload('sentiment@1.0.0');
     const load = await loading;
     expect(unload.status).toBe(200);
-    expect([200, 422]).toContain(load.status);
+    expect(unload.body.wasLoaded).toBe(true);
+    expect(load.status).toBe(422);
+    expect(load.body.reason).toMatch(/cancelled/);
     expect((await ms.call('GET', '/control/versions/sentiment%401.0.0', { auth: true })).status).toBe(404);
   });
 });

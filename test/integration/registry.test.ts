@@ -160,7 +160,7 @@ describe('upload a version (multipart, streamed)', () => {
     const [a, b] = await Promise.all(
       [0, 1].map(() => t.call('POST', `/api/v1/models/${modelId}/versions`, { token: ds, rawBody: uploadForm(versionBody(v2.metadata), v2.onnx) })),
     );
-    expect([a!.status, b!.status].sort()).toEqual([201, 409]);
+    expect([a.status, b.status].sort()).toEqual([201, 409]);
     const versions = await t.call('GET', `/api/v1/models/${modelId}/versions`, { token: ds });
     expect(versions.body.versions.map((v: any) => v.version)).toEqual(['1.0.0', '2.0.0']);
     expect(storedFiles().filter((f) => f.startsWith('models/fraud-upload/2.0.0/'))).toHaveLength(1);

@@ -19,7 +19,7 @@ it('is healthy when every component answers', async () => {
   const r = await service(probes()).report();
   expect(r.status).toBe('healthy');
   expect(Object.keys(r.components)).toEqual(['mongodb', 'temporal', 'artifactStore', 'modelServers']);
-  expect(r.components.modelServers!.servers!.map((s) => s.status)).toEqual(['healthy', 'healthy']);
+  expect(r.components.modelServers.servers!.map((s) => s.status)).toEqual(['healthy', 'healthy']);
 });
 
 it.each(['mongodb', 'temporal', 'artifactStore'] as const)('is unhealthy when required %s is down, naming the error', async (name) => {
@@ -36,7 +36,7 @@ it('times out a hanging probe', async () => {
 it('is degraded when one model server is down or its heartbeat expired', async () => {
   const r = await service(probes({ modelServers: async () => [server('s1', 100), server('s2', 60_000)] })).report();
   expect(r.status).toBe('degraded');
-  expect(r.components.modelServers!.servers!.map((s) => [s.id, s.status, s.error])).toEqual([['s1', 'healthy', undefined], ['s2', 'unhealthy', 'heartbeat expired']]);
+  expect(r.components.modelServers.servers!.map((s) => [s.id, s.status, s.error])).toEqual([['s1', 'healthy', undefined], ['s2', 'unhealthy', 'heartbeat expired']]);
 });
 
 it('reports no model server as an unhealthy, optional component', async () => {

@@ -11,5 +11,5 @@ it.each([
 ])('%s', (_label, schema, expected) => {
   const details = checkObjectSchema(schema, 'inputSchema');
   expect(details.map((d) => d.field)).toEqual(expected.map(() => 'inputSchema'));
-  expected.forEach((msg, i) => expect(details[i]!.message).toContain(msg));
+  expected.forEach((msg, i) => expect(details[i].message).toContain(msg));
 });

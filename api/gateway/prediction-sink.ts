@@ -1,0 +1,35 @@
+/**
+ * The contract between the inference gateway (which serves predictions) and what records them
+ * (the prediction log and the metric buckets). The gateway calls `record` once per prediction
+ * — primary and shadow alike — after the response is sent; `record` never blocks or throws.
+ */
+export type PredictionRole = 'primary' | 'canary' | 'challenger' | 'shadow';
+
+export interface PredictionRecord {
+  requestId: string;
+  /** When the request arrived at the gateway. */
+  time: Date;
+  modelId: string;
+  modelName: string;
+  version: string;
+  versionId: string;
+  environment: string;
+  role: PredictionRole;
+  /** Features of a single request; for a batch, one record per instance with `${requestId}:${index}` ids. */
+  features: unknown;
+  /** The prediction as returned to the caller (null when it failed). */
+  outputs: unknown;
+  latencyMs: number;
+  status: 'Completed' | 'Failed';
+  /** Catalogue code when Failed (e.g. SCHEMA_VALIDATION_ERROR, SERVICE_UNAVAILABLE). */
+  errorCode?: string;
+  traceId?: string;
+  cached?: boolean;
+  serverId?: string;
+  /** For shadow records: the primary's request id and outputs, for agreement metrics. */
+  primaryRequestId?: string;
+}
+
+export interface PredictionSink {
+  record(r: PredictionRecord): void;
+}

@@ -1,0 +1,60 @@
+import autocannon from 'autocannon';
+import { startTestModelServer, type TestModelServer } from '../helpers/model-server-harness';
+
+const FRAUD = { transaction_amount: 115.04, merchant_category: 'grocery', user_age_days: 107, transaction_hour: 4, is_international: true };
+
+describe('zero-downtime version changes', () => {
+  let ms: TestModelServer;
+  beforeAll(async () => {
+    ms = await startTestModelServer();
+    expect((await ms.load('fraud-detection', '1.0.0')).status).toBe(200);
+  });
+  afterAll(async () => {
+    await ms.close();
+  });
+
+  it('v1 keeps answering 2xx while other versions load, warm up and unload on the same server', async () => {
+    const load = autocannon({
+      url: `${ms.url}/v1/models/fraud-detection/versions/1.0.0/predict`,
+      method: 'POST',
+      connections: 16,
+      duration: 4,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ features: FRAUD }),
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    // the control plane's work, in the middle of the load: load v2 (and two other models), unload one
+    const loads = await Promise.all([
+      ms.load('fraud-detection', '2.0.0', { options: { warmupRuns: 20 } }),
+      ms.load('digits', '1.0.0'),
+      ms.load('sentiment', '1.0.0'),
+    ]);
+    expect(loads.map((r) => r.status)).toEqual([200, 200, 200]);
+    const v2 = await ms.call('POST', '/v1/models/fraud-detection/versions/2.0.0/predict', { body: { features: FRAUD } });
+    expect(v2.status).toBe(200);
+    expect((await ms.unload('digits@1.0.0')).status).toBe(200);
+    const result = await load;
+    expect(result.errors).toBe(0);
+    expect(result.timeouts).toBe(0);
+    expect(result.non2xx).toBe(0);
+    expect(result.requests.total).toBeGreaterThan(500);
+  });
+
+  it('requests to v1 keep succeeding while v1 itself is unloaded only after v2 takes over', async () => {
+    // what the gateway does: move traffic to v2, then unload v1; a client hitting both sees no failure
+    const load = autocannon({
+      url: `${ms.url}/v1/models/fraud-detection/versions/2.0.0/predict`,
+      method: 'POST',
+      connections: 8,
+      duration: 2,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ features: FRAUD }),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const unload = await ms.unload('fraud-detection@1.0.0');
+    expect(unload.body).toMatchObject({ state: 'Unloaded', timedOut: false });
+    const result = await load;
+    expect(result.non2xx).toBe(0);
+    expect(result.errors).toBe(0);
+  });
+});

@@ -1,0 +1,84 @@
+import { decodeInput, encodeOutput, OipError, oipDatatype, tensorMetadata } from '../../model-server/oip-tensors';
+import type { TensorInfo } from '../../model-server/session-factory';
+import * as ort from 'onnxruntime-node';
+
+const model = (type: string, shape: number[] | null = [-1, 2]): TensorInfo => ({ name: 'x', type, shape });
+const decode = (datatype: string, data: unknown, type: string, shape = [1, 2]) => decodeInput({ name: 'x', shape, datatype, data }, 0, model(type), [model(type)]);
+const fails = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(OipError);
+    expect((e as OipError).status).toBe(400);
+    return (e as Error).message;
+  }
+  throw new Error('expected an OipError');
+};
+
+describe('OIP v2 tensor decoding, per datatype', () => {
+  it.each<[string, string, unknown[], unknown[]]>([
+    ['BOOL', 'bool', [true, false], [1, 0]],
+    ['INT32', 'int32', [-2147483648, 2147483647], [-2147483648, 2147483647]],
+    ['INT64', 'int64', [-5, 9007199254740991], [-5n, 9007199254740991n]],
+    ['FP32', 'float32', [0.5, -1], [0.5, -1]],
+    ['FP64', 'float64', [0.1, 1e300], [0.1, 1e300]],
+    ['BYTES', 'string', ['a', ''], ['a', '']],
+  ])('%s builds a %s tensor', (datatype, type, data, expected) => {
+    const { tensor, rows, name } = decode(datatype, data, type);
+    expect(name).toBe('x');
+    expect(rows).toBe(1);
+    expect(tensor.type).toBe(type);
+    expect(tensor.dims).toEqual([1, 2]);
+    expect(Array.from(tensor.data as ArrayLike<unknown>)).toEqual(expected);
+  });
+
+  it.each<[string, string, unknown[], RegExp]>([
+    ['BOOL', 'bool', [1, 0], /BOOL needs true or false/],
+    ['INT32', 'int32', [1.5, 0], /INT32 needs 32-bit integers/],
+    ['INT32', 'int32', [2147483648, 0], /INT32 needs 32-bit integers/],
+    ['INT32', 'int32', ['1', 0], /INT32 needs 32-bit integers/],
+    ['INT64', 'int64', [2 ** 60, 0], /INT64 needs integers/],
+    ['INT64', 'int64', [0.5, 0], /INT64 needs integers/],
+    ['FP32', 'float32', [null, 0], /FP32 needs finite numbers/],
+    ['FP64', 'float64', [true, 0], /FP64 needs finite numbers/],
+    ['BYTES', 'string', [1, 'a'], /BYTES needs strings/],
+  ])('%s rejects bad elements (%j)', (datatype, type, data, message) => {
+    expect(fails(() => decode(datatype, data, type))).toMatch(message);
+  });
+
+  it('flattens nested data row-major and checks the element count', () => {
+    expect(Array.from(decode('FP32', [[1], [2]], 'float32').tensor.data as Float32Array)).toEqual([1, 2]);
+    expect(fails(() => decode('FP32', [[1, 2, 3]], 'float32'))).toMatch(/needs 2 elements but data has 3/);
+    expect(fails(() => decode('FP32', 1, 'float32', [1, 2]))).toMatch(/needs 2 elements but data has 1/);
+  });
+
+  it('accepts any shape when the model rank is unknown', () => {
+    const r = decodeInput({ name: 'x', shape: [2, 2, 1], datatype: 'FP32', data: [1, 2, 3, 4] }, 0, model('float32', null), []);
+    expect(r.tensor.dims).toEqual([2, 2, 1]);
+  });
+
+  it('rejects nesting deeper than any real tensor', () => {
+    let data: unknown = 1;
+    for (let i = 0; i < 40; i++) data = [data];
+    expect(fails(() => decode('FP32', data, 'float32'))).toMatch(/nested too deeply/);
+  });
+});
+
+describe('OIP v2 tensor encoding and metadata', () => {
+  it.each<[ort.Tensor, string, unknown[]]>([
+    [new ort.Tensor('float32', Float32Array.from([0.5]), [1]), 'FP32', [0.5]],
+    [new ort.Tensor('int64', BigInt64Array.from([3n]), [1]), 'INT64', [3]],
+    [new ort.Tensor('bool', Uint8Array.from([1, 0]), [2]), 'BOOL', [true, false]],
+    [new ort.Tensor('string', ['a'], [1]), 'BYTES', ['a']],
+  ])('encodes %s output as %s', (tensor, datatype, data) => {
+    expect(encodeOutput('y', tensor)).toEqual({ name: 'y', shape: [...tensor.dims], datatype, data });
+  });
+
+  it('maps onnxruntime types to protocol datatypes', () => {
+    expect(['bool', 'uint8', 'int8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float16', 'float32', 'float64', 'string'].map(oipDatatype)).toEqual([
+      'BOOL', 'UINT8', 'INT8', 'INT16', 'UINT16', 'INT32', 'UINT32', 'INT64', 'UINT64', 'FP16', 'FP32', 'FP64', 'BYTES',
+    ]);
+    expect(oipDatatype(null)).toBe('UNKNOWN');
+    expect(tensorMetadata({ name: 'n', type: 'float32', shape: null })).toEqual({ name: 'n', datatype: 'FP32', shape: [-1] });
+  });
+});
