@@ -18,6 +18,12 @@ import { createApp } from './app';
 import { HealthService } from './services/health-service';
 import { ModelRegistryService } from './services/model-registry-service';
 import { modelRoutes } from './routes/model-routes';
+import { routingRoutes } from './routes/routing-routes';
+import { InferenceGateway } from './gateway/gateway';
+import { noopPredictionSink } from './gateway/noop-sink';
+import type { PredictionSink } from './gateway/prediction-sink';
+import { RoutingAdminService } from './gateway/routing-admin-service';
+import { startPredictionLog, type PredictionRecorder } from './prediction-log';
 
 export interface RunningApi {
   url: string;
@@ -26,6 +32,10 @@ export interface RunningApi {
   artifacts: ArtifactStore;
   temporal: TemporalGateway;
   catalogue: ReturnType<typeof createApp>['catalogue'];
+  /** The inference data plane, in front of the Express app on the same server. */
+  gateway: InferenceGateway;
+  /** The prediction log and metric buckets (the gateway's sink; `record` it directly in tests). */
+  predictions: PredictionRecorder;
   /** Set when this start created the bootstrap Admin with a generated password. */
   bootstrap: { username: string; generatedPassword?: string };
   close(): Promise<void>;
@@ -36,8 +46,12 @@ async function probeServer(url: string, timeoutMs: number): Promise<void> {
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
 }
 
-/** Wires the api process from validated config: adapters, services, routes, HTTP(S) server. */
-export async function startApi(config: ApiConfig, log: Logger = createLogger('api', config.LOG_LEVEL)): Promise<RunningApi> {
+/**
+ * Wires the api process from validated config: adapters, services, routes, HTTP(S) server.
+ * Every prediction the gateway serves goes to the prediction log and metric buckets
+ * (api/prediction-log); `sink`, when given, receives each one as well.
+ */
+export async function startApi(config: ApiConfig, log: Logger = createLogger('api', config.LOG_LEVEL), sink: PredictionSink = noopPredictionSink): Promise<RunningApi> {
   const metrics = createProcessMetrics('api');
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   const artifacts = createArtifactStore(config);
@@ -66,10 +80,18 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
     config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS,
   );
 
-  const { app, catalogue } = createApp({ config, log, metrics, auth, health, features: [modelRoutes(registry, auth, config.MAX_BODY_BYTES)] });
+  const predictionLog = await startPredictionLog({ config, db: mongo.db, log, registry: metrics.registry });
+  const routingAdmin = new RoutingAdminService({ models, versions, routing, servers, heartbeatTimeoutMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS });
+  const { app, catalogue } = createApp({ config, log, metrics, auth, health, features: [modelRoutes(registry, auth, config.MAX_BODY_BYTES), routingRoutes(routingAdmin), ...predictionLog.routes] });
+  const gateway = new InferenceGateway({ config, log, registry: metrics.registry, db: mongo.db, auth, sink: predictionLog.sinkWith(sink === noopPredictionSink ? undefined : sink), models, versions, routing, servers });
+  await gateway.start();
+  // The lean data plane sees every request first and takes only its own paths; the rest is Express's.
+  const handler: http.RequestListener = (req, res) => {
+    if (!gateway.handle(req, res)) void app(req, res);
+  };
   const server = config.TLS_CERT_FILE && config.TLS_KEY_FILE
-    ? https.createServer({ cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }, app)
-    : http.createServer(app);
+    ? https.createServer({ cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }, handler)
+    : http.createServer(handler);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -86,12 +108,16 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
     artifacts,
     temporal,
     catalogue,
+    gateway,
+    predictions: predictionLog.recorder,
     bootstrap,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await gateway.close();
+      await predictionLog.close();
       auth.close();
       await temporal.close();
       await artifacts.close();

@@ -22,7 +22,7 @@ const CHECKSUM = /^sha256:([0-9a-fA-F]{64})$/;
 export function parseChecksum(checksum: string): string {
   const m = CHECKSUM.exec(checksum);
   if (!m) throw new LoadError('VALIDATION_ERROR', `checksum must look like sha256:<64 hex characters>, got ${JSON.stringify(checksum)}`, 'checksum');
-  return m[1]!.toLowerCase();
+  return m[1].toLowerCase();
 }
 
 /**

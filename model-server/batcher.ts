@@ -38,7 +38,7 @@ export class Batcher<I, O> {
   private running: Promise<void> | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private closedWith: unknown = null;
+  private closedWith: Error | null = null;
 
   constructor(
     private readonly runner: BatchRunner<I, O>,
@@ -74,7 +74,7 @@ export class Batcher<I, O> {
    * Refuses new work and fails queued requests with `error`; resolves once the run in
    * progress (if any) has finished, so the session behind the runner can be released safely.
    */
-  async close(error: unknown): Promise<void> {
+  async close(error: Error): Promise<void> {
     this.closedWith = error;
     this.clearSchedule();
     const pending = this.queue;
@@ -96,7 +96,7 @@ export class Batcher<I, O> {
       return;
     }
     if (this.timer) return;
-    const waited = (this.now() - this.queue[0]!.enqueuedAt) * 1e6;
+    const waited = (this.now() - this.queue[0].enqueuedAt) * 1e6;
     const remainingMs = Math.max(0, (delayMicros - waited) / 1000);
     if (remainingMs === 0) this.dispatch();
     else this.timer = setTimeout(this.onTick, remainingMs);
@@ -120,7 +120,7 @@ export class Batcher<I, O> {
     let take = 0;
     let rows = 0;
     while (take < this.queue.length) {
-      const r = this.queue[take]!.rows;
+      const r = this.queue[take].rows;
       if (take > 0 && rows + r > max) break;
       rows += r;
       take++;
@@ -136,11 +136,11 @@ export class Batcher<I, O> {
 
   private async execute(batch: Entry<I, O>[], items: I[], rows: number): Promise<void> {
     // Yield once so `this.running` is assigned before a synchronously failing runner reaches `finally`.
-    await null;
+    await Promise.resolve();
     try {
       const results = await this.runner(items, rows);
       if (results.length !== batch.length) throw new Error(`batch runner returned ${results.length} results for ${batch.length} requests`);
-      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+      for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
     } catch (e) {
       for (const entry of batch) entry.reject(e);
     } finally {

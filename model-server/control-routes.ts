@@ -83,7 +83,7 @@ export function createControlRoutes(config: ControlConfig, registry: VersionRegi
     }
     const e = outcome.error;
     const appError = new AppError(e.code, e.message, [{ field: e.field, message: e.message }]);
-    sendJson(res, 422, { ...outcome.summary, state: 'Failed', reason: e.message, ...errorBody(appError) });
+    sendJson(res, 422, { ...outcome.summary, state: 'Failed', reason: e.message, ...errorBody(appError, req) });
   }
 
   /**
@@ -103,7 +103,7 @@ export function createControlRoutes(config: ControlConfig, registry: VersionRegi
       else methodNotAllowed(res, 'GET, POST');
       return true;
     }
-    const versionId = parts[1]!;
+    const versionId = parts[1];
     if (method === 'GET') {
       const host = registry.get(versionId);
       if (!host) throw new AppError('VERSION_NOT_FOUND', `Version ${versionId} is not loaded on this server`);

@@ -54,17 +54,28 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.statusCode = status;
   res.setHeader('content-type', JSON_TYPE);
   res.setHeader('content-length', Buffer.byteLength(payload));
-  if (headers) for (const k in headers) res.setHeader(k, headers[k]!);
+  if (headers) for (const k in headers) res.setHeader(k, headers[k]);
   res.end(payload);
 }
 
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The trace id of the active span, else the one the caller sent in `traceparent` (tracing off), else null. */
+export function traceIdOf(req: IncomingMessage | undefined): string | null {
+  const active = currentTraceId();
+  if (active) return active;
+  const header = req?.headers.traceparent;
+  const m = typeof header === 'string' ? TRACEPARENT.exec(header) : null;
+  return m && m[1] !== '00000000000000000000000000000000' ? m[1]! : null;
+}
+
 /** The spec's error body {error:{code,message,details,traceId,timestamp}}. */
-export function errorBody(e: AppError) {
-  return { error: { code: e.code, message: e.message, details: e.details, traceId: currentTraceId() ?? null, timestamp: new Date().toISOString() } };
+export function errorBody(e: AppError, req?: IncomingMessage) {
+  return { error: { code: e.code, message: e.message, details: e.details, traceId: traceIdOf(req), timestamp: new Date().toISOString() } };
 }
 
 export function sendError(res: ServerResponse, e: AppError, status = e.status): void {
-  sendJson(res, status, errorBody(e), e.headers);
+  sendJson(res, status, errorBody(e, res.req), e.headers);
 }
 
 /** Anything thrown becomes an AppError; unknown errors are INTERNAL_ERROR (their message is not leaked). */

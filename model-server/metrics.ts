@@ -60,7 +60,7 @@ export function createModelServerMetrics(pm: ProcessMetrics): ModelServerMetrics
         },
         observeBatch(rows, queueSeconds) {
           b.observe(rows);
-          for (let i = 0; i < queueSeconds.length; i++) q.observe(queueSeconds[i]!);
+          for (let i = 0; i < queueSeconds.length; i++) q.observe(queueSeconds[i]);
         },
       };
     },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../domain/errors';
 import type { EncodedRows } from '../domain/feature-schema';
@@ -68,16 +69,18 @@ export async function handlePredict(registry: VersionRegistry, modelName: string
     }
     const ms = performance.now() - start;
     host.metrics.observeRequest(ms / 1000, encoded.rows);
+    const span = trace.getActiveSpan();
+    if (span?.isRecording()) span.setAttributes({ 'hotswap.model': modelName, 'hotswap.version': version, 'hotswap.rows': encoded.rows, 'hotswap.request_id': requestId });
     const timestamp = new Date().toISOString();
     if (!batch) {
-      const p = preds[0]!;
+      const p = preds[0];
       sendJson(res, 200, { requestId, modelName, version, prediction: p.prediction, confidence: p.confidence, latencyMs: round3(ms), timestamp });
     } else {
       const predictions = new Array(preds.length);
       const confidences = new Array(preds.length);
       for (let i = 0; i < preds.length; i++) {
-        predictions[i] = preds[i]!.prediction;
-        confidences[i] = preds[i]!.confidence;
+        predictions[i] = preds[i].prediction;
+        confidences[i] = preds[i].confidence;
       }
       sendJson(res, 200, { requestId, modelName, version, predictions, confidences, totalLatencyMs: round3(ms), timestamp });
     }

@@ -82,7 +82,7 @@ export function decodeInput(raw: unknown, index: number, model: TensorInfo | und
   if (model.shape) {
     if (model.shape.length !== dims.length) throw bad(`input "${name}": shape [${dims.join(',')}] has rank ${dims.length}; the model expects rank ${model.shape.length} ([${model.shape.join(',')}])`);
     for (let i = 0; i < dims.length; i++) {
-      const want = model.shape[i]!;
+      const want = model.shape[i];
       if (want !== -1 && want !== dims[i]) throw bad(`input "${name}": shape [${dims.join(',')}] does not fit the model's [${model.shape.join(',')}] at dimension ${i}`);
     }
   }
@@ -152,7 +152,7 @@ export function encodeOutput(name: string, t: ort.Tensor) {
   const src = t.data as ArrayLike<unknown>;
   const n = src.length;
   const data = new Array<unknown>(n);
-  if (t.type === 'int64' || t.type === 'uint64') for (let i = 0; i < n; i++) data[i] = Number(src[i] as bigint);
+  if (t.type === 'int64' || t.type === 'uint64') for (let i = 0; i < n; i++) data[i] = Number(src[i]);
   else if (t.type === 'bool') for (let i = 0; i < n; i++) data[i] = src[i] === 1 || src[i] === true;
   else for (let i = 0; i < n; i++) data[i] = src[i];
   return { name, shape: [...t.dims], datatype: oipDatatype(t.type), data };

@@ -99,7 +99,7 @@ export function createOipV2Routes(registry: VersionRegistry, isShuttingDown: () 
       const response: Record<string, unknown> = {
         model_name: modelName,
         model_version: host.version,
-        outputs: fetches.map((name) => encodeOutput(name, result[name]!)),
+        outputs: fetches.map((name) => encodeOutput(name, result[name])),
       };
       if (id !== undefined) response.id = id;
       sendJson(res, 200, response);
@@ -132,7 +132,7 @@ export function createOipV2Routes(registry: VersionRegistry, isShuttingDown: () 
         return true;
       }
       if (parts[0] !== 'models' || n < 2) return false;
-      const modelName = parts[1]!;
+      const modelName = parts[1];
       let version: string | undefined;
       let rest: string[];
       if (parts[2] === 'versions' && n >= 4) {

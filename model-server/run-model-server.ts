@@ -27,7 +27,8 @@ export function runModelServer(config: Readonly<ModelServerConfig>): void {
       void running
         .close()
         .then(() => mongo.close())
-        .then(() => stopTelemetry())
+        // A collector that cannot take the last spans must not turn a clean drain into a failure.
+        .then(() => stopTelemetry().catch((e: unknown) => logger.warn({ err: e }, 'could not flush telemetry')))
         .then(() => process.exit(0))
         .catch((e: unknown) => {
           logger.error({ err: e }, 'shutdown failed');

@@ -27,7 +27,7 @@ export function splitPath(url: string): string[] | null {
   const raw = path.split('/');
   const parts: string[] = [];
   for (let i = 1; i < raw.length; i++) {
-    const seg = raw[i]!;
+    const seg = raw[i];
     if (seg === '' && i === raw.length - 1) break; // trailing slash
     if (seg.indexOf('%') === -1) parts.push(seg);
     else {
@@ -75,7 +75,7 @@ export function createRequestHandler(d: HandlerDeps) {
       if (parts[1] === 'models' && parts[3] === 'versions' && parts[5] === 'predict' && (n === 6 || (n === 7 && parts[6] === 'batch'))) {
         if (method !== 'POST') throw new AppError('NOT_FOUND', 'Use POST for predictions', [], { allow: 'POST' });
         if (d.isShuttingDown()) throw shuttingDown();
-        await handlePredict(d.registry, parts[2]!, parts[4]!, n === 7, req, res);
+        await handlePredict(d.registry, parts[2], parts[4], n === 7, req, res);
         return true;
       }
       return false;

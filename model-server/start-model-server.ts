@@ -13,6 +13,9 @@ import { createOipV2Routes } from './oip-v2-routes';
 import { createRequestHandler } from './server';
 import { VersionRegistry } from './version-registry';
 
+/** After draining, how long open sockets may take to finish their last response. */
+const SOCKET_GRACE_MS = 1000;
+
 export interface ModelServerDeps {
   artifactStore: ArtifactStore;
   /** Where heartbeats go; without it the server does not heartbeat (tests of the data plane). */
@@ -111,6 +114,11 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
     server.closeIdleConnections();
     await registry.unloadAll(drainTimeoutMs);
     await heartbeat?.stop(true, config.MODEL_SERVER_ID);
+    // Let the last responses go out (and requests pipelined behind them get their 503 +
+    // Connection: close): close sockets as they turn idle, and cut the rest after a grace period.
+    const reaper = setInterval(() => server.closeIdleConnections(), 10);
+    await Promise.race([closed, new Promise((r) => setTimeout(r, SOCKET_GRACE_MS))]);
+    clearInterval(reaper);
     server.closeAllConnections();
     await closed;
     logger.info({ drainMs: Math.round(performance.now() - t0) }, 'model server stopped');

@@ -3,7 +3,7 @@ import net from 'node:net';
 /** A port the OS reports free on `host` right now (it may be taken again before use). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const [port] = await freePorts(1, host);
-  return port!;
+  return port;
 }
 
 /** `count` distinct free ports: every socket stays open until all are allocated, so the

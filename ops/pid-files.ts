@@ -64,7 +64,7 @@ export function isRecordedProcessAlive(record: PidRecord): boolean {
   const argv = processArgv(record.pid);
   if (!argv || argv.length === 0) return false;
   const base = path.basename(record.command);
-  return argv[0] === record.command || path.basename(argv[0]!) === base;
+  return argv[0] === record.command || path.basename(argv[0]) === base;
 }
 
 /** Signals a process group (our children lead their own), falling back to the pid unless

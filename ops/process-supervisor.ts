@@ -133,8 +133,8 @@ export class ManagedProcess {
     });
     this.child = child;
     this.startedAt = t0;
-    this.pipeLines(child.stdout!, 'stdout');
-    this.pipeLines(child.stderr!, 'stderr');
+    this.pipeLines(child.stdout, 'stdout');
+    this.pipeLines(child.stderr, 'stderr');
     child.once('error', (error) => this.onExit(child, null, null, error));
     child.once('exit', (code, signal) => this.onExit(child, code, signal));
     if (child.pid !== undefined && spec.pidFile) {

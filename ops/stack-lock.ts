@@ -26,7 +26,7 @@ export interface StackLock {
 export function acquireStackLock(runDir: string, dataDir: string): StackLock {
   fs.mkdirSync(runDir, { recursive: true });
   const file = path.join(runDir, 'stack.lock');
-  const record: PidRecord = { pid: process.pid, command: process.argv[0]!, startedAt: new Date().toISOString(), owner: process.pid };
+  const record: PidRecord = { pid: process.pid, command: process.argv[0], startedAt: new Date().toISOString(), owner: process.pid };
   let stale: PidRecord | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

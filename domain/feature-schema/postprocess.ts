@@ -58,13 +58,13 @@ export function compileOutputDecoder(rawSchema: unknown): OutputDecoder {
       let top = Number.NEGATIVE_INFINITY;
       for (let j = 0; j < c; j++) {
         const p = toNumber(data[base + j]);
-        probabilities[keys[j]!] = p;
+        probabilities[keys[j]] = p;
         if (p > top) {
           top = p;
           best = j;
         }
       }
-      return { prediction: { label: classes[best]!, probabilities }, confidence: top };
+      return { prediction: { label: classes[best], probabilities }, confidence: top };
     },
   };
 }
@@ -78,7 +78,7 @@ function tensor(outputs: Readonly<Record<string, OutputTensorView>>, name: strin
 /** Values per row: the product of every dim after the first (1 for a rank-1 tensor). */
 function rowWidth(t: OutputTensorView): number {
   let w = 1;
-  for (let i = 1; i < t.dims.length; i++) w *= t.dims[i]!;
+  for (let i = 1; i < t.dims.length; i++) w *= t.dims[i];
   return w;
 }
 

@@ -64,7 +64,7 @@ export function compileFeatureEncoder(rawSchema: unknown): FeatureEncoder {
   let offset = 0;
   const fields: Field[] = [];
   for (const name of ext.order) {
-    const f = compileField(name, schema.properties[name]!, required.has(name), dense);
+    const f = compileField(name, schema.properties[name], required.has(name), dense);
     f.offset = offset;
     offset += f.width;
     fields.push(f);
@@ -86,7 +86,7 @@ export function compileFeatureEncoder(rawSchema: unknown): FeatureEncoder {
     if (strict) for (const key in obj) if (!known.has(key)) errs.push({ field: prefix + key, message: 'is not an allowed field' });
     const base = rowIndex * width;
     for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!;
+      const f = fields[i];
       const v = obj[f.name];
       if (dense) writeDense(f, v, dst as Float32Array, base + f.offset, prefix, errs);
       else {
@@ -95,7 +95,7 @@ export function compileFeatureEncoder(rawSchema: unknown): FeatureEncoder {
       }
     }
     for (let i = 0; i < validatedOnly.length; i++) {
-      const f = validatedOnly[i]!;
+      const f = validatedOnly[i];
       checkScalar(f, obj[f.name], prefix + f.name, errs);
     }
   };
@@ -127,7 +127,7 @@ export function compileFeatureEncoder(rawSchema: unknown): FeatureEncoder {
 
 export function schemaError(details: ErrorDetail[] = NO_DETAILS): AppError {
   const n = details.length;
-  return new AppError('SCHEMA_VALIDATION_ERROR', n === 1 ? `Input schema validation failed: ${details[0]!.field} ${details[0]!.message}` : `Input schema validation failed for ${n} fields`, details);
+  return new AppError('SCHEMA_VALIDATION_ERROR', n === 1 ? `Input schema validation failed: ${details[0].field} ${details[0].message}` : `Input schema validation failed for ${n} fields`, details);
 }
 
 function compileField(name: string, prop: PropertySchema, required: boolean, dense: boolean): Field {

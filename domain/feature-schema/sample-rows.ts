@@ -53,7 +53,7 @@ function sampleNumber(prop: PropertySchema, i: number): number {
   const mid = (lo + hi!) / 2;
   const ok = (x: number) =>
     (minimum === undefined || x >= minimum) && (maximum === undefined || x <= maximum) && (exLo === undefined || x > exLo) && (exHi === undefined || x < exHi) && (!integer || Number.isInteger(x));
-  const pick = [lo, mid, hi!][i % 3]!;
+  const pick = [lo, mid, hi!][i % 3];
   const v = integer ? Math.round(pick) : pick;
   if (ok(v)) return v;
   if (integer) for (let x = Math.ceil(lo); x <= Math.floor(hi!); x++) if (ok(x)) return x;

@@ -42,7 +42,7 @@ export function assertInputSchema(schema: unknown): InputSchema {
       problems.push(`${extAt}.order: must be a non-empty array of property names`);
     else if (isObject(properties)) {
       const seen = new Set<string>();
-      for (const name of ext.order as string[]) {
+      for (const name of ext.order) {
         if (seen.has(name)) problems.push(`${extAt}.order: "${name}" appears twice`);
         seen.add(name);
         const prop = properties[name];
@@ -54,8 +54,8 @@ export function assertInputSchema(schema: unknown): InputSchema {
       }
       if (ext.encoding === 'string') {
         if (ext.order.length !== 1) problems.push(`${extAt}.order: string encoding takes exactly one property`);
-        else if (isObject(properties[ext.order[0] as string]) && (properties[ext.order[0] as string] as Record<string, unknown>).type !== 'string')
-          problems.push(`${at}.properties.${ext.order[0] as string}.type: string encoding needs a string property`);
+        else if (isObject(properties[ext.order[0]]) && (properties[ext.order[0]] as Record<string, unknown>).type !== 'string')
+          problems.push(`${at}.properties.${ext.order[0]}.type: string encoding needs a string property`);
       }
     }
   }

@@ -60,12 +60,40 @@ export const apiConfigSchema = z
     MAX_ARTIFACT_BYTES: positiveInt(2 * 1024 * 1024 * 1024),
     HEALTH_TIMEOUT_MS: positiveInt(2000),
     MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: positiveInt(10000),
+    // Inference gateway (data plane)
+    GATEWAY_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'expected letters, digits, ".", "_" and "-"').optional(),
+    GATEWAY_MAX_BATCH_SIZE: positiveInt(1000),
+    GATEWAY_ROUTING_POLL_MS: positiveInt(250),
+    GATEWAY_SERVER_POLL_MS: positiveInt(1000),
+    GATEWAY_HEARTBEAT_MS: positiveInt(1000),
+    GATEWAY_UPSTREAM_TIMEOUT_MS: positiveInt(30000),
+    GATEWAY_AUTH_CACHE_MS: z.coerce.number().int().min(0).default(2000),
+    SHADOW_QUEUE_SIZE: positiveInt(1000),
+    SHADOW_CONCURRENCY: positiveInt(4),
+    ASYNC_WORKERS: z.coerce.number().int().min(0).default(4),
+    ASYNC_POLL_MS: positiveInt(500),
+    ASYNC_STALE_MS: positiveInt(60000),
+    ASYNC_MAX_ATTEMPTS: positiveInt(20),
+    // Prediction log, metric buckets, feedback, metrics API
+    PREDICTION_LOG_BATCH_SIZE: positiveInt(500),
+    PREDICTION_LOG_FLUSH_MS: positiveInt(100),
+    PREDICTION_LOG_BUFFER_MAX: positiveInt(10000),
+    PREDICTION_SPILL_DIR: z.string().min(1).default('./data/prediction-spill'),
+    PREDICTION_SPILL_RETRY_MS: positiveInt(1000),
+    PREDICTION_RETENTION_DAYS: positiveInt(30),
+    METRIC_BUCKET_RETENTION_DAYS: positiveInt(90),
+    RETENTION_SWEEP_MS: positiveInt(3600000),
+    METRICS_FLUSH_MS: positiveInt(1000),
+    METRICS_MAX_WINDOW_DAYS: positiveInt(7),
+    FEEDBACK_MAX_ITEMS: positiveInt(1000),
   })
   .superRefine((c, ctx) => {
     if ((c.TLS_CERT_FILE === undefined) !== (c.TLS_KEY_FILE === undefined))
       ctx.addIssue({ code: 'custom', path: [c.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'], message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together' });
     if (c.ARTIFACT_STORE === 's3' && !c.S3_ENDPOINT)
       ctx.addIssue({ code: 'custom', path: ['S3_ENDPOINT'], message: 'is required when ARTIFACT_STORE=s3' });
+    if (c.PREDICTION_LOG_BATCH_SIZE > c.PREDICTION_LOG_BUFFER_MAX)
+      ctx.addIssue({ code: 'custom', path: ['PREDICTION_LOG_BATCH_SIZE'], message: 'must not exceed PREDICTION_LOG_BUFFER_MAX' });
     if (c.OIDC_ISSUER && !c.OIDC_JWKS_URL)
       ctx.addIssue({ code: 'custom', path: ['OIDC_JWKS_URL'], message: 'is required when OIDC_ISSUER is set' });
   });

@@ -55,7 +55,7 @@ export async function seaweedFs(opts: ServiceOptions & { s3Port?: number; creden
   fs.rmSync(path.join(dir, 'data', 'mini.options'), { force: true });
 
   const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3Grpc, admin, adminGrpc, s3Free] = await freePorts(10, host);
-  const s3Port = opts.s3Port ?? s3Free!;
+  const s3Port = opts.s3Port ?? s3Free;
   const args = [
     'mini',
     `-dir=${path.join(dir, 'data')}`,
@@ -65,6 +65,7 @@ export async function seaweedFs(opts: ServiceOptions & { s3Port?: number; creden
     `-master.port.grpc=${masterGrpc}`,
     '-master.telemetry=false',
     '-master.volumeSizeLimitMB=64',
+    '-volume.preStopSeconds=0',
     `-volume.port=${volume}`,
     `-volume.port.grpc=${volumeGrpc}`,
     `-filer.port=${filer}`,

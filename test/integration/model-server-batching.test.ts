@@ -30,12 +30,12 @@ describe('dynamic batching', () => {
       expect((await ms.load('fraud-detection', '4.0.0-slow')).status).toBe(200);
       const n = 200;
       const round = () =>
-        Promise.all(Array.from({ length: n }, (_, i) => ms.call('POST', '/v1/models/fraud-detection/versions/4.0.0-slow/predict', { body: { features: rows[i % rows.length]!.instance } })));
+        Promise.all(Array.from({ length: n }, (_, i) => ms.call('POST', '/v1/models/fraud-detection/versions/4.0.0-slow/predict', { body: { features: rows[i % rows.length].instance } })));
       // the first round opens the keep-alive connections (as a gateway's pool would have)
       await round();
       const before = await batchStats(ms, slow);
       const results = await round();
-      expect(results.map((r) => r.body.prediction.label)).toEqual(Array.from({ length: n }, (_, i) => rows[i % rows.length]!.className));
+      expect(results.map((r) => r.body.prediction.label)).toEqual(Array.from({ length: n }, (_, i) => rows[i % rows.length].className));
       const after = await batchStats(ms, slow);
       expect(after.rows - before.rows).toBe(n);
       // fewer model runs than requests: some runs carried several rows
@@ -56,7 +56,7 @@ describe('dynamic batching', () => {
         connections: 16,
         duration: 2,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ features: rows[0]!.instance }),
+        body: JSON.stringify({ features: rows[0].instance }),
       });
       expect(result.non2xx).toBe(0);
       expect(result.errors).toBe(0);
@@ -75,7 +75,7 @@ describe('dynamic batching', () => {
       const before = await batchStats(ms);
       const pending = [];
       for (let i = 0; i < 4; i++) {
-        pending.push(ms.call('POST', PATH, { body: { features: rows[i]!.instance } }));
+        pending.push(ms.call('POST', PATH, { body: { features: rows[i].instance } }));
         await new Promise((r) => setTimeout(r, 10));
       }
       const results = await Promise.all(pending);
@@ -83,7 +83,7 @@ describe('dynamic batching', () => {
       const after = await batchStats(ms);
       expect(after.rows - before.rows).toBe(4);
       expect(after.runs - before.runs).toBe(1);
-      expect(results[0]!.body.latencyMs).toBeGreaterThan(100);
+      expect(results[0].body.latencyMs).toBeGreaterThan(100);
     } finally {
       await ms.close();
     }

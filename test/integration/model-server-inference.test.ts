@@ -26,18 +26,18 @@ describe('model server native inference', () => {
   });
 
   it.each(CASES)('%s %s: single predictions match the python onnxruntime reference', async (model, version) => {
-    const { classes, rows } = reference[model]![version]!;
+    const { classes, rows } = reference[model][version];
     for (const row of rows) {
       const r = await ms.call('POST', predictPath(model, version), { body: { features: row.instance } });
       expect(r.status).toBe(200);
       expect(r.body.prediction.label).toBe(row.className);
-      classes.forEach((c, j) => expect(r.body.prediction.probabilities[c]).toBeCloseTo(row.probabilities[j]!, 5));
+      classes.forEach((c, j) => expect(r.body.prediction.probabilities[c]).toBeCloseTo(row.probabilities[j], 5));
       expect(r.body.confidence).toBeCloseTo(Math.max(...row.probabilities), 5);
     }
   });
 
   it.each(CASES)('%s %s: a batch returns the same predictions in order', async (model, version) => {
-    const { rows } = reference[model]![version]!;
+    const { rows } = reference[model][version];
     const r = await ms.call('POST', `${predictPath(model, version)}/batch`, { body: { instances: rows.map((x) => x.instance) } });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
@@ -50,7 +50,7 @@ describe('model server native inference', () => {
       timestamp: expect.any(String),
     });
     expect(r.body.predictions.map((p: { label: string }) => p.label)).toEqual(rows.map((x) => x.className));
-    r.body.confidences.forEach((c: number, i: number) => expect(c).toBeCloseTo(Math.max(...rows[i]!.probabilities), 5));
+    r.body.confidences.forEach((c: number, i: number) => expect(c).toBeCloseTo(Math.max(...rows[i].probabilities), 5));
   });
 
   it('answers in the spec shape and echoes X-Request-Id', async () => {
@@ -139,11 +139,11 @@ describe('model server native inference', () => {
   });
 
   it('a large batch bigger than maxBatchSize runs and answers in order', async () => {
-    const rows = reference['fraud-detection']!['1.0.0']!.rows;
-    const instances = Array.from({ length: 300 }, (_, i) => rows[i % rows.length]!.instance);
+    const rows = reference['fraud-detection']['1.0.0'].rows;
+    const instances = Array.from({ length: 300 }, (_, i) => rows[i % rows.length].instance);
     const r = await ms.call('POST', `${predictPath('fraud-detection', '1.0.0')}/batch`, { body: { instances } });
     expect(r.status).toBe(200);
-    expect(r.body.predictions.map((p: { label: string }) => p.label)).toEqual(instances.map((_, i) => rows[i % rows.length]!.className));
+    expect(r.body.predictions.map((p: { label: string }) => p.label)).toEqual(instances.map((_, i) => rows[i % rows.length].className));
   });
 
   it('unknown models and versions are 404 with the right code', async () => {
@@ -158,6 +158,8 @@ describe('model server native inference', () => {
     const other = await ms.call('GET', '/nothing/here');
     expect(other.status).toBe(404);
     expect(other.body.error).toMatchObject({ code: 'NOT_FOUND', details: [], traceId: null });
+    const traced = await ms.call('POST', predictPath('nope', '1.0.0'), { body: { features: FRAUD }, headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } });
+    expect(traced.body.error.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
     const malformed = await ms.call('GET', '/v1/models/%E0%A4%A/versions/1/predict');
     expect(malformed.status).toBe(400);
   });
@@ -173,7 +175,7 @@ describe('model server native inference', () => {
     const before = await ms.call('GET', '/metrics');
     const count = (text: string) => metricValue(text, 'hotswap_predictions_total', { model: 'digits', version: '1.0.0' }) ?? 0;
     const n0 = count(before.body);
-    const rows = reference.digits!['1.0.0']!.rows.slice(0, 3).map((r) => r.instance);
+    const rows = reference.digits['1.0.0'].rows.slice(0, 3).map((r) => r.instance);
     await ms.call('POST', `${predictPath('digits', '1.0.0')}/batch`, { body: { instances: rows } });
     await ms.call('POST', predictPath('digits', '1.0.0'), { body: { features: rows[0] } });
     const r = await ms.call('GET', '/metrics');

@@ -74,7 +74,7 @@ describe('Open Inference Protocol v2 (REST)', () => {
   });
 
   it('infers digits with an FP32 input, nested data, id echoed; newest version when none given', async () => {
-    const rows = reference.digits!['1.0.0']!.rows.slice(0, 3);
+    const rows = reference.digits['1.0.0'].rows.slice(0, 3);
     const r = await ms.call('POST', '/v2/models/digits/infer', {
       body: { id: 'req-1', parameters: { trace: true }, inputs: [{ name: 'float_input', shape: [3, 64], datatype: 'FP32', data: rows.map((x) => x.tensor) }] },
     });
@@ -86,14 +86,14 @@ describe('Open Inference Protocol v2 (REST)', () => {
     expect(byName.label).toEqual({ name: 'label', shape: [3], datatype: 'INT64', data: rows.map((x) => x.label) });
     expect(byName.probabilities.shape).toEqual([3, 10]);
     expect(byName.probabilities.datatype).toBe('FP32');
-    byName.probabilities.data.forEach((p: number, i: number) => expect(p).toBeCloseTo(rows[Math.floor(i / 10)]!.probabilities[i % 10]!, 5));
-    const newest = await ms.call('POST', '/v2/models/fraud-detection/infer', { body: { inputs: [{ name: 'float_input', shape: [1, 9], datatype: 'FP32', data: reference['fraud-detection']!['2.0.0']!.rows[0]!.tensor }] } });
+    byName.probabilities.data.forEach((p: number, i: number) => expect(p).toBeCloseTo(rows[Math.floor(i / 10)].probabilities[i % 10], 5));
+    const newest = await ms.call('POST', '/v2/models/fraud-detection/infer', { body: { inputs: [{ name: 'float_input', shape: [1, 9], datatype: 'FP32', data: reference['fraud-detection']['2.0.0'].rows[0].tensor }] } });
     expect(newest.body.model_version).toBe('2.0.0');
-    expect(newest.body.outputs[1].data[0]).toBeCloseTo(reference['fraud-detection']!['2.0.0']!.rows[0]!.probabilities[0]!, 5);
+    expect(newest.body.outputs[1].data[0]).toBeCloseTo(reference['fraud-detection']['2.0.0'].rows[0].probabilities[0], 5);
   });
 
   it('infers sentiment with a BYTES input on a named version', async () => {
-    const rows = reference.sentiment!['1.0.0']!.rows.slice(0, 2);
+    const rows = reference.sentiment['1.0.0'].rows.slice(0, 2);
     const r = await ms.call('POST', '/v2/models/sentiment/versions/1.0.0/infer', {
       body: { inputs: [{ name: 'text', shape: [2, 1], datatype: 'BYTES', data: rows.map((x) => x.tensor[0]) }], outputs: [{ name: 'label' }] },
     });
@@ -102,7 +102,7 @@ describe('Open Inference Protocol v2 (REST)', () => {
   });
 
   it('requested outputs select and order the outputs', async () => {
-    const data = reference['fraud-detection']!['1.0.0']!.rows[0]!.tensor;
+    const data = reference['fraud-detection']['1.0.0'].rows[0].tensor;
     const r = await ms.call('POST', '/v2/models/fraud-detection/versions/1.0.0/infer', {
       body: { inputs: [{ name: 'float_input', shape: [1, 9], datatype: 'FP32', data }], outputs: [{ name: 'probabilities' }] },
     });
@@ -114,7 +114,7 @@ describe('Open Inference Protocol v2 (REST)', () => {
     expect(unknown.body.error).toMatch(/unknown output "logits"/);
   });
 
-  const fraudRow = () => [...reference['fraud-detection']!['1.0.0']!.rows[0]!.tensor] as number[];
+  const fraudRow = () => [...reference['fraud-detection']['1.0.0'].rows[0].tensor] as number[];
   const infer = (inputs: unknown, extra: Record<string, unknown> = {}) => ms.call('POST', '/v2/models/fraud-detection/versions/1.0.0/infer', { body: { inputs, ...extra } });
 
   it.each<[string, unknown, RegExp]>([

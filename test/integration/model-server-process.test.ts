@@ -58,7 +58,7 @@ describe('model server heartbeat (in process)', () => {
       expect((await ms.load('fraud-detection', '1.0.0')).status).toBe(200);
       const withVersion = await until('heartbeat with the loaded version', async () => {
         const doc = (await registry.all()).find((s) => s._id === id);
-        return doc && doc.loaded.length === 1 && doc.loaded[0]!.state === 'Ready' ? doc : undefined;
+        return doc && doc.loaded.length === 1 && doc.loaded[0].state === 'Ready' ? doc : undefined;
       });
       expect(withVersion.loaded[0]).toMatchObject({ modelName: 'fraud-detection', version: '1.0.0', versionId: 'fraud-detection@1.0.0', state: 'Ready', memoryBytes: expect.any(Number) });
       expect((await registry.live(10_000)).map((s) => s._id)).toContain(id);
@@ -139,7 +139,7 @@ describe('model server process (tsx model-server/main.ts)', () => {
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
 
-    const url = await until('the listening log line', async () => /"url":"(http:\/\/[^"]+)".*"msg":"model server listening"/.exec(log)?.[1], 30_000);
+    const url = await until('the listening log line', async () => /"url":"(http:\/\/[^"]+)".*"msg":"model server listening"/.exec(log)?.[1], 60_000);
     const registry = new ServerRegistry(mongo.db);
     await until('the first heartbeat', async () => (await registry.all()).find((s) => s._id === serverId));
 
@@ -155,7 +155,7 @@ describe('model server process (tsx model-server/main.ts)', () => {
     const inFlight = Array.from({ length: 5 }, predict);
     await until('requests in flight', async () => {
       const r = await fetch(`${url}/control/versions`, { headers: auth });
-      return ((await r.json()) as { versions: { inFlight: number }[] }).versions[0]!.inFlight === 5;
+      return ((await r.json()) as { versions: { inFlight: number }[] }).versions[0].inFlight === 5;
     });
 
     child.kill('SIGTERM');
@@ -163,12 +163,12 @@ describe('model server process (tsx model-server/main.ts)', () => {
     expect(draining.loaded).toHaveLength(1);
     const served = await Promise.all(inFlight);
     expect(served.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(served[0]!.body.prediction).toBeDefined();
+    expect(served[0].body.prediction).toBeDefined();
     expect(await exited).toBe(0);
     expect((await registry.all()).find((s) => s._id === serverId)).toBeUndefined();
     await expect(fetch(`${url}/health`)).rejects.toThrow();
     expect(log).toMatch(/"msg":"model server stopped"/);
-  }, 60_000);
+  }, 120_000);
 
   it('exits 78 with one clear line when the configuration is invalid', async () => {
     const bad = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'model-server', 'main.ts')], {
@@ -177,9 +177,9 @@ describe('model server process (tsx model-server/main.ts)', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
-    bad.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    bad.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise<number | null>((resolve) => bad.once('exit', (c) => resolve(c)));
     expect(code).toBe(78);
     expect(err).toMatch(/Invalid configuration: MONGODB_URI/);
-  }, 30_000);
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import net from 'node:net';
 import { startTestModelServer, type TestModelServer } from '../helpers/model-server-harness';
 
 const FRAUD = { transaction_amount: 115.04, merchant_category: 'grocery', user_age_days: 107, transaction_hour: 4, is_international: true };
@@ -56,5 +57,33 @@ describe('zero-downtime version changes', () => {
     const result = await load;
     expect(result.non2xx).toBe(0);
     expect(result.errors).toBe(0);
+  });
+});
+
+describe('graceful stop', () => {
+  it('close() finishes in-flight requests; a request behind them on the same connection gets 503 + Connection: close', async () => {
+    const ms = await startTestModelServer();
+    expect((await ms.load('fraud-detection', '1.0.0', { options: { maxQueueDelayMicros: 500_000 } })).status).toBe(200);
+    const body = JSON.stringify({ features: FRAUD });
+    const request = `POST /v1/models/fraud-detection/versions/1.0.0/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    // one keep-alive connection: its first request is held in the batch queue, the second comes after close()
+    const socket = net.connect(ms.server.port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(request);
+    while ((await ms.call('GET', '/control/versions', { auth: true })).body.versions[0].inFlight < 1) await new Promise((r) => setTimeout(r, 2));
+    const closing = ms.close();
+    await new Promise((r) => setTimeout(r, 20));
+    socket.write(request);
+    await closing;
+    await ended;
+    const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    expect(statuses).toEqual(['200', '503']);
+    const second = received.slice(received.lastIndexOf('HTTP/1.1'));
+    expect(second.toLowerCase()).toContain('connection: close');
+    expect(second).toContain('"code":"SERVICE_UNAVAILABLE"');
+    await expect(fetch(`${ms.url}/health`)).rejects.toThrow();
   });
 });

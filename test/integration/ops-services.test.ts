@@ -62,11 +62,11 @@ describe('process supervisor', () => {
       name: 'tcp-server',
       command: process.execPath,
       args: [path.join(fixtures, 'tcp-server.mjs')],
-      env: { PATH: process.env.PATH, PORT: String(port), ...(extra.env ?? {}) },
       ready: tcpProbe('127.0.0.1', port),
       readyTimeoutMs: 10_000,
       pidFile: path.join(dir, 'tcp-server.pid'),
       ...extra,
+      env: { PATH: process.env.PATH, PORT: String(port), ...(extra.env ?? {}) },
     });
     running.push(p);
     return p;
@@ -151,18 +151,29 @@ describe('process supervisor', () => {
 });
 
 describe('stack lock', () => {
-  it('refuses a second holder while the first is alive, and takes over a stale lock', () => {
+  it('refuses a second stack while the first is alive, and takes over a stale lock', async () => {
     const dir = makeTestDir('ops-lock');
     const first = acquireStackLock(dir, '/data');
     expect(first.stale).toBeUndefined();
-    expect(() => acquireStackLock(dir, '/data')).toThrow(StackAlreadyRunningError);
-    expect(() => acquireStackLock(dir, '/data')).toThrow(`HotSwap is already running for /data (pid ${process.pid}`);
+    expect(fs.readFileSync(path.join(dir, 'stack.lock'), 'utf8')).toContain(`"pid":${process.pid}`);
     first.release();
+    expect(fs.existsSync(path.join(dir, 'stack.lock'))).toBe(false);
 
-    // A lock left by a process that no longer exists.
-    fs.writeFileSync(path.join(dir, 'stack.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, command: process.execPath, startedAt: 'then', owner: 1 }));
+    // Another live node process holds the lock.
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => holder.once('spawn', r));
+      fs.writeFileSync(path.join(dir, 'stack.lock'), JSON.stringify({ pid: holder.pid, command: process.execPath, startedAt: 'earlier', owner: holder.pid }));
+      expect(() => acquireStackLock(dir, '/data')).toThrow(StackAlreadyRunningError);
+      expect(() => acquireStackLock(dir, '/data')).toThrow(`HotSwap is already running for /data (pid ${holder.pid}, started earlier)`);
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    }
+
+    // Its process is gone: the lock is stale and taken over.
     const second = acquireStackLock(dir, '/data');
-    expect(second.stale?.pid).toBe(2 ** 22 + 12345);
+    expect(second.stale?.pid).toBe(holder.pid);
     second.release();
     expect(fs.existsSync(path.join(dir, 'stack.lock'))).toBe(false);
   });
@@ -175,10 +186,10 @@ describe('ports and secrets', () => {
     const server = net.createServer().listen(free, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {
-      await expect(assertPortsFree([{ port: free!, variable: 'API_PORT' }])).rejects.toThrow(
-        new PortInUseError(free!, 'API_PORT').message,
+      await expect(assertPortsFree([{ port: free, variable: 'API_PORT' }])).rejects.toThrow(
+        new PortInUseError(free, 'API_PORT').message,
       );
-      await expect(assertPortsFree([{ port: free!, variable: 'API_PORT' }])).rejects.toThrow(/^Port \d+ \(API_PORT\) is already in use/);
+      await expect(assertPortsFree([{ port: free, variable: 'API_PORT' }])).rejects.toThrow(/^Port \d+ \(API_PORT\) is already in use/);
     } finally {
       server.close();
     }

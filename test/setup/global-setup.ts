@@ -71,7 +71,7 @@ export default async function globalSetup(globalConfig?: unknown): Promise<void>
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = path.join(base, `${stamp}-${process.pid}`);
   fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
-  writePidFile(path.join(dir, 'owner.pid'), { pid: process.pid, command: process.argv[0]!, startedAt: new Date().toISOString(), owner: process.pid });
+  writePidFile(path.join(dir, 'owner.pid'), { pid: process.pid, command: process.argv[0], startedAt: new Date().toISOString(), owner: process.pid });
 
   const testServer = toolPath('temporal-test-server');
   const [mongoPort, temporalPort] = await freePorts(2);
@@ -81,8 +81,8 @@ export default async function globalSetup(globalConfig?: unknown): Promise<void>
     pidFile: path.join(dir, 'run', `${name}.pid`),
     restart: false as const,
   });
-  const mongo = ferretDb({ ...common('ferretdb'), port: mongoPort! });
-  const temporal = temporalDevServer({ ...common('temporal'), port: temporalPort!, persist: false });
+  const mongo = ferretDb({ ...common('ferretdb'), port: mongoPort });
+  const temporal = temporalDevServer({ ...common('temporal'), port: temporalPort, persist: false });
   const s3 = await seaweedFs(common('seaweedfs'));
   const processes = [mongo.process, temporal.process, s3.process];
   slot.__HOTSWAP_TEST_SERVICES__ = { dir, processes };

@@ -1,0 +1,325 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import os from 'node:os';
+import type { Db } from 'mongodb';
+import type { Registry } from 'prom-client';
+import { AppError } from '../../domain/errors';
+import { DEFAULT_ENVIRONMENT, ENVIRONMENTS, normalizeEnvironment } from '../../domain/routing/environments';
+import type { ApiConfig } from '../../infra/config/schemas';
+import { GatewayRegistry } from '../../infra/mongo/gateway-registry';
+import type { ModelRepository } from '../../infra/mongo/model-repository';
+import type { RoutingRepository } from '../../infra/mongo/routing-repository';
+import type { ServerRegistry } from '../../infra/mongo/server-registry';
+import type { VersionRepository } from '../../infra/mongo/version-repository';
+import type { Logger } from '../../infra/telemetry/logger';
+import { currentTraceId } from '../../infra/telemetry/tracing';
+import { AsyncRequestStore, type AsyncRequestDoc } from './async-request-store';
+import { AsyncWorkerPool } from './async-workers';
+import { AuthGate, type HeaderAuth } from './auth-gate';
+import { GatewayMetrics } from './gateway-metrics';
+import { parseJsonObject, queryParam, readBody, requestIdOf, sendPayload, splitAfter } from './lean-http';
+import { ModelCatalog } from './model-catalog';
+import { validateNativeBody } from './native-body';
+import { asAppError, NativeInference, type NativeKind } from './native-inference';
+import { OipV2Handler } from './oip-v2-handler';
+import type { PredictionSink } from './prediction-sink';
+import { RouteTables } from './route-tables';
+import { ServerDirectory } from './server-directory';
+import { ShadowMirror } from './shadow-mirror';
+import { TargetResolver } from './target-resolver';
+import { VersionClient } from './version-client';
+import { errorBody } from '../http/error-body';
+
+export type GatewayConfig = Pick<
+  ApiConfig,
+  | 'GATEWAY_ID'
+  | 'GATEWAY_MAX_BATCH_SIZE'
+  | 'GATEWAY_ROUTING_POLL_MS'
+  | 'GATEWAY_SERVER_POLL_MS'
+  | 'GATEWAY_HEARTBEAT_MS'
+  | 'GATEWAY_UPSTREAM_TIMEOUT_MS'
+  | 'GATEWAY_AUTH_CACHE_MS'
+  | 'SHADOW_QUEUE_SIZE'
+  | 'SHADOW_CONCURRENCY'
+  | 'ASYNC_WORKERS'
+  | 'ASYNC_POLL_MS'
+  | 'ASYNC_STALE_MS'
+  | 'ASYNC_MAX_ATTEMPTS'
+  | 'MAX_BODY_BYTES'
+  | 'MODEL_SERVER_HEARTBEAT_TIMEOUT_MS'
+  | 'PUBLIC_URL'
+>;
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  log: Logger;
+  /** The api's Prometheus registry. */
+  registry: Registry;
+  db: Db;
+  auth: HeaderAuth;
+  sink: PredictionSink;
+  models: ModelRepository;
+  versions: VersionRepository;
+  routing: RoutingRepository;
+  servers: ServerRegistry;
+}
+
+const INFERENCE_PREFIX = '/api/v1/inference/';
+const ASYNC_CLOSE_GRACE_MS = 5_000;
+const SHADOW_CLOSE_GRACE_MS = 2_000;
+
+const headerOf = (req: IncomingMessage) => (name: string) => {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
+};
+
+/**
+ * The inference gateway: the api's data plane, on the bare node:http path in front of the
+ * Express app (api/server.ts hands it every request first; it takes only its own paths).
+ *
+ *   POST /api/v1/inference/{model}[/batch][?mode=async]   native JSON (spec shapes)
+ *   GET  /api/v1/inference/{requestId}/status              async results
+ *   /v2/...                                                Open Inference Protocol v2
+ *
+ * Per request: cached authentication, the per-principal rate limit, routing-table choice,
+ * least-outstanding balancing with one retry elsewhere, then — after the answer is written —
+ * the prediction sink, metrics, shadow mirroring and the prediction cache.
+ */
+export class InferenceGateway {
+  readonly id: string;
+  readonly metrics: GatewayMetrics;
+  readonly directory: ServerDirectory;
+  readonly tables: RouteTables;
+  readonly shadow: ShadowMirror;
+  readonly asyncStore: AsyncRequestStore;
+  readonly asyncPool: AsyncWorkerPool;
+  readonly gatewayRegistry: GatewayRegistry;
+  private readonly gate: AuthGate;
+  private readonly resolver: TargetResolver;
+  private readonly inference: NativeInference;
+  private readonly v2: OipV2Handler;
+  private serverTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: GatewayDeps) {
+    const { config, log } = deps;
+    this.id = config.GATEWAY_ID ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.metrics = new GatewayMetrics(deps.registry);
+    this.directory = new ServerDirectory({ liveServers: () => deps.servers.live(config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS), log });
+    this.gatewayRegistry = new GatewayRegistry(deps.db);
+    this.tables = new RouteTables({
+      repo: deps.routing,
+      directory: this.directory,
+      registry: this.gatewayRegistry,
+      metrics: this.metrics,
+      log,
+      gatewayId: this.id,
+      pollMs: config.GATEWAY_ROUTING_POLL_MS,
+      heartbeatMs: config.GATEWAY_HEARTBEAT_MS,
+    });
+    this.gate = new AuthGate(deps.auth, config.GATEWAY_AUTH_CACHE_MS);
+    this.resolver = new TargetResolver(this.tables, new ModelCatalog({ models: deps.models, versions: deps.versions }));
+    const client = new VersionClient(this.directory, this.metrics, config.GATEWAY_UPSTREAM_TIMEOUT_MS);
+    this.shadow = new ShadowMirror({ client, sink: deps.sink, metrics: this.metrics, log, queueSize: config.SHADOW_QUEUE_SIZE, concurrency: config.SHADOW_CONCURRENCY });
+    this.inference = new NativeInference({ resolver: this.resolver, client, shadow: this.shadow, sink: deps.sink, metrics: this.metrics, log });
+    this.v2 = new OipV2Handler({
+      gate: this.gate,
+      resolver: this.resolver,
+      client,
+      shadow: this.shadow,
+      sink: deps.sink,
+      metrics: this.metrics,
+      log,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      environmentOf: (req, query) => this.environmentOf(req, query),
+      ready: () => this.tables.loaded,
+      currentTraceId,
+    });
+    this.asyncStore = new AsyncRequestStore(deps.db);
+    this.asyncPool = new AsyncWorkerPool({
+      store: this.asyncStore,
+      process: (doc) => this.processAsync(doc),
+      log,
+      workerId: this.id,
+      workers: config.ASYNC_WORKERS,
+      pollMs: config.ASYNC_POLL_MS,
+      staleMs: config.ASYNC_STALE_MS,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.asyncStore.ensureIndexes();
+    await this.directory.refresh();
+    await this.tables.start();
+    this.serverTimer = setInterval(() => void this.directory.refresh(), this.deps.config.GATEWAY_SERVER_POLL_MS);
+    this.serverTimer.unref();
+    this.asyncPool.start();
+  }
+
+  async close(): Promise<void> {
+    if (this.serverTimer) clearInterval(this.serverTimer);
+    await this.asyncPool.close(ASYNC_CLOSE_GRACE_MS);
+    await this.tables.close();
+    await Promise.race([this.shadow.idle(), new Promise((r) => setTimeout(r, SHADOW_CLOSE_GRACE_MS).unref())]);
+    this.directory.close();
+  }
+
+  /** Takes the request when it is a gateway path (true), else leaves it to the caller (false). */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '/';
+    const method = req.method ?? 'GET';
+    if (url.startsWith(INFERENCE_PREFIX)) {
+      const split = splitAfter(url, INFERENCE_PREFIX);
+      if (!split) return false;
+      const { parts, query } = split;
+      if (method === 'POST' && parts.length === 1) this.guard(this.native(req, res, parts[0], 'single', query), req, res);
+      else if (method === 'POST' && parts.length === 2 && parts[1] === 'batch') this.guard(this.native(req, res, parts[0], 'batch', query), req, res);
+      else if (method === 'GET' && parts.length === 2 && parts[1] === 'status') this.guard(this.status(req, res, parts[0]), req, res);
+      else return false;
+      return true;
+    }
+    if (url === '/v2' || url.startsWith('/v2/') || url.startsWith('/v2?')) {
+      const split = url.startsWith('/v2/') ? splitAfter(url, '/v2/') : { parts: [], query: url.slice(url.indexOf('?') + 1 || url.length) };
+      if (!split) return false;
+      this.guard(this.v2.handle(method, split.parts, split.query, req, res), req, res);
+      return true;
+    }
+    return false;
+  }
+
+  /** Last line of defence: every handler catches its own errors; this only guards against bugs. */
+  private guard(p: Promise<void>, req: IncomingMessage, res: ServerResponse): void {
+    p.catch((e: unknown) => {
+      this.deps.log.error({ err: e, url: req.url }, 'gateway: handler crashed');
+      if (!res.headersSent) sendPayload(res, 500, JSON.stringify(errorBody(new AppError('INTERNAL_ERROR'), undefined)));
+      else res.destroy();
+    });
+  }
+
+  environmentOf(req: IncomingMessage, query: string): string {
+    const header = req.headers['x-hotswap-environment'];
+    const name = typeof header === 'string' ? header : queryParam(query, 'environment');
+    if (name === undefined) return DEFAULT_ENVIRONMENT;
+    const env = normalizeEnvironment(name);
+    if (!env) throw AppError.validation('environment', `must be one of ${ENVIRONMENTS.join(', ')}`);
+    return env;
+  }
+
+  private async native(req: IncomingMessage, res: ServerResponse, modelName: string, kind: NativeKind, query: string): Promise<void> {
+    const arrivedAt = Date.now();
+    const t0 = performance.now();
+    const requestId = requestIdOf(req);
+    const traceId = currentTraceId() ?? requestId;
+    try {
+      const principal = await this.gate.authenticate(req, 'inference:run');
+      await this.gate.limit(principal, req);
+      const environment = this.environmentOf(req, query);
+      const mode = queryParam(query, 'mode');
+      if (mode !== undefined && mode !== 'sync' && mode !== 'async') throw AppError.validation('mode', 'must be sync or async');
+      const body = await readBody(req, this.deps.config.MAX_BODY_BYTES);
+      const { input, pinned } = validateNativeBody(parseJsonObject(body), kind, this.deps.config.GATEWAY_MAX_BATCH_SIZE);
+      if (mode === 'async') {
+        await this.accept(req, res, { kind, modelName, environment, body, requestId, traceId, principalId: principal.id, arrivedAt });
+        return;
+      }
+      const outcome = await this.inference.run({ kind, modelName, environment, pinned, header: headerOf(req), body, input, requestId, traceId, arrivedAt, t0 });
+      sendPayload(res, outcome.status, outcome.payload, outcome.headers);
+      outcome.finish();
+    } catch (e) {
+      const err = asAppError(e, this.deps.log);
+      if (!req.complete) req.resume();
+      sendPayload(res, err.status, JSON.stringify(errorBody(err, traceId)), { ...err.headers, 'x-request-id': requestId });
+      this.metrics.observe('unknown', '', '', err.status, (performance.now() - t0) / 1000);
+      this.metrics.error('unknown', '', '', err.code);
+    }
+  }
+
+  private statusUrl(id: string): string {
+    return `${this.deps.config.PUBLIC_URL?.replace(/\/$/, '') ?? ''}${INFERENCE_PREFIX}${encodeURIComponent(id)}/status`;
+  }
+
+  private async accept(
+    req: IncomingMessage,
+    res: ServerResponse,
+    a: { kind: NativeKind; modelName: string; environment: string; body: Buffer; requestId: string; traceId: string; principalId: string; arrivedAt: number },
+  ): Promise<void> {
+    if (!(await this.resolver.modelExists(a.modelName, a.environment))) throw new AppError('MODEL_NOT_FOUND', `Model does not exist: ${a.modelName}`);
+    const stickyHeader = this.resolver.stickyHeaderOf(a.modelName, a.environment);
+    const stickyValue = stickyHeader === null ? undefined : headerOf(req)(stickyHeader);
+    const inserted = await this.asyncStore.insert({
+      _id: a.requestId,
+      kind: a.kind,
+      modelName: a.modelName,
+      environment: a.environment,
+      body: a.body.toString('utf8'),
+      sticky: stickyHeader !== null && stickyValue !== undefined ? { header: stickyHeader, value: stickyValue } : null,
+      principalId: a.principalId,
+      traceId: a.traceId,
+      createdAt: new Date(a.arrivedAt),
+    });
+    if (!inserted) throw new AppError('CONFLICT', `Request id ${a.requestId} is already used`, [{ field: 'x-request-id', message: 'must be unique' }]);
+    const statusUrl = this.statusUrl(a.requestId);
+    sendPayload(res, 202, JSON.stringify({ requestId: a.requestId, status: 'Pending', statusUrl }), { location: statusUrl, 'x-request-id': a.requestId });
+    this.asyncPool.kick();
+  }
+
+  private async status(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    const traceId = currentTraceId();
+    try {
+      const principal = await this.gate.authenticate(req, 'inference:run');
+      req.resume();
+      const doc = await this.asyncStore.get(id);
+      if (!doc || (doc.principalId !== principal.id && principal.role !== 'Admin')) throw new AppError('NOT_FOUND', `Async inference request does not exist: ${id}`);
+      const view: Record<string, unknown> = {
+        requestId: doc._id,
+        status: doc.status,
+        modelName: doc.modelName,
+        environment: doc.environment,
+        attempts: doc.attempts,
+        createdAt: doc.createdAt.toISOString(),
+        updatedAt: doc.updatedAt.toISOString(),
+        statusUrl: this.statusUrl(doc._id),
+      };
+      if (doc.completedAt) view.completedAt = doc.completedAt.toISOString();
+      if (doc.status === 'Completed') view.result = doc.result;
+      if (doc.status === 'Failed') view.error = { ...doc.error, httpStatus: doc.httpStatus };
+      sendPayload(res, 200, JSON.stringify(view), { 'cache-control': 'no-store' });
+    } catch (e) {
+      const err = asAppError(e, this.deps.log);
+      req.resume();
+      sendPayload(res, err.status, JSON.stringify(errorBody(err, traceId)), err.headers);
+    }
+  }
+
+  /** One claimed async request: run it like a synchronous one; "no server right now" retries later with back-off. */
+  private async processAsync(doc: AsyncRequestDoc): Promise<{ retry: false } | { retry: true; afterMs: number }> {
+    const body = Buffer.from(doc.body, 'utf8');
+    let input: unknown;
+    let pinned: string | undefined;
+    try {
+      ({ input, pinned } = validateNativeBody(parseJsonObject(body), doc.kind, Number.MAX_SAFE_INTEGER));
+    } catch (e) {
+      const err = asAppError(e, this.deps.log);
+      await this.asyncStore.fail(doc, err.status, { code: err.code, message: err.message, details: err.details });
+      return { retry: false };
+    }
+    const sticky = doc.sticky;
+    const outcome = await this.inference.run({
+      kind: doc.kind,
+      modelName: doc.modelName,
+      environment: doc.environment,
+      pinned,
+      header: (name) => (sticky && sticky.header === name ? sticky.value : undefined),
+      body,
+      input,
+      requestId: doc._id,
+      traceId: doc.traceId,
+      arrivedAt: doc.createdAt.getTime(),
+      t0: performance.now(),
+    });
+    if (outcome.status === 503 && doc.attempts < this.deps.config.ASYNC_MAX_ATTEMPTS) return { retry: true, afterMs: Math.min(250 * 2 ** (doc.attempts - 1), 5_000) };
+    if (outcome.status === 200) await this.asyncStore.complete(doc, outcome.result);
+    else await this.asyncStore.fail(doc, outcome.status, outcome.error!);
+    outcome.finish();
+    return { retry: false };
+  }
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError } from '../../domain/errors';
+import { errorBody } from '../http/error-body';
+
+/**
+ * Request and response plumbing of the lean inference path (no Express): bounded body
+ * reading, JSON responses with a precomputed length, the spec's error body.
+ */
+const JSON_TYPE = 'application/json; charset=utf-8';
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The caller's X-Request-Id when well-formed, else a fresh UUID. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** Reads the whole body, refusing more than `maxBytes` (413) and an empty body (400). */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > maxBytes) {
+      req.resume();
+      reject(tooLarge(maxBytes));
+      return;
+    }
+    let first: Buffer | null = null;
+    let chunks: Buffer[] | null = null;
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.off('data', onData);
+        req.resume();
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      if (first === null) first = chunk;
+      else (chunks ??= [first]).push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (size > maxBytes) return;
+      const buf = chunks ? Buffer.concat(chunks, size) : first;
+      if (buf === null || size === 0) reject(new AppError('VALIDATION_ERROR', 'Request body is required', [{ field: 'body', message: 'must be a JSON object' }]));
+      else resolve(buf);
+    });
+    req.once('error', reject);
+  });
+}
+
+const tooLarge = (max: number) => new AppError('PAYLOAD_TOO_LARGE', undefined, [{ field: 'body', message: `exceeds the limit of ${max} bytes` }]);
+
+/** Parses a JSON object body; anything else is a 400 VALIDATION_ERROR. */
+export function parseJsonObject(buf: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(buf.toString('utf8'));
+  } catch {
+    throw new AppError('VALIDATION_ERROR', 'Malformed JSON body', [{ field: 'body', message: 'is not valid JSON' }]);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new AppError('VALIDATION_ERROR', 'Request body must be a JSON object', [{ field: 'body', message: 'must be a JSON object' }]);
+  return value as Record<string, unknown>;
+}
+
+/** Writes a JSON payload (already serialized) with its length; extra headers are optional. */
+export function sendPayload(res: ServerResponse, status: number, payload: string | Buffer, headers?: Record<string, string>): void {
+  if (res.headersSent || res.destroyed) return;
+  res.statusCode = status;
+  res.setHeader('content-type', JSON_TYPE);
+  res.setHeader('content-length', typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
+  if (headers) for (const k in headers) res.setHeader(k, headers[k]);
+  res.end(payload);
+}
+
+/** The spec's error body with the catalogue status and the error's own headers (Retry-After...). */
+export function sendAppError(res: ServerResponse, e: AppError, traceId: string | undefined): void {
+  sendPayload(res, e.status, JSON.stringify(errorBody(e, traceId)), e.headers);
+}
+
+/** The Open Inference Protocol's error body {"error": "..."}. */
+export function sendOipError(res: ServerResponse, status: number, message: string, headers?: Record<string, string>): void {
+  sendPayload(res, status, JSON.stringify({ error: message }), headers);
+}
+
+/**
+ * Splits "/a/b%20c?x=1" after `prefix` into decoded segments and the raw query; null when a
+ * segment is not valid percent-encoding.
+ */
+export function splitAfter(url: string, prefix: string): { parts: string[]; query: string } | null {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url.slice(prefix.length) : url.slice(prefix.length, q);
+  const raw = path.length === 0 ? [] : path.split('/');
+  if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
+  const parts: string[] = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const seg = raw[i];
+    if (seg.indexOf('%') === -1) parts[i] = seg;
+    else {
+      try {
+        parts[i] = decodeURIComponent(seg);
+      } catch {
+        return null;
+      }
+    }
+  }
+  return { parts, query: q === -1 ? '' : url.slice(q + 1) };
+}
+
+/** One query parameter (first occurrence), without building a URLSearchParams for the common no-query case. */
+export function queryParam(query: string, name: string): string | undefined {
+  if (query.length === 0) return undefined;
+  return new URLSearchParams(query).get(name) ?? undefined;
+}

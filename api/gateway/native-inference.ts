@@ -1,0 +1,249 @@
+import { AppError, isAppError, type ErrorDetail } from '../../domain/errors';
+import { canonicalJson } from '../../domain/routing/canonical-json';
+import { shouldMirror } from '../../domain/routing/traffic-split';
+import type { Logger } from '../../infra/telemetry/logger';
+import { errorBody } from '../http/error-body';
+import type { GatewayMetrics } from './gateway-metrics';
+import type { PredictionRecord, PredictionSink } from './prediction-sink';
+import type { CachedAnswer, CompiledRoute } from './route-tables';
+import type { ShadowMirror } from './shadow-mirror';
+import type { Target } from './target';
+import type { HeaderReader, TargetResolver } from './target-resolver';
+import type { VersionClient } from './version-client';
+
+export type NativeKind = 'single' | 'batch';
+
+/** A validated native inference request (from HTTP, or replayed from the async store). */
+export interface NativeRequest {
+  kind: NativeKind;
+  modelName: string;
+  environment: string;
+  pinned: string | undefined;
+  header: HeaderReader;
+  /** The caller's JSON body, forwarded to the model server as is. */
+  body: Buffer;
+  /** `features` (single) or `instances` (batch). */
+  input: unknown;
+  requestId: string;
+  traceId: string;
+  /** Arrival (epoch ms) and its high-resolution twin for latency. */
+  arrivedAt: number;
+  t0: number;
+}
+
+export interface ErrorObject {
+  code: string;
+  message: string;
+  details: ErrorDetail[];
+}
+
+export interface NativeOutcome {
+  status: number;
+  payload: string | Buffer;
+  headers: Record<string, string>;
+  /** The response body on success (kept for async requests). */
+  result: Record<string, unknown> | undefined;
+  error: ErrorObject | undefined;
+  /** Records the prediction(s), mirrors to the shadow and fills the cache: call after the response is written. */
+  finish(): void;
+}
+
+export interface NativeInferenceDeps {
+  resolver: TargetResolver;
+  client: VersionClient;
+  shadow: ShadowMirror;
+  sink: PredictionSink;
+  metrics: GatewayMetrics;
+  log: Logger;
+}
+
+const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
+const JSON_TYPE = 'application/json';
+
+/**
+ * The native data plane: resolve the version, answer from the prediction cache or forward the
+ * body to a model server holding it (retry once elsewhere), shape the spec's response, and —
+ * after the caller has its answer — record, mirror and cache. Protocol-neutral enough to serve
+ * both the HTTP handler and the async workers.
+ */
+export class NativeInference {
+  constructor(private readonly deps: NativeInferenceDeps) {}
+
+  async run(r: NativeRequest): Promise<NativeOutcome> {
+    let target: Target;
+    let route: CompiledRoute | undefined;
+    try {
+      ({ target, route } = await this.deps.resolver.resolve(r.modelName, r.environment, r.pinned, r.header));
+    } catch (e) {
+      return this.failed(r, undefined, undefined, asAppError(e, this.deps.log));
+    }
+
+    const cache = r.kind === 'single' ? route?.cache ?? null : null;
+    let cacheKey: string | undefined;
+    if (cache) {
+      cacheKey = `${target.versionId}\n${canonicalJson(r.input)}`;
+      const hit = cache.get(cacheKey, Date.now());
+      this.deps.metrics.cacheLookup(target.modelName, hit !== undefined);
+      if (hit) return this.answered(r, target, route, hit, true, undefined);
+    }
+
+    let status: number;
+    let answer: Record<string, unknown>;
+    try {
+      const up = await this.deps.client.call(
+        target,
+        'POST',
+        r.kind === 'single' ? target.predictPath : target.batchPath,
+        { 'content-type': JSON_TYPE, 'content-length': r.body.length, 'x-request-id': r.requestId },
+        r.body,
+      );
+      status = up.status;
+      answer = JSON.parse(up.body.toString('utf8')) as Record<string, unknown>;
+      if (status !== 200) return this.upstreamFailed(r, target, route, status, up.body, answer);
+    } catch (e) {
+      return this.failed(r, target, route, asAppError(e, this.deps.log));
+    }
+    if (r.kind === 'batch') return this.answeredBatch(r, target, route, answer);
+    const fresh: CachedAnswer = { prediction: answer.prediction, confidence: answer.confidence };
+    return this.answered(r, target, route, fresh, false, cache && cacheKey !== undefined ? () => cache.set(cacheKey, fresh, Date.now()) : undefined);
+  }
+
+  private answered(r: NativeRequest, target: Target, route: CompiledRoute | undefined, a: CachedAnswer, cached: boolean, fill: (() => void) | undefined): NativeOutcome {
+    const latencyMs = performance.now() - r.t0;
+    const result: Record<string, unknown> = {
+      requestId: r.requestId,
+      modelName: target.modelName,
+      version: target.version,
+      prediction: a.prediction,
+      confidence: a.confidence,
+      latencyMs: round3(latencyMs),
+      timestamp: new Date().toISOString(),
+    };
+    if (cached) result.cached = true;
+    const headers: Record<string, string> = { 'x-request-id': r.requestId };
+    if (route?.cache && r.kind === 'single') headers['x-cache'] = cached ? 'HIT' : 'MISS';
+    return {
+      status: 200,
+      payload: JSON.stringify(result),
+      headers,
+      result,
+      error: undefined,
+      finish: () => {
+        this.deps.metrics.observe(target.modelName, target.version, target.role, 200, latencyMs / 1000);
+        this.safeRecord({ ...this.recordBase(r, target, latencyMs), requestId: r.requestId, features: r.input, outputs: a.prediction, status: 'Completed', ...(cached && { cached: true }) });
+        fill?.();
+        this.mirror(r, target, route);
+      },
+    };
+  }
+
+  private answeredBatch(r: NativeRequest, target: Target, route: CompiledRoute | undefined, answer: Record<string, unknown>): NativeOutcome {
+    const latencyMs = performance.now() - r.t0;
+    const predictions = answer.predictions as unknown[];
+    const result: Record<string, unknown> = {
+      requestId: r.requestId,
+      modelName: target.modelName,
+      version: target.version,
+      predictions,
+      confidences: answer.confidences,
+      totalLatencyMs: round3(latencyMs),
+      timestamp: new Date().toISOString(),
+    };
+    return {
+      status: 200,
+      payload: JSON.stringify(result),
+      headers: { 'x-request-id': r.requestId },
+      result,
+      error: undefined,
+      finish: () => {
+        this.deps.metrics.observe(target.modelName, target.version, target.role, 200, latencyMs / 1000);
+        const base = this.recordBase(r, target, latencyMs);
+        const instances = r.input as unknown[];
+        for (let i = 0; i < instances.length; i++)
+          this.safeRecord({ ...base, requestId: `${r.requestId}:${i}`, features: instances[i], outputs: predictions[i] ?? null, status: 'Completed' });
+        this.mirror(r, target, route);
+      },
+    };
+  }
+
+  /** A model server answered with an error (bad features, inference failure): its body goes to the caller as is. */
+  private upstreamFailed(r: NativeRequest, target: Target, route: CompiledRoute | undefined, status: number, raw: Buffer, answer: Record<string, unknown>): NativeOutcome {
+    const err = answer.error as Partial<ErrorObject> | undefined;
+    const error: ErrorObject = {
+      code: typeof err?.code === 'string' ? err.code : status >= 500 ? 'INFERENCE_ERROR' : 'VALIDATION_ERROR',
+      message: typeof err?.message === 'string' ? err.message : `Model server answered ${status}`,
+      details: Array.isArray(err?.details) ? err.details : [],
+    };
+    return this.failure(r, target, route, status, raw, error, {});
+  }
+
+  private failed(r: NativeRequest, target: Target | undefined, route: CompiledRoute | undefined, e: AppError): NativeOutcome {
+    return this.failure(r, target, route, e.status, JSON.stringify(errorBody(e, r.traceId)), { code: e.code, message: e.message, details: e.details }, e.headers);
+  }
+
+  private failure(r: NativeRequest, target: Target | undefined, _route: CompiledRoute | undefined, status: number, payload: string | Buffer, error: ErrorObject, extra: Record<string, string>): NativeOutcome {
+    const latencyMs = performance.now() - r.t0;
+    return {
+      status,
+      payload,
+      headers: { ...extra, 'x-request-id': r.requestId },
+      result: undefined,
+      error,
+      finish: () => {
+        const model = target?.modelName ?? (error.code === 'MODEL_NOT_FOUND' ? 'unknown' : r.modelName);
+        this.deps.metrics.observe(model, target?.version ?? '', target?.role ?? '', status, latencyMs / 1000);
+        this.deps.metrics.error(model, target?.version ?? '', target?.role ?? '', error.code);
+        if (!target) return;
+        const base = { ...this.recordBase(r, target, latencyMs), outputs: null, status: 'Failed' as const, errorCode: error.code };
+        if (r.kind === 'batch' && Array.isArray(r.input)) {
+          const instances = r.input as unknown[];
+          for (let i = 0; i < instances.length; i++) this.safeRecord({ ...base, requestId: `${r.requestId}:${i}`, features: instances[i] });
+        } else this.safeRecord({ ...base, requestId: r.requestId, features: r.input });
+      },
+    };
+  }
+
+  private recordBase(r: NativeRequest, t: Target, latencyMs: number) {
+    return {
+      time: new Date(r.arrivedAt),
+      modelId: t.modelId,
+      modelName: t.modelName,
+      version: t.version,
+      versionId: t.versionId,
+      environment: t.environment,
+      role: t.role,
+      latencyMs,
+      traceId: r.traceId,
+    };
+  }
+
+  private safeRecord(rec: PredictionRecord): void {
+    try {
+      this.deps.sink.record(rec);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'gateway: prediction sink threw');
+    }
+  }
+
+  private mirror(r: NativeRequest, target: Target, route: CompiledRoute | undefined): void {
+    const shadow = route?.shadow;
+    if (!shadow || shadow.target.versionId === target.versionId || !shouldMirror(shadow.percentage, Math.random())) return;
+    this.deps.shadow.offer({
+      target: shadow.target,
+      kind: r.kind,
+      path: r.kind === 'single' ? shadow.target.predictPath : shadow.target.batchPath,
+      body: r.body,
+      primaryRequestId: r.requestId,
+      input: r.input,
+      traceId: r.traceId,
+      arrivedAt: r.arrivedAt,
+    });
+  }
+}
+
+/** Anything thrown becomes an AppError; unknown errors are logged and become INTERNAL_ERROR. */
+export function asAppError(e: unknown, log: Logger): AppError {
+  if (isAppError(e)) return e;
+  log.error({ err: e }, 'gateway: unexpected error');
+  return new AppError('INTERNAL_ERROR');
+}

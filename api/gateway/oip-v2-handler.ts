@@ -1,0 +1,162 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError } from '../../domain/errors';
+import { shouldMirror } from '../../domain/routing/traffic-split';
+import type { Logger } from '../../infra/telemetry/logger';
+import type { AuthGate } from './auth-gate';
+import type { GatewayMetrics } from './gateway-metrics';
+import { readBody, requestIdOf, sendOipError, sendPayload } from './lean-http';
+import { asAppError } from './native-inference';
+import type { PredictionSink } from './prediction-sink';
+import type { ShadowMirror } from './shadow-mirror';
+import type { Resolved, TargetResolver } from './target-resolver';
+import type { VersionClient } from './version-client';
+
+export const GATEWAY_NAME = 'hotswap-gateway';
+export const GATEWAY_VERSION = '0.1.0';
+
+export interface OipDeps {
+  gate: AuthGate;
+  resolver: TargetResolver;
+  client: VersionClient;
+  shadow: ShadowMirror;
+  sink: PredictionSink;
+  metrics: GatewayMetrics;
+  log: Logger;
+  maxBodyBytes: number;
+  /** Environment from the X-HotSwap-Environment header or ?environment= (throws 400). */
+  environmentOf(req: IncomingMessage, query: string): string;
+  ready(): boolean;
+  currentTraceId(): string | undefined;
+}
+
+const JSON_TYPE = 'application/json';
+
+/**
+ * The Open Inference Protocol v2 (KServe / Triton REST) on the gateway. Server-level routes
+ * answer here; model routes are proxied to a model server holding the version — the routing
+ * table's choice when the path names none — always on the server's versioned path, so what a
+ * server would pick by itself never matters. Errors use the protocol's body {"error": "..."}.
+ */
+export class OipV2Handler {
+  constructor(private readonly d: OipDeps) {}
+
+  /** `parts`: decoded path segments after /v2. */
+  async handle(method: string, parts: string[], query: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const n = parts.length;
+    if (n === 0 && method === 'GET') return sendPayload(res, 200, JSON.stringify({ name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: [] }));
+    if (parts[0] === 'health' && n === 2 && method === 'GET') {
+      if (parts[1] === 'live') return sendPayload(res, 200, '{"live":true}');
+      if (parts[1] === 'ready') {
+        const ok = this.d.ready();
+        return sendPayload(res, ok ? 200 : 503, JSON.stringify({ ready: ok }));
+      }
+    }
+    if (parts[0] !== 'models' || n < 2) return this.notFound(method, parts, req, res);
+    const modelName = parts[1];
+    let version: string | undefined;
+    let rest: string[];
+    if (parts[2] === 'versions' && n >= 4) {
+      version = parts[3]!;
+      rest = parts.slice(4);
+    } else rest = parts.slice(2);
+    const action = rest.length === 0 ? 'metadata' : rest.length === 1 && (rest[0] === 'ready' || rest[0] === 'infer') ? rest[0] : null;
+    if (action === null || (action === 'infer') !== (method === 'POST') || (method !== 'GET' && method !== 'POST')) return this.notFound(method, parts, req, res);
+
+    const arrivedAt = Date.now();
+    const t0 = performance.now();
+    const requestId = requestIdOf(req);
+    const traceId = this.d.currentTraceId() ?? requestId;
+    let resolved: Resolved | undefined;
+    try {
+      const principal = await this.d.gate.authenticate(req, 'inference:run');
+      if (action === 'infer') await this.d.gate.limit(principal, req);
+      const environment = this.d.environmentOf(req, query);
+      const body = action === 'infer' ? await readBody(req, this.d.maxBodyBytes) : null;
+      if (body === null) req.resume();
+      resolved = await this.d.resolver.resolve(modelName, environment, version, (h) => {
+        const v = req.headers[h];
+        return typeof v === 'string' ? v : undefined;
+      });
+      const t = resolved.target;
+      if (action === 'ready') {
+        let ready = false;
+        try {
+          ready = (await this.d.client.call(t, 'GET', `${t.v2Path}/ready`, {}, null)).status === 200;
+        } catch (e) {
+          if (!(e instanceof AppError) || e.code !== 'SERVICE_UNAVAILABLE') throw e;
+        }
+        return sendPayload(res, ready ? 200 : 503, JSON.stringify({ name: modelName, ...(version !== undefined && { version }), ready }));
+      }
+      const path = action === 'infer' ? `${t.v2Path}/infer` : t.v2Path;
+      const headers = body ? { 'content-type': JSON_TYPE, 'content-length': body.length, 'x-request-id': requestId } : { 'x-request-id': requestId };
+      const up = await this.d.client.call(t, method, path, headers, body);
+      sendPayload(res, up.status, up.body, { 'x-request-id': requestId });
+      if (action === 'infer') this.afterInfer(resolved, requestId, traceId, arrivedAt, t0, body!, up.status, up.body);
+    } catch (e) {
+      const err = asAppError(e, this.d.log);
+      sendOipError(res, err.status, err.message, { ...err.headers, 'x-request-id': requestId });
+      if (action === 'infer') {
+        const t = resolved?.target;
+        const model = t?.modelName ?? (err.code === 'MODEL_NOT_FOUND' || !resolved ? 'unknown' : modelName);
+        this.d.metrics.observe(model, t?.version ?? '', t?.role ?? '', err.status, (performance.now() - t0) / 1000);
+        this.d.metrics.error(model, t?.version ?? '', t?.role ?? '', err.code);
+        if (t && err.code === 'SERVICE_UNAVAILABLE') this.record(resolved!, requestId, traceId, arrivedAt, t0, null, null, 'SERVICE_UNAVAILABLE');
+      }
+    }
+  }
+
+  private afterInfer(resolved: Resolved, requestId: string, traceId: string, arrivedAt: number, t0: number, body: Buffer, status: number, answer: Buffer): void {
+    const t = resolved.target;
+    const latencyMs = performance.now() - t0;
+    this.d.metrics.observe(t.modelName, t.version, t.role, status, latencyMs / 1000);
+    let errorCode: string | undefined;
+    if (status !== 200) {
+      errorCode = status >= 500 ? 'INFERENCE_ERROR' : 'VALIDATION_ERROR';
+      this.d.metrics.error(t.modelName, t.version, t.role, errorCode);
+    }
+    this.record(resolved, requestId, traceId, arrivedAt, t0, body, status === 200 ? answer : null, errorCode);
+    const shadow = resolved.route?.shadow;
+    if (shadow && shadow.target.versionId !== t.versionId && shouldMirror(shadow.percentage, Math.random()))
+      this.d.shadow.offer({ target: shadow.target, kind: 'v2', path: `${shadow.target.v2Path}/infer`, body, primaryRequestId: requestId, input: undefined, traceId, arrivedAt });
+  }
+
+  private record(resolved: Resolved, requestId: string, traceId: string, arrivedAt: number, t0: number, body: Buffer | null, answer: Buffer | null, errorCode: string | undefined): void {
+    const t = resolved.target;
+    try {
+      const features = body ? (tryParse(body)?.inputs ?? null) : null;
+      const outputs = answer ? (tryParse(answer)?.outputs ?? null) : null;
+      this.d.sink.record({
+        requestId,
+        time: new Date(arrivedAt),
+        modelId: t.modelId,
+        modelName: t.modelName,
+        version: t.version,
+        versionId: t.versionId,
+        environment: t.environment,
+        role: t.role,
+        features,
+        outputs,
+        latencyMs: performance.now() - t0,
+        status: errorCode === undefined ? 'Completed' : 'Failed',
+        ...(errorCode !== undefined && { errorCode }),
+        traceId,
+      });
+    } catch (err) {
+      this.d.log.warn({ err }, 'gateway: could not record a v2 prediction');
+    }
+  }
+
+  private notFound(method: string, parts: string[], req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    sendOipError(res, 404, `no route for ${method} /v2${parts.length ? `/${parts.join('/')}` : ''}`);
+  }
+}
+
+function tryParse(buf: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(buf.toString('utf8'));
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

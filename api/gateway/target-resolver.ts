@@ -1,0 +1,50 @@
+import { AppError } from '../../domain/errors';
+import type { ModelCatalog } from './model-catalog';
+import { selectTarget, type CompiledRoute, type RouteTables } from './route-tables';
+import type { Target } from './target';
+
+export interface Resolved {
+  target: Target;
+  /** The routing table of (model, environment), when there is one (shadow, cache). */
+  route: CompiledRoute | undefined;
+}
+
+/** Reads a request header by lower-case name (the sticky key); undefined when absent. */
+export type HeaderReader = (name: string) => string | undefined;
+
+/**
+ * Turns (model, environment, optional pinned version, request headers) into the version a
+ * request goes to. Unpinned requests follow the routing table (sticky key or weighted draw);
+ * a pinned version is taken from the table's pools when listed there (keeping the pool's
+ * role), else looked up in the registry (role primary).
+ */
+export class TargetResolver {
+  constructor(
+    private readonly tables: RouteTables,
+    private readonly catalog: ModelCatalog,
+  ) {}
+
+  async resolve(modelName: string, environment: string, pinned: string | undefined, header: HeaderReader): Promise<Resolved> {
+    const route = this.tables.get(modelName, environment);
+    if (pinned === undefined) {
+      if (route) return { target: selectTarget(route, route.stickyHeader === null ? undefined : header(route.stickyHeader)), route };
+      if (!(await this.catalog.model(modelName))) throw new AppError('MODEL_NOT_FOUND', `Model does not exist: ${modelName}`);
+      throw new AppError('SERVICE_UNAVAILABLE', `Model ${modelName} has no route in ${environment}: set one with PUT /api/v1/routing/${modelName}/${environment}`, [], { 'Retry-After': '5' });
+    }
+    if (route) for (const t of route.targets) if (t.version === pinned || t.versionId === pinned) return { target: t, route };
+    const model = route ? { modelId: route.modelId, name: route.modelName } : await this.catalog.model(modelName);
+    if (!model) throw new AppError('MODEL_NOT_FOUND', `Model does not exist: ${modelName}`);
+    const target = await this.catalog.target(model, pinned, environment);
+    if (!target) throw new AppError('VERSION_NOT_FOUND', `Model version does not exist: ${modelName} ${pinned}`, [{ field: 'version', message: `${modelName} has no version ${pinned}` }]);
+    return { target, route };
+  }
+
+  /** Whether the model exists (for accepting async requests up front). */
+  async modelExists(modelName: string, environment: string): Promise<boolean> {
+    return this.tables.get(modelName, environment) !== undefined || (await this.catalog.model(modelName)) !== null;
+  }
+
+  stickyHeaderOf(modelName: string, environment: string): string | null {
+    return this.tables.get(modelName, environment)?.stickyHeader ?? null;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Commands people send to a running deployment (Temporal updates) and the pure rules that accept
+ * or reject them before they reach workflow history. The API checks the route's permission too;
+ * these rules hold even for a caller that skips the API.
+ */
+import { can, type Role } from '../permissions';
+import type { DeploymentStatus } from './enums';
+
+/** Who sends a command. */
+export interface Actor {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+export interface ApprovalCommand {
+  by: Actor;
+  reason: string;
+}
+
+export interface ControlCommand {
+  by: Actor;
+  /** Required for abort and rollback; optional for pause, resume and promote. */
+  reason?: string;
+}
+
+export type ControlCommandKind = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback';
+
+export interface CommandContext {
+  status: DeploymentStatus;
+  /** User id of whoever started the deployment. */
+  initiatedBy: string;
+  /** Whether the previous version is still warm, so a rollback is a routing change (false once retired). */
+  canRollBack: boolean;
+  /** Whether any step is left that a promote would skip or hurry. */
+  canPromote: boolean;
+}
+
+const hasReason = (reason: string | undefined): boolean => typeof reason === 'string' && reason.trim().length > 0 && reason.length <= 2000;
+
+function actorProblems(by: Actor | undefined): string[] {
+  if (!by || typeof by.id !== 'string' || by.id.length === 0) return ['the command must say who sends it (by.id)'];
+  return [];
+}
+
+/**
+ * Why an approve/reject would be refused (empty when it is accepted): the deployment must be
+ * awaiting approval, a reason is required, the approver needs deployments:approve (Admin) and
+ * must not be the person who started the deployment (four-eyes rule).
+ * Example: the initiator approving their own deployment → ['the initiator cannot approve or reject their own deployment'].
+ */
+export function approvalProblems(cmd: ApprovalCommand, ctx: CommandContext): string[] {
+  const problems = actorProblems(cmd?.by);
+  if (problems.length > 0) return problems;
+  if (ctx.status !== 'AwaitingApproval') problems.push(`the deployment is ${ctx.status}, not AwaitingApproval`);
+  if (!hasReason(cmd.reason)) problems.push('a reason is required (1 to 2000 characters)');
+  if (!can(cmd.by.role, 'deployments:approve')) problems.push(`role ${cmd.by.role} may not approve deployments`);
+  if (cmd.by.id === ctx.initiatedBy) problems.push('the initiator cannot approve or reject their own deployment');
+  return problems;
+}
+
+const RUNNING: readonly DeploymentStatus[] = ['Pending', 'Validating', 'AwaitingApproval', 'Deploying', 'Paused'];
+
+/**
+ * Why a control command would be refused (empty when it is accepted). Needs deployments:control
+ * (MLEngineer or Admin).
+ * - pause: only while Deploying; resume: only while Paused;
+ * - promote: while Deploying, Paused, or Active with steps left (blue kept warm);
+ * - abort: any time before the deployment ends (a reason is required);
+ * - rollback: once the candidate may have received traffic and while the previous version is
+ *   still warm — Deploying, Paused, or Active before the previous version is retired (a reason is required).
+ */
+export function controlProblems(kind: ControlCommandKind, cmd: ControlCommand, ctx: CommandContext): string[] {
+  const problems = actorProblems(cmd?.by);
+  if (problems.length > 0) return problems;
+  if (!can(cmd.by.role, 'deployments:control')) problems.push(`role ${cmd.by.role} may not ${kind} deployments`);
+  if ((kind === 'abort' || kind === 'rollback') && !hasReason(cmd.reason)) problems.push('a reason is required (1 to 2000 characters)');
+  if (cmd.reason !== undefined && cmd.reason.length > 2000) problems.push('the reason is longer than 2000 characters');
+  const s = ctx.status;
+  switch (kind) {
+    case 'pause':
+      if (s !== 'Deploying') problems.push(`only a Deploying deployment can be paused; it is ${s}`);
+      break;
+    case 'resume':
+      if (s !== 'Paused') problems.push(`only a Paused deployment can be resumed; it is ${s}`);
+      break;
+    case 'promote':
+      if (!((s === 'Deploying' || s === 'Paused' || s === 'Active') && ctx.canPromote)) problems.push(`nothing to promote: the deployment is ${s}`);
+      break;
+    case 'abort':
+      if (!RUNNING.includes(s) && !(s === 'Active' && ctx.canRollBack)) problems.push(`the deployment has already ended (${s})`);
+      break;
+    case 'rollback':
+      if (!(s === 'Deploying' || s === 'Paused' || s === 'Active')) problems.push(`nothing to roll back: the deployment is ${s}`);
+      else if (!ctx.canRollBack) problems.push('the previous version has been retired; deploy it again instead');
+      break;
+  }
+  return problems;
+}

@@ -1,0 +1,133 @@
+/**
+ * What a deployment looks like from outside: the status query's answer, the MongoDB projection
+ * and the workflow's result share these types.
+ */
+import type { AnalysisPhase, MetricWindow, WindowAssessment } from './analysis';
+import type { AbTestReport } from './ab-test';
+import type { DeploymentPhase, DeploymentStatus, DeploymentStrategy, Environment } from './enums';
+import type { ShadowVerdict } from './shadow-comparison';
+import type { SmokeTestVerdict } from './smoke-test';
+import type { DeploymentStep } from './steps';
+
+export interface VersionRef {
+  versionId: string;
+  version: string;
+}
+
+/** One validation gate's verdict. New gates add entries; the names are open. */
+export interface ValidationCheck {
+  name: string;
+  passed: boolean;
+  message: string;
+}
+
+export interface ValidationReport {
+  passed: boolean;
+  checks: ValidationCheck[];
+  /** Numbers the gates measured (e.g. load time), for the approval page. */
+  metrics: Record<string, number>;
+  validatedAt: string;
+}
+
+/** Combines gate verdicts: passed only when every gate passed. Example: one failing gate → passed: false. */
+export function summarizeValidation(checks: ValidationCheck[], validatedAt: string, metrics: Record<string, number> = {}): ValidationReport {
+  return { passed: checks.length > 0 && checks.every((c) => c.passed), checks, metrics, validatedAt };
+}
+
+export type ApprovalDecisionState = 'NotRequired' | 'Pending' | 'Approved' | 'Rejected' | 'TimedOut';
+
+export interface ApprovalState {
+  required: boolean;
+  state: ApprovalDecisionState;
+  requestedAt: string | null;
+  deadline: string | null;
+  decidedBy: string | null;
+  decidedByName: string | null;
+  decidedAt: string | null;
+  reason: string | null;
+}
+
+export interface HistoryEntry {
+  at: string;
+  /** e.g. "setWeight 25%", "analysis PT5M", "approval", "rollback". */
+  step: string;
+  /** e.g. "Continue", "Rollback", "Approved", "Paused", "Done". */
+  decision: string;
+  reason: string;
+}
+
+/** What ended a deployment badly. */
+export type RollbackTrigger =
+  | 'threshold' // a metric breached its threshold
+  | 'inconclusive' // too little data after every extension: fail safe
+  | 'abort' // abort command
+  | 'rollback-command' // rollback command
+  | 'cancellation' // the workflow was cancelled
+  | 'failure' // an activity or the workflow failed
+  | 'validation' // a validation gate failed
+  | 'approval' // rejected, or the approval deadline passed
+  | 'smoke-test' // blue-green smoke test failed
+  | 'shadow-rejected' // shadow comparison failed
+  | 'experiment' // A/B test kept the control
+  | 'warm-up'; // the candidate did not become ready everywhere
+
+export interface RollbackRecord {
+  trigger: RollbackTrigger;
+  reason: string;
+  /** Workflow time of the decision. */
+  decidedAt: string;
+  /** When every gateway confirmed the route back to stable (null when routing had not changed). */
+  trafficRestoredAt: string | null;
+  /** Decision to traffic restored on every gateway, ms (null when routing had not changed). */
+  durationMs: number | null;
+  /** The route revision that restored stable traffic. */
+  routeRevision: number | null;
+  /** Compensation steps that failed (logged and swallowed so the others still run). */
+  errors: string[];
+}
+
+export interface MetricsSnapshot {
+  from: string;
+  to: string;
+  stable: MetricWindow | null;
+  candidate: MetricWindow | null;
+  assessment: WindowAssessment | null;
+}
+
+export interface DeploymentStatusView {
+  deploymentId: string;
+  modelId: string;
+  modelName: string;
+  versionId: string;
+  version: string;
+  stable: VersionRef | null;
+  strategy: DeploymentStrategy;
+  environment: Environment;
+  initiatedBy: string;
+  status: DeploymentStatus;
+  phase: DeploymentPhase;
+  progressPercentage: number;
+  /** Share of user traffic on the candidate (shadow mirroring does not count). */
+  trafficPercentage: number;
+  currentStep: { index: number; total: number; step: DeploymentStep; label: string; startedAt: string } | null;
+  history: HistoryEntry[];
+  approval: ApprovalState;
+  validationResult: ValidationReport | null;
+  metrics: MetricsSnapshot | null;
+  assignedServers: string[];
+  smokeTest: SmokeTestVerdict | null;
+  shadow: ShadowVerdict | null;
+  abTest: { outcome: string; report: AbTestReport | null; looks: number } | null;
+  rollback: RollbackRecord | null;
+  /** The worst analysis phase seen so far (Successful until something else happens). */
+  analysisPhase: AnalysisPhase;
+  startedAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  errorMessage: string | null;
+  /** Increases with every published change; the projection ignores older writes. */
+  sequence: number;
+}
+
+/** A workflow's result: the final status view. */
+export type DeploymentResult = DeploymentStatusView;

@@ -1,0 +1,234 @@
+import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import {
+  HISTOGRAM_SIZE,
+  SUM_FIELDS,
+  coverWindow,
+  emptyCounters,
+  mergeCounters,
+  seriesId,
+  summarize,
+  type BucketCounters,
+  type MetricsSummary,
+  type PredictionRole,
+  type SeriesKey,
+} from '../../domain/metrics';
+import { bulkWriteErrors } from './prediction-log-repository';
+
+/**
+ * `metric_buckets`: one document per (resolution, model, environment, version, role, bucket
+ * start), whose counters every api process adds to with `$inc` upserts — so several gateway
+ * replicas add up. Field names: the BucketCounters sums, `h0`…`h26` for the latency
+ * histogram, `latMin`/`latMax` ($min/$max), and `fl`, the ids of the last flushes applied
+ * (so a flush retried after an unknown outcome is applied once).
+ */
+export interface MetricBucketDoc extends SeriesKey, Partial<Record<(typeof SUM_FIELDS)[number], number>> {
+  _id: string;
+  res: number;
+  bucketStart: Date;
+  latMin?: number;
+  latMax?: number;
+  fl?: string[];
+  [histogramField: `h${number}`]: number | undefined;
+}
+
+/** Counters to add to one bucket. */
+export interface BucketDelta {
+  key: SeriesKey;
+  resolutionS: number;
+  bucketStartMs: number;
+  counters: BucketCounters;
+  /** Overrides the flush id of `apply` for this delta (feedback uses one per request id). */
+  flushId?: string;
+}
+
+export interface ApplyOutcome {
+  applied: number;
+  /** Deltas the server refused (never expected; counted as dropped by the caller). */
+  rejected: number;
+}
+
+/** How many flush ids a bucket remembers for retries. */
+const FLUSH_MEMORY = 64;
+const MAX_RACE_RETRIES = 4;
+
+export function bucketDocId(d: Pick<BucketDelta, 'key' | 'resolutionS' | 'bucketStartMs'>): string {
+  return `${d.resolutionS}|${seriesId(d.key)}|${d.bucketStartMs}`;
+}
+
+function countersOf(doc: MetricBucketDoc): BucketCounters {
+  const c = emptyCounters();
+  for (const f of SUM_FIELDS) c[f] = doc[f] ?? 0;
+  c.latMin = doc.latMin ?? null;
+  c.latMax = doc.latMax ?? null;
+  for (let i = 0; i < HISTOGRAM_SIZE; i++) c.hist[i] = doc[`h${i}`] ?? 0;
+  return c;
+}
+
+/** What a window query selects. Leaving environment, version or role out sums over all of them. */
+export interface MetricWindowQuery {
+  modelId: string;
+  environment?: string;
+  version?: string;
+  role?: PredictionRole | readonly PredictionRole[];
+  from: Date;
+  to: Date;
+}
+
+/** The counters of one series within a window. */
+export interface SeriesWindow {
+  environment: string;
+  version: string;
+  versionId: string;
+  role: PredictionRole;
+  counters: BucketCounters;
+}
+
+export interface MetricWindow {
+  modelId: string;
+  environment: string | null;
+  version: string | null;
+  role: PredictionRole | readonly PredictionRole[] | null;
+  from: Date;
+  to: Date;
+  /** The 10-second buckets counted start in [coveredFrom, coveredTo) (from/to rounded up to 10 s). */
+  coveredFrom: Date;
+  coveredTo: Date;
+  /** Sum over every matching series. */
+  counters: BucketCounters;
+  /** `counters` as metrics; throughput over (to - from). */
+  summary: MetricsSummary;
+  /** Per (environment, version, role). */
+  series: SeriesWindow[];
+}
+
+export class MetricBucketRepository {
+  readonly col: Collection<MetricBucketDoc>;
+  constructor(db: Db) {
+    this.col = db.collection<MetricBucketDoc>('metric_buckets');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.col.createIndex({ modelId: 1, res: 1, bucketStart: 1 }, { name: 'model_res_start' });
+    await this.col.createIndex({ bucketStart: 1 }, { name: 'start' });
+  }
+
+  private operation(d: BucketDelta, defaultFlushId: string, guarded: boolean): AnyBulkWriteOperation<MetricBucketDoc> {
+    const c = d.counters;
+    const flushId = d.flushId ?? defaultFlushId;
+    const inc: Record<string, number> = {};
+    for (const f of SUM_FIELDS) if (c[f] !== 0) inc[f] = c[f];
+    for (let i = 0; i < HISTOGRAM_SIZE; i++) if (c.hist[i]) inc[`h${i}`] = c.hist[i]!;
+    const { modelId, modelName, environment, version, versionId, role } = d.key;
+    const update: Record<string, unknown> = {
+      $inc: inc,
+      $setOnInsert: { res: d.resolutionS, bucketStart: new Date(d.bucketStartMs), modelId, modelName, environment, version, versionId, role },
+      $push: { fl: { $each: [flushId], $slice: -FLUSH_MEMORY } },
+    };
+    if (c.latMin !== null) update.$min = { latMin: c.latMin };
+    if (c.latMax !== null) update.$max = { latMax: c.latMax };
+    const _id = bucketDocId(d);
+    const filter = (guarded ? { _id, fl: { $ne: flushId } } : { _id }) as Filter<MetricBucketDoc>;
+    return { updateOne: { filter, update, upsert: true } };
+  }
+
+  /**
+   * Adds deltas with `$inc` upserts in one unordered bulk write. `guarded` is for a retry of a
+   * flush whose outcome is unknown (the connection failed mid-write): buckets that already
+   * list `flushId` are skipped. Upserts that collide with another process creating the same
+   * bucket are retried. Throws when MongoDB is unreachable (then nothing, some or all deltas
+   * may have been applied: retry with the same flushId and guarded = true).
+   */
+  async apply(deltas: readonly BucketDelta[], flushId: string, guarded: boolean): Promise<ApplyOutcome> {
+    let pending = deltas.filter((d) => d.counters.count || SUM_FIELDS.some((f) => d.counters[f] !== 0)).map((d) => ({ d, guarded }));
+    const total = pending.length;
+    let rejected = 0;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > MAX_RACE_RETRIES) {
+        rejected += pending.length;
+        break;
+      }
+      let writeErrors: { index: number; code: number }[] = [];
+      try {
+        await this.col.bulkWrite(
+          pending.map((p) => this.operation(p.d, flushId, p.guarded)),
+          { ordered: false },
+        );
+      } catch (e) {
+        const list = bulkWriteErrors(e);
+        if (!list) throw e;
+        writeErrors = list;
+      }
+      const next: typeof pending = [];
+      for (const w of writeErrors) {
+        const p = pending[w.index]!;
+        if (w.code !== 11000) {
+          rejected++;
+          continue;
+        }
+        if (p.guarded) {
+          // Either the flush was applied before (the guard excluded the bucket) or another
+          // process created the bucket at the same moment: the bucket's flush ids tell.
+          const doc = await this.col.findOne({ _id: bucketDocId(p.d) }, { projection: { fl: 1 } });
+          if (doc?.fl?.includes(p.d.flushId ?? flushId)) continue;
+        }
+        next.push(p);
+      }
+      pending = next;
+    }
+    return { applied: total - rejected, rejected };
+  }
+
+  /** Sums the buckets of a window, per series and overall. */
+  async readWindow(q: MetricWindowQuery): Promise<MetricWindow> {
+    const cover = coverWindow(q.from.getTime(), q.to.getTime());
+    const base = {
+      modelId: q.modelId,
+      environment: q.environment ?? null,
+      version: q.version ?? null,
+      role: q.role ?? null,
+      from: q.from,
+      to: q.to,
+      coveredFrom: new Date(cover.coveredFromMs),
+      coveredTo: new Date(cover.coveredToMs),
+    };
+    const windowSeconds = Math.max(0, (q.to.getTime() - q.from.getTime()) / 1000);
+    const bySeries = new Map<string, SeriesWindow>();
+    if (cover.spans.length > 0) {
+      const filter: Filter<MetricBucketDoc> = {
+        modelId: q.modelId,
+        $or: cover.spans.map((s) => ({ res: s.resolutionS, bucketStart: { $gte: new Date(s.fromMs), $lt: new Date(s.toMs) } })),
+      };
+      if (q.environment !== undefined) filter.environment = q.environment;
+      if (q.version !== undefined) filter.version = q.version;
+      if (q.role !== undefined) filter.role = typeof q.role === 'string' ? q.role : { $in: [...(q.role as PredictionRole[])] };
+      const docs = await this.col.find(filter, { projection: { fl: 0 } }).toArray();
+      for (const doc of docs) {
+        const id = seriesId(doc);
+        let s = bySeries.get(id);
+        if (!s) {
+          s = { environment: doc.environment, version: doc.version, versionId: doc.versionId, role: doc.role, counters: emptyCounters() };
+          bySeries.set(id, s);
+        }
+        mergeCounters(s.counters, countersOf(doc));
+      }
+    }
+    const series = [...bySeries.values()].sort((a, b) => a.version.localeCompare(b.version) || a.role.localeCompare(b.role) || a.environment.localeCompare(b.environment));
+    const counters = emptyCounters();
+    for (const s of series) mergeCounters(counters, s.counters);
+    return { ...base, counters, summary: summarize(counters, windowSeconds), series };
+  }
+
+  async deleteOlderThan(before: Date): Promise<number> {
+    const r = await this.col.deleteMany({ bucketStart: { $lt: before } });
+    return r.deletedCount;
+  }
+}
+
+/**
+ * The metrics of one window, for the deployment workflows' analysis activity and the metrics
+ * API. Example: readMetricWindow(db, {modelId, environment: 'Production', version: '2.0.0',
+ * from: new Date(Date.now() - 300_000), to: new Date()}).summary.p99LatencyMs.
+ */
+export function readMetricWindow(db: Db, q: MetricWindowQuery): Promise<MetricWindow> {
+  return new MetricBucketRepository(db).readWindow(q);
+}

@@ -1,0 +1,308 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnv } from '../../infra/config/load';
+import { apiConfigSchema, type ApiConfig } from '../../infra/config/schemas';
+import { FilesystemArtifactStore } from '../../infra/artifact-store/filesystem-artifact-store';
+import { GatewayRegistry } from '../../infra/mongo/gateway-registry';
+import { ServerRegistry } from '../../infra/mongo/server-registry';
+import { createLogger } from '../../infra/telemetry/logger';
+import { startApi, type RunningApi } from '../../api/server';
+import type { PredictionRecord, PredictionSink } from '../../api/gateway/prediction-sink';
+import type { Role } from '../../domain/permissions';
+import { requireEnv, type CallResult } from './api-harness';
+import { exampleModel, uploadForm, versionBody } from './example-models';
+import { startTestModelServer, type TestModelServer } from './model-server-harness';
+
+/** Collects what the gateway records, for assertions. */
+export class RecordingSink implements PredictionSink {
+  readonly records: PredictionRecord[] = [];
+  record(r: PredictionRecord): void {
+    this.records.push(r);
+  }
+  async waitFor(pred: (rs: PredictionRecord[]) => boolean, timeoutMs = 10_000): Promise<void> {
+    await until('prediction records', async () => pred(this.records), timeoutMs);
+  }
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface GatewayApi {
+  api: RunningApi;
+  config: ApiConfig;
+  url: string;
+  dbName: string;
+  artifactDir: string;
+  sink: RecordingSink;
+  tokenFor(role: Role): Promise<string>;
+  call<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; rawBody?: RequestInit['body']; headers?: Record<string, string> }): Promise<CallResult<T>>;
+  /** Stops the api; with drop (default: only when this api created the database), drops the database and artifact folder. */
+  close(opts?: { drop?: boolean }): Promise<void>;
+}
+
+/** Gateway-friendly defaults for tests: fast polls, no inference rate limit in the way. */
+export const FAST_GATEWAY_ENV: Record<string, string> = {
+  RATE_LIMIT_REGISTER_PER_MIN: '1000',
+  RATE_LIMIT_INFERENCE_PER_MIN: '1000000',
+  GATEWAY_SERVER_POLL_MS: '200',
+  MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: '3000',
+};
+
+/**
+ * Starts the real api in this process like test/helpers/api-harness.ts does, and also: with a
+ * recording prediction sink, and optionally on an existing database and artifact folder (a
+ * second gateway replica, or the same deployment after a restart).
+ */
+export async function startGatewayApi(opts: { dbName?: string; artifactDir?: string; adminPassword?: string; jwtSecret?: string; serviceToken?: string; env?: Record<string, string> } = {}): Promise<GatewayApi & { adminPassword: string; jwtSecret: string; serviceToken: string }> {
+  const ownsDb = opts.dbName === undefined;
+  const ownsDir = opts.artifactDir === undefined;
+  const artifactDir = opts.artifactDir ?? mkdtempSync(join(tmpdir(), 'hotswap-gw-artifacts-'));
+  const dbName = opts.dbName ?? `t_gw_${randomBytes(6).toString('hex')}`;
+  const adminPassword = opts.adminPassword ?? randomBytes(18).toString('base64url');
+  const jwtSecret = opts.jwtSecret ?? randomBytes(48).toString('base64url');
+  const serviceToken = opts.serviceToken ?? randomBytes(24).toString('base64url');
+  const config = parseEnv(apiConfigSchema, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    MONGODB_URI: requireEnv('HOTSWAP_TEST_MONGODB_URI'),
+    MONGODB_DB: dbName,
+    TEMPORAL_ADDRESS: requireEnv('HOTSWAP_TEST_TEMPORAL_ADDRESS'),
+    SERVICE_TOKEN: serviceToken,
+    JWT_SECRET: jwtSecret,
+    ARTIFACT_DIR: artifactDir,
+    API_HOST: '127.0.0.1',
+    API_PORT: '0',
+    BOOTSTRAP_ADMIN_USERNAME: 'admin',
+    BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
+    ...FAST_GATEWAY_ENV,
+    ...opts.env,
+  });
+  const sink = new RecordingSink();
+  const api = await startApi(config, createLogger('api', process.env.HOTSWAP_TEST_API_LOG ?? 'silent'), sink);
+  const tokens = new Map<Role, Promise<string>>();
+
+  const call: GatewayApi['call'] = async (method, path, o = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    let body = o.rawBody;
+    if (o.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = JSON.stringify(o.body);
+    }
+    const res = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined && { body, duplex: 'half' }) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body: parsed as any, headers: res.headers };
+  };
+
+  const login = async (username: string, password: string) => {
+    const res = await call<{ token: string }>('POST', '/api/v1/authentication/login', { body: { username, password } });
+    if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.token;
+  };
+  const tokenFor = (role: Role): Promise<string> => {
+    let t = tokens.get(role);
+    if (!t) {
+      t = (async () => {
+        if (role === 'Admin') return login('admin', adminPassword);
+        const admin = await tokenFor('Admin');
+        const username = `${role.toLowerCase()}-${randomBytes(3).toString('hex')}`;
+        const password = randomBytes(18).toString('base64url');
+        const created = await call('POST', '/api/v1/users', { token: admin, body: { username, password, role } });
+        if (created.status !== 201) throw new Error(`creating ${role} failed: ${created.status} ${JSON.stringify(created.body)}`);
+        return login(username, password);
+      })();
+      tokens.set(role, t);
+    }
+    return t;
+  };
+
+  return {
+    api,
+    config,
+    url: api.url,
+    dbName,
+    artifactDir,
+    sink,
+    adminPassword,
+    jwtSecret,
+    serviceToken,
+    tokenFor,
+    call,
+    close: async ({ drop = ownsDb } = {}) => {
+      if (drop) await api.mongo.db.dropDatabase().catch(() => undefined);
+      await api.close();
+      if (drop && ownsDir) rmSync(artifactDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A second replica of a running gateway api: same database, artifacts and secrets. */
+export function startReplica(of: Awaited<ReturnType<typeof startGatewayApi>>, env: Record<string, string> = {}) {
+  return startGatewayApi({ dbName: of.dbName, artifactDir: of.artifactDir, adminPassword: of.adminPassword, jwtSecret: of.jwtSecret, serviceToken: of.serviceToken, env: { ...env } });
+}
+
+export interface RegisteredVersion {
+  modelId: string;
+  modelName: string;
+  versionId: string;
+  version: string;
+  artifactKey: string;
+  checksum: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema: Record<string, unknown>;
+}
+
+/**
+ * Registers an example model version through the registry API (multipart upload): the model
+ * with its first version, or a further version of an existing model.
+ */
+export async function registerExample(t: GatewayApi, token: string, model: string, version: string, as = model): Promise<RegisteredVersion> {
+  const ex = exampleModel(model, version);
+  const existing = await t.call('GET', `/api/v1/models/${as}`, { token });
+  const res =
+    existing.status === 404
+      ? await t.call('POST', '/api/v1/models', { token, rawBody: uploadForm({ ...ex.metadata, name: as }, ex.onnx) })
+      : await t.call('POST', `/api/v1/models/${existing.body.modelId}/versions`, { token, rawBody: uploadForm(versionBody(ex.metadata), ex.onnx) });
+  if (res.status !== 201) throw new Error(`registering ${as} ${version} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const v = await t.call('GET', `/api/v1/models/${as}/versions/${version}`, { token });
+  return {
+    modelId: v.body.modelId,
+    modelName: as,
+    versionId: v.body.versionId,
+    version,
+    artifactKey: String(v.body.artifactPath).replace(/^fs:\/\//, ''),
+    checksum: v.body.checksum,
+    inputSchema: v.body.inputSchema,
+    outputSchema: v.body.outputSchema,
+  };
+}
+
+/** The control API's load body for a registered version. */
+export function controlLoadBody(v: RegisteredVersion, options: Record<string, unknown> = { warmupRuns: 2 }) {
+  return { versionId: v.versionId, modelName: v.modelName, version: v.version, artifactKey: v.artifactKey, checksum: v.checksum, inputSchema: v.inputSchema, outputSchema: v.outputSchema, options };
+}
+
+/** An in-process model server reading the api's artifact folder and heartbeating into its database. */
+export async function startFleetServer(t: GatewayApi, env: Record<string, string> = {}): Promise<TestModelServer> {
+  return startTestModelServer(
+    { MODEL_SERVER_HEARTBEAT_MS: '200', ...env },
+    { artifactStore: new FilesystemArtifactStore(t.artifactDir), serverRegistry: new ServerRegistry(t.api.mongo.db) },
+  );
+}
+
+/** Loads a registered version on an in-process server through its control API. */
+export async function loadOn(ms: { url: string; token: string }, v: RegisteredVersion, options?: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${ms.url}/control/versions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ms.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(controlLoadBody(v, options)),
+  });
+  if (res.status !== 200) throw new Error(`load ${v.modelName} ${v.version} failed: ${res.status} ${await res.text()}`);
+}
+
+export async function unloadFrom(ms: { url: string; token: string }, v: RegisteredVersion): Promise<void> {
+  const res = await fetch(`${ms.url}/control/versions/${encodeURIComponent(v.versionId)}`, { method: 'DELETE', headers: { authorization: `Bearer ${ms.token}` } });
+  if (res.status !== 200) throw new Error(`unload ${v.modelName} ${v.version} failed: ${res.status} ${await res.text()}`);
+}
+
+/** Waits until the model_servers collection shows the version Ready on `n` servers. */
+export async function waitForReady(t: GatewayApi, v: RegisteredVersion, n = 1): Promise<void> {
+  const servers = new ServerRegistry(t.api.mongo.db);
+  await until(`${v.version} Ready on ${n} server(s)`, async () => {
+    const live = await servers.live(10_000);
+    return live.filter((s) => s.health !== 'draining' && s.loaded.some((l) => l.versionId === v.versionId && l.state === 'Ready')).length >= n;
+  });
+}
+
+/** PUTs a routing table and waits until every live gateway serves the new revision. */
+export async function setRoute(t: GatewayApi, token: string, model: string, body: Record<string, unknown>, environment = 'Production'): Promise<number> {
+  const res = await t.call('PUT', `/api/v1/routing/${model}/${environment}`, { token, body });
+  if (res.status !== 200) throw new Error(`PUT route failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const wait = await new GatewayRegistry(t.api.mongo.db).waitForRevision(res.body.modelId, res.body.environment, res.body.revision, 5_000);
+  if (!wait.reached) throw new Error(`gateways did not apply revision ${res.body.revision}: ${JSON.stringify(wait.lagging)}`);
+  return res.body.revision;
+}
+
+export const FRAUD = { transaction_amount: 115.04, merchant_category: 'grocery', user_age_days: 107, transaction_hour: 4, is_international: true };
+
+/** Fraud-detection feature rows that differ (for cache and batch tests). */
+export function fraudRow(i: number) {
+  const cats = ['retail', 'electronics', 'travel', 'grocery', 'online'];
+  return { transaction_amount: 10 + ((i * 37) % 5000), merchant_category: cats[i % cats.length]!, user_age_days: (i * 13) % 3000, transaction_hour: i % 24, is_international: i % 3 === 0 };
+}
+
+/** A model server as a child process (tsx model-server/main.ts), so a test can kill -9 it. */
+export interface ChildModelServer {
+  child: ChildProcess;
+  url: string;
+  id: string;
+  token: string;
+  log(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function spawnModelServer(t: GatewayApi, env: Record<string, string> = {}): Promise<ChildModelServer> {
+  const root = join(__dirname, '..', '..');
+  const cacheDir = mkdtempSync(join(tmpdir(), 'hotswap-gw-child-cache-'));
+  const id = `child-${randomBytes(3).toString('hex')}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'model-server', 'main.ts')], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      MONGODB_URI: requireEnv('HOTSWAP_TEST_MONGODB_URI'),
+      MONGODB_DB: t.dbName,
+      SERVICE_TOKEN: t.config.SERVICE_TOKEN,
+      ARTIFACT_STORE: 'fs',
+      ARTIFACT_DIR: t.artifactDir,
+      MODEL_SERVER_ID: id,
+      MODEL_SERVER_HOST: '127.0.0.1',
+      MODEL_SERVER_PORT: '0',
+      MODEL_SERVER_CACHE_DIR: cacheDir,
+      MODEL_SERVER_HEARTBEAT_MS: '200',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => rmSync(cacheDir, { recursive: true, force: true }));
+  let url: string;
+  try {
+    url = await until('the model server to listen', async () => /"url":"(http:\/\/[^"]+)".*"msg":"model server listening"/.exec(out)?.[1], 30_000, 50);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw new Error(`${(e as Error).message}\n${out}`);
+  }
+  return {
+    child,
+    url,
+    id,
+    token: t.config.SERVICE_TOKEN,
+    log: () => out,
+    kill: async (signal = 'SIGKILL') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
