@@ -66,7 +66,7 @@ export function traceIdOf(req: IncomingMessage | undefined): string | null {
   if (active) return active;
   const header = req?.headers.traceparent;
   const m = typeof header === 'string' ? TRACEPARENT.exec(header) : null;
-  return m && m[1] !== '00000000000000000000000000000000' ? m[1]! : null;
+  return m && m[1] !== '00000000000000000000000000000000' ? m[1] : null;
 }
 
 /** The spec's error body {error:{code,message,details,traceId,timestamp}}. */

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowsPath: require.resolve('../workflows'),
     activities: createActivities({ models: new ModelRepository(mongo.db), versions: new VersionRepository(mongo.db), artifacts }),
   });
 

@@ -18,6 +18,8 @@ export interface AsyncRequestDoc {
   sticky: { header: string; value: string } | null;
   principalId: string;
   traceId: string;
+  /** The W3C trace context at acceptance, continued when the request is processed. */
+  traceparent: string | null;
   createdAt: Date;
   updatedAt: Date;
   /** Not to be claimed before this time (back-off after "no server could take it"). */

@@ -29,6 +29,25 @@ export class AuthGate {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * The caller from the cache, synchronously (the hot path: no promise); undefined when the
+   * credential must be verified — call authenticate then. Throws 403 for a cached caller
+   * lacking `permission`.
+   */
+  cached(req: IncomingMessage, permission: Permission): Principal | undefined {
+    if (this.ttlMs <= 0) return undefined;
+    const h = req.headers;
+    let key: string | undefined;
+    if (typeof h.authorization === 'string') {
+      if (h['x-api-key'] === undefined) key = `a ${h.authorization}`;
+    } else if (typeof h['x-api-key'] === 'string' && h.authorization === undefined) key = `k ${h['x-api-key']}`;
+    if (key === undefined) return undefined;
+    const hit = this.cache.get(key);
+    if (!hit || hit.until <= this.now()) return undefined;
+    if (!can(hit.principal.role, permission)) throw new AppError('FORBIDDEN', `Role ${hit.principal.role} lacks permission ${permission}`);
+    return hit.principal;
+  }
+
   /** The caller, holding `permission`; throws 401 / 403. */
   async authenticate(req: IncomingMessage, permission: Permission): Promise<Principal> {
     const h = req.headers;

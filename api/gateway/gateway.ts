@@ -17,7 +17,7 @@ import { AsyncRequestStore, type AsyncRequestDoc } from './async-request-store';
 import { AsyncWorkerPool } from './async-workers';
 import { AuthGate, type HeaderAuth } from './auth-gate';
 import { GatewayMetrics } from './gateway-metrics';
-import { parseJsonObject, queryParam, readBody, requestIdOf, sendPayload, splitAfter } from './lean-http';
+import { parseJsonObject, queryParam, readBody, requestIdOf, sendPayload, splitAfter, traceparentFor } from './lean-http';
 import { ModelCatalog } from './model-catalog';
 import { validateNativeBody } from './native-body';
 import { asAppError, NativeInference, type NativeKind } from './native-inference';
@@ -210,18 +210,19 @@ export class InferenceGateway {
     const requestId = requestIdOf(req);
     const traceId = currentTraceId() ?? requestId;
     try {
-      const principal = await this.gate.authenticate(req, 'inference:run');
+      const principal = this.gate.cached(req, 'inference:run') ?? (await this.gate.authenticate(req, 'inference:run'));
       await this.gate.limit(principal, req);
       const environment = this.environmentOf(req, query);
       const mode = queryParam(query, 'mode');
       if (mode !== undefined && mode !== 'sync' && mode !== 'async') throw AppError.validation('mode', 'must be sync or async');
       const body = await readBody(req, this.deps.config.MAX_BODY_BYTES);
       const { input, pinned } = validateNativeBody(parseJsonObject(body), kind, this.deps.config.GATEWAY_MAX_BATCH_SIZE);
+      const traceparent = traceparentFor(req);
       if (mode === 'async') {
-        await this.accept(req, res, { kind, modelName, environment, body, requestId, traceId, principalId: principal.id, arrivedAt });
+        await this.accept(req, res, { kind, modelName, environment, body, requestId, traceId, traceparent, principalId: principal.id, arrivedAt });
         return;
       }
-      const outcome = await this.inference.run({ kind, modelName, environment, pinned, header: headerOf(req), body, input, requestId, traceId, arrivedAt, t0 });
+      const outcome = await this.inference.run({ kind, modelName, environment, pinned, header: headerOf(req), body, input, requestId, traceId, traceparent, arrivedAt, t0 });
       sendPayload(res, outcome.status, outcome.payload, outcome.headers);
       outcome.finish();
     } catch (e) {
@@ -240,7 +241,7 @@ export class InferenceGateway {
   private async accept(
     req: IncomingMessage,
     res: ServerResponse,
-    a: { kind: NativeKind; modelName: string; environment: string; body: Buffer; requestId: string; traceId: string; principalId: string; arrivedAt: number },
+    a: { kind: NativeKind; modelName: string; environment: string; body: Buffer; requestId: string; traceId: string; traceparent: string | undefined; principalId: string; arrivedAt: number },
   ): Promise<void> {
     if (!(await this.resolver.modelExists(a.modelName, a.environment))) throw new AppError('MODEL_NOT_FOUND', `Model does not exist: ${a.modelName}`);
     const stickyHeader = this.resolver.stickyHeaderOf(a.modelName, a.environment);
@@ -254,6 +255,7 @@ export class InferenceGateway {
       sticky: stickyHeader !== null && stickyValue !== undefined ? { header: stickyHeader, value: stickyValue } : null,
       principalId: a.principalId,
       traceId: a.traceId,
+      traceparent: a.traceparent ?? null,
       createdAt: new Date(a.arrivedAt),
     });
     if (!inserted) throw new AppError('CONFLICT', `Request id ${a.requestId} is already used`, [{ field: 'x-request-id', message: 'must be unique' }]);
@@ -265,7 +267,7 @@ export class InferenceGateway {
   private async status(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const traceId = currentTraceId();
     try {
-      const principal = await this.gate.authenticate(req, 'inference:run');
+      const principal = this.gate.cached(req, 'inference:run') ?? (await this.gate.authenticate(req, 'inference:run'));
       req.resume();
       const doc = await this.asyncStore.get(id);
       if (!doc || (doc.principalId !== principal.id && principal.role !== 'Admin')) throw new AppError('NOT_FOUND', `Async inference request does not exist: ${id}`);
@@ -313,6 +315,7 @@ export class InferenceGateway {
       input,
       requestId: doc._id,
       traceId: doc.traceId,
+      traceparent: doc.traceparent ?? undefined,
       arrivedAt: doc.createdAt.getTime(),
       t0: performance.now(),
     });

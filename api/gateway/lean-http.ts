@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../../domain/errors';
 import { errorBody } from '../http/error-body';
+import { context, propagation } from '../../infra/telemetry/tracing';
 
 /**
  * Request and response plumbing of the lean inference path (no Express): bounded body
@@ -9,6 +10,7 @@ import { errorBody } from '../http/error-body';
  */
 const JSON_TYPE = 'application/json; charset=utf-8';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** The caller's X-Request-Id when well-formed, else a fresh UUID. */
 export function requestIdOf(req: IncomingMessage): string {
@@ -113,4 +115,17 @@ export function splitAfter(url: string, prefix: string): { parts: string[]; quer
 export function queryParam(query: string, name: string): string | undefined {
   if (query.length === 0) return undefined;
   return new URLSearchParams(query).get(name) ?? undefined;
+}
+
+/**
+ * The W3C `traceparent` to send to a model server: the active span's when tracing is on (the
+ * gateway's server span), else the caller's own header passed through, so a trace started by
+ * the client continues on the model server either way.
+ */
+export function traceparentFor(req: IncomingMessage | undefined): string | undefined {
+  const carrier: { traceparent?: string } = {};
+  propagation.inject(context.active(), carrier);
+  if (carrier.traceparent) return carrier.traceparent;
+  const given = req?.headers.traceparent;
+  return typeof given === 'string' && TRACEPARENT.test(given) ? given : undefined;
 }

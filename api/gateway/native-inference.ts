@@ -10,6 +10,7 @@ import type { ShadowMirror } from './shadow-mirror';
 import type { Target } from './target';
 import type { HeaderReader, TargetResolver } from './target-resolver';
 import type { VersionClient } from './version-client';
+import type { UpstreamHeaders } from './upstream';
 
 export type NativeKind = 'single' | 'batch';
 
@@ -26,6 +27,8 @@ export interface NativeRequest {
   input: unknown;
   requestId: string;
   traceId: string;
+  /** W3C trace context for the model server, when there is one. */
+  traceparent: string | undefined;
   /** Arrival (epoch ms) and its high-resolution twin for latency. */
   arrivedAt: number;
   t0: number;
@@ -70,13 +73,15 @@ export class NativeInference {
   constructor(private readonly deps: NativeInferenceDeps) {}
 
   async run(r: NativeRequest): Promise<NativeOutcome> {
-    let target: Target;
-    let route: CompiledRoute | undefined;
-    try {
-      ({ target, route } = await this.deps.resolver.resolve(r.modelName, r.environment, r.pinned, r.header));
-    } catch (e) {
-      return this.failed(r, undefined, undefined, asAppError(e, this.deps.log));
+    let resolved = this.deps.resolver.resolveRouted(r.modelName, r.environment, r.pinned, r.header);
+    if (!resolved) {
+      try {
+        resolved = await this.deps.resolver.resolve(r.modelName, r.environment, r.pinned, r.header);
+      } catch (e) {
+        return this.failed(r, undefined, undefined, asAppError(e, this.deps.log));
+      }
     }
+    const { target, route } = resolved;
 
     const cache = r.kind === 'single' ? route?.cache ?? null : null;
     let cacheKey: string | undefined;
@@ -90,13 +95,9 @@ export class NativeInference {
     let status: number;
     let answer: Record<string, unknown>;
     try {
-      const up = await this.deps.client.call(
-        target,
-        'POST',
-        r.kind === 'single' ? target.predictPath : target.batchPath,
-        { 'content-type': JSON_TYPE, 'content-length': r.body.length, 'x-request-id': r.requestId },
-        r.body,
-      );
+      const headers: UpstreamHeaders = { 'content-type': JSON_TYPE, 'x-request-id': r.requestId };
+      if (r.traceparent !== undefined) headers.traceparent = r.traceparent;
+      const up = await this.deps.client.call(target, 'POST', r.kind === 'single' ? target.predictPath : target.batchPath, headers, r.body);
       status = up.status;
       answer = JSON.parse(up.body.toString('utf8')) as Record<string, unknown>;
       if (status !== 200) return this.upstreamFailed(r, target, route, status, up.body, answer);
@@ -236,6 +237,7 @@ export class NativeInference {
       primaryRequestId: r.requestId,
       input: r.input,
       traceId: r.traceId,
+      traceparent: r.traceparent,
       arrivedAt: r.arrivedAt,
     });
   }

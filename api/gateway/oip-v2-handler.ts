@@ -4,7 +4,8 @@ import { shouldMirror } from '../../domain/routing/traffic-split';
 import type { Logger } from '../../infra/telemetry/logger';
 import type { AuthGate } from './auth-gate';
 import type { GatewayMetrics } from './gateway-metrics';
-import { readBody, requestIdOf, sendOipError, sendPayload } from './lean-http';
+import { readBody, requestIdOf, sendOipError, sendPayload, traceparentFor } from './lean-http';
+import type { UpstreamHeaders } from './upstream';
 import { asAppError } from './native-inference';
 import type { PredictionSink } from './prediction-sink';
 import type { ShadowMirror } from './shadow-mirror';
@@ -68,7 +69,7 @@ export class OipV2Handler {
     const traceId = this.d.currentTraceId() ?? requestId;
     let resolved: Resolved | undefined;
     try {
-      const principal = await this.d.gate.authenticate(req, 'inference:run');
+      const principal = this.d.gate.cached(req, 'inference:run') ?? (await this.d.gate.authenticate(req, 'inference:run'));
       if (action === 'infer') await this.d.gate.limit(principal, req);
       const environment = this.d.environmentOf(req, query);
       const body = action === 'infer' ? await readBody(req, this.d.maxBodyBytes) : null;
@@ -88,10 +89,13 @@ export class OipV2Handler {
         return sendPayload(res, ready ? 200 : 503, JSON.stringify({ name: modelName, ...(version !== undefined && { version }), ready }));
       }
       const path = action === 'infer' ? `${t.v2Path}/infer` : t.v2Path;
-      const headers = body ? { 'content-type': JSON_TYPE, 'content-length': body.length, 'x-request-id': requestId } : { 'x-request-id': requestId };
+      const headers: UpstreamHeaders = { 'x-request-id': requestId };
+      if (body) headers['content-type'] = JSON_TYPE;
+      const traceparent = traceparentFor(req);
+      if (traceparent !== undefined) headers.traceparent = traceparent;
       const up = await this.d.client.call(t, method, path, headers, body);
       sendPayload(res, up.status, up.body, { 'x-request-id': requestId });
-      if (action === 'infer') this.afterInfer(resolved, requestId, traceId, arrivedAt, t0, body!, up.status, up.body);
+      if (action === 'infer') this.afterInfer(resolved, requestId, traceId, traceparent, arrivedAt, t0, body!, up.status, up.body);
     } catch (e) {
       const err = asAppError(e, this.d.log);
       sendOipError(res, err.status, err.message, { ...err.headers, 'x-request-id': requestId });
@@ -105,7 +109,7 @@ export class OipV2Handler {
     }
   }
 
-  private afterInfer(resolved: Resolved, requestId: string, traceId: string, arrivedAt: number, t0: number, body: Buffer, status: number, answer: Buffer): void {
+  private afterInfer(resolved: Resolved, requestId: string, traceId: string, traceparent: string | undefined, arrivedAt: number, t0: number, body: Buffer, status: number, answer: Buffer): void {
     const t = resolved.target;
     const latencyMs = performance.now() - t0;
     this.d.metrics.observe(t.modelName, t.version, t.role, status, latencyMs / 1000);
@@ -117,7 +121,7 @@ export class OipV2Handler {
     this.record(resolved, requestId, traceId, arrivedAt, t0, body, status === 200 ? answer : null, errorCode);
     const shadow = resolved.route?.shadow;
     if (shadow && shadow.target.versionId !== t.versionId && shouldMirror(shadow.percentage, Math.random()))
-      this.d.shadow.offer({ target: shadow.target, kind: 'v2', path: `${shadow.target.v2Path}/infer`, body, primaryRequestId: requestId, input: undefined, traceId, arrivedAt });
+      this.d.shadow.offer({ target: shadow.target, kind: 'v2', path: `${shadow.target.v2Path}/infer`, body, primaryRequestId: requestId, input: undefined, traceId, traceparent, arrivedAt });
   }
 
   private record(resolved: Resolved, requestId: string, traceId: string, arrivedAt: number, t0: number, body: Buffer | null, answer: Buffer | null, errorCode: string | undefined): void {

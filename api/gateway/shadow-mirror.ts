@@ -3,6 +3,7 @@ import type { Logger } from '../../infra/telemetry/logger';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { PredictionRecord, PredictionSink } from './prediction-sink';
 import type { Target } from './target';
+import type { UpstreamHeaders } from './upstream';
 import type { VersionClient } from './version-client';
 
 export type MirroredKind = 'single' | 'batch' | 'v2';
@@ -17,6 +18,7 @@ export interface ShadowJob {
   /** The primary's features (single) or instances (batch); v2 inputs are parsed from `body`. */
   input: unknown;
   traceId: string;
+  traceparent: string | undefined;
   /** When the primary request arrived (epoch ms). */
   arrivedAt: number;
 }
@@ -44,8 +46,6 @@ class BoundedQueue<T> {
     return item;
   }
 }
-
-const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /**
  * Shadow mirroring: after the primary answered, a sampled copy of the request goes to the
@@ -110,7 +110,9 @@ export class ShadowMirror {
     let parsed: Record<string, unknown> | undefined;
     let errorCode: string | undefined;
     try {
-      const r = await this.deps.client.call(t, 'POST', job.path, { ...JSON_HEADERS, 'content-length': job.body.length, 'x-request-id': `${job.primaryRequestId}-shadow` }, job.body);
+      const headers: UpstreamHeaders = { 'content-type': 'application/json', 'x-request-id': `${job.primaryRequestId}-shadow` };
+      if (job.traceparent !== undefined) headers.traceparent = job.traceparent;
+      const r = await this.deps.client.call(t, 'POST', job.path, headers, job.body);
       status = r.status;
       parsed = JSON.parse(r.body.toString('utf8')) as Record<string, unknown>;
       if (status !== 200) errorCode = typeof (parsed.error as { code?: unknown } | undefined)?.code === 'string' ? (parsed.error as { code: string }).code : status >= 500 ? 'INFERENCE_ERROR' : 'VALIDATION_ERROR';

@@ -24,6 +24,18 @@ export class TargetResolver {
     private readonly catalog: ModelCatalog,
   ) {}
 
+  /**
+   * The synchronous fast path: the routing table alone decides (unpinned, or pinned to a
+   * version in its pools). Undefined when the registry must be asked; call resolve then.
+   */
+  resolveRouted(modelName: string, environment: string, pinned: string | undefined, header: HeaderReader): Resolved | undefined {
+    const route = this.tables.get(modelName, environment);
+    if (!route) return undefined;
+    if (pinned === undefined) return { target: selectTarget(route, route.stickyHeader === null ? undefined : header(route.stickyHeader)), route };
+    for (const t of route.targets) if (t.version === pinned || t.versionId === pinned) return { target: t, route };
+    return undefined;
+  }
+
   async resolve(modelName: string, environment: string, pinned: string | undefined, header: HeaderReader): Promise<Resolved> {
     const route = this.tables.get(modelName, environment);
     if (pinned === undefined) {

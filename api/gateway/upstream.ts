@@ -1,4 +1,4 @@
-import http from 'node:http';
+import net from 'node:net';
 
 /** Why a request to a model server produced no response. */
 export type UpstreamFailure = 'connect' | 'reset' | 'timeout';
@@ -20,77 +20,278 @@ export interface UpstreamResponse {
   upstream: Upstream;
 }
 
-/** Free keep-alive sockets are closed after this idle time, before the model server's 65 s. */
-const IDLE_SOCKET_MS = 60_000;
+/** Header values the gateway sends; names are written as given (lower-case). */
+export type UpstreamHeaders = Record<string, string | number>;
+
+/** Idle keep-alive sockets are closed after this, before the model server's own 65 s. */
+export const IDLE_SOCKET_MS = 60_000;
+/** At most this many idle sockets are kept per server; more are closed when released. */
+const MAX_IDLE = 256;
 const CONNECTION_REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+const CRLF2 = Buffer.from('\r\n\r\n');
+const HEADER_VALUE = /^[\x20-\x7e]*$/;
+
+type Done = (err: UpstreamError | null, status: number, body: Buffer | null) => void;
 
 /**
- * One model server as the gateway sees it: its keep-alive connection pool (node:http Agent),
- * the number of requests outstanding on it (least-outstanding balancing), and a short ejection
- * after it refused a connection, so other requests stop trying a server that just died.
+ * One keep-alive connection, one request at a time (no pipelining), with a minimal HTTP/1.1
+ * response reader: status line, Content-Length or chunked bodies (or read-to-close), and
+ * `Connection: close`.
+ */
+class Connection {
+  readonly socket: net.Socket;
+  connected = false;
+  private done: Done | null = null;
+  private buf: Buffer | null = null;
+  private status = 0;
+  private headerEnd = -1;
+  /** Total bytes of head + body when Content-Length is known; -1 chunked; -2 until close. */
+  private total = 0;
+  private chunkOffset = 0;
+  private keepAlive = true;
+  private lastError: NodeJS.ErrnoException | undefined;
+
+  constructor(
+    private readonly owner: Upstream,
+    host: string,
+    port: number,
+  ) {
+    this.socket = net.connect({ host, port, noDelay: true });
+    this.socket.on('connect', () => {
+      this.connected = true;
+    });
+    this.socket.on('data', (d: Buffer) => this.onData(d));
+    this.socket.on('error', (e: NodeJS.ErrnoException) => {
+      this.lastError = e;
+    });
+    this.socket.on('timeout', () => {
+      if (this.done) this.fail('timeout');
+      this.socket.destroy();
+    });
+    this.socket.on('close', () => {
+      this.owner.forget(this);
+      if (!this.done) return;
+      if (this.total === -2 && this.buf && this.headerEnd >= 0) return this.finish(this.buf.subarray(this.headerEnd + 4));
+      const refused = !this.connected && this.lastError?.code !== undefined && CONNECTION_REFUSED.has(this.lastError.code);
+      this.fail(refused ? 'connect' : 'reset', this.lastError);
+    });
+  }
+
+  get busy(): boolean {
+    return this.done !== null;
+  }
+
+  request(head: string, body: Buffer | null, timeoutMs: number, done: Done): void {
+    this.done = done;
+    this.buf = null;
+    this.status = 0;
+    this.headerEnd = -1;
+    this.total = 0;
+    this.chunkOffset = 0;
+    this.keepAlive = true;
+    this.socket.ref();
+    this.socket.setTimeout(timeoutMs);
+    this.socket.cork();
+    this.socket.write(head, 'latin1');
+    if (body) this.socket.write(body);
+    this.socket.uncork();
+  }
+
+  private onData(d: Buffer): void {
+    if (!this.done) {
+      // Bytes nobody asked for: the connection is out of step; drop it.
+      this.socket.destroy();
+      return;
+    }
+    this.buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
+    if (this.headerEnd < 0 && !this.parseHead()) return;
+    const buf = this.buf;
+    if (this.total >= 0) {
+      if (buf.length < this.total) return;
+      if (buf.length > this.total) this.keepAlive = false;
+      this.finish(buf.subarray(this.headerEnd + 4, this.total));
+    } else if (this.total === -1) {
+      const body = this.parseChunked(buf);
+      if (body) this.finish(body);
+    }
+  }
+
+  /** Parses the status line and the framing headers; false while the head is incomplete. */
+  private parseHead(): boolean {
+    const buf = this.buf!;
+    const end = buf.indexOf(CRLF2);
+    if (end < 0) {
+      if (buf.length > 64 * 1024) this.protocolError();
+      return false;
+    }
+    const head = buf.toString('latin1', 0, end);
+    if (!head.startsWith('HTTP/1.')) return this.protocolError();
+    this.status = Number(head.slice(9, 12));
+    if (!(this.status >= 100 && this.status < 600)) return this.protocolError();
+    if (head.charCodeAt(7) === 48) this.keepAlive = false; // HTTP/1.0
+    let length = -2;
+    let lineStart = head.indexOf('\r\n') + 2;
+    while (lineStart > 1 && lineStart < head.length) {
+      let lineEnd = head.indexOf('\r\n', lineStart);
+      if (lineEnd < 0) lineEnd = head.length;
+      const colon = head.indexOf(':', lineStart);
+      if (colon > lineStart && colon < lineEnd) {
+        const nameLength = colon - lineStart;
+        if (nameLength === 14 || nameLength === 17 || nameLength === 10) {
+          const name = head.slice(lineStart, colon).toLowerCase();
+          const value = head.slice(colon + 1, lineEnd).trim().toLowerCase();
+          if (name === 'content-length') length = Number(value);
+          else if (name === 'transfer-encoding' && value.endsWith('chunked')) length = -1;
+          else if (name === 'connection' && value === 'close') this.keepAlive = false;
+        }
+      }
+      lineStart = lineEnd + 2;
+    }
+    this.headerEnd = end;
+    if (this.status === 204 || this.status === 304 || (this.status >= 100 && this.status < 200)) length = 0;
+    if (length === -1) {
+      this.total = -1;
+      this.chunkOffset = end + 4;
+    } else if (length >= 0 && Number.isFinite(length)) this.total = end + 4 + length;
+    else {
+      this.total = -2;
+      this.keepAlive = false;
+    }
+    return true;
+  }
+
+  /** Decodes a complete chunked body, or returns null while it is incomplete. */
+  private parseChunked(buf: Buffer): Buffer | null {
+    const parts: Buffer[] = [];
+    let at = this.chunkOffset;
+    for (;;) {
+      const lineEnd = buf.indexOf('\r\n', at, 'latin1');
+      if (lineEnd < 0) return null;
+      const size = parseInt(buf.toString('latin1', at, lineEnd), 16);
+      if (!Number.isFinite(size) || size < 0) {
+        this.protocolError();
+        return null;
+      }
+      if (size === 0) {
+        // The last chunk's line ends where the (possibly empty) trailer section's CRLF CRLF starts.
+        if (buf.indexOf(CRLF2, lineEnd) < 0) return null;
+        return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      }
+      if (buf.length < lineEnd + 2 + size + 2) return null;
+      parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+      at = lineEnd + 2 + size + 2;
+    }
+  }
+
+  private protocolError(): false {
+    this.fail('reset', new Error('malformed HTTP response'));
+    this.socket.destroy();
+    return false;
+  }
+
+  private finish(body: Buffer): void {
+    const done = this.done!;
+    const status = this.status;
+    this.done = null;
+    this.buf = null;
+    if (this.keepAlive && !this.socket.destroyed) this.owner.release(this);
+    else this.socket.destroy();
+    done(null, status, body);
+  }
+
+  private fail(kind: UpstreamFailure, cause?: unknown): void {
+    const done = this.done;
+    if (!done) return;
+    this.done = null;
+    this.buf = null;
+    done(new UpstreamError(kind, this.owner, cause), 0, null);
+  }
+}
+
+/**
+ * One model server as the gateway sees it: a pool of keep-alive connections, the number of
+ * requests outstanding on it (least-outstanding balancing), and a short ejection after it
+ * refused a connection, so other requests stop trying a server that just died.
+ *
+ * Why not node:http's client: measured on the 2-core box under load, a proxy hop through
+ * http.request + Agent cost ~0.28 ms CPU per request against ~0.13 ms for this client (one
+ * corked write per request, a head parse that looks only at the framing headers), and the
+ * http client is what OpenTelemetry's instrumentation wraps with a span per call. Trace
+ * context still flows: the gateway passes `traceparent` explicitly.
  */
 export class Upstream {
   readonly host: string;
   readonly port: number;
   outstanding = 0;
   ejectedUntil = 0;
-  /** Set when the server left the directory; its agent is destroyed once nothing is outstanding. */
+  /** Set when the server left the directory; its connections close once nothing is outstanding. */
   retired = false;
-  private readonly agent: http.Agent;
+  private readonly idle: Connection[] = [];
+  private readonly hostHeader: string;
+  private closed = false;
 
   constructor(
     readonly id: string,
     readonly url: string,
   ) {
     const u = new URL(url);
-    this.host = u.hostname;
+    if (u.protocol !== 'http:') throw new Error(`model server URL must be http:// (got ${url})`);
+    this.host = u.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(u.port || 80);
-    this.agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' });
+    this.hostHeader = u.host;
   }
 
   /**
    * Sends one request and buffers the whole response. Rejects with UpstreamError when no
    * complete response arrived: `connect` (refused: the server is not there), `reset` (the
-   * connection broke before the response was complete — a dying server, or a keep-alive socket
-   * it closed just as we reused it) or `timeout` (no progress for `timeoutMs`).
+   * connection broke before the response was complete — a dying server, or a keep-alive
+   * socket it closed just as we reused it) or `timeout` (no progress for `timeoutMs`).
    */
-  send(method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer | null, timeoutMs: number): Promise<UpstreamResponse> {
+  send(method: string, path: string, headers: UpstreamHeaders, body: Buffer | null, timeoutMs: number): Promise<UpstreamResponse> {
+    let head = `${method} ${path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\n`;
+    for (const k in headers) {
+      const v = String(headers[k]);
+      if (!HEADER_VALUE.test(v)) return Promise.reject(new TypeError(`invalid value for header ${k}`));
+      head += `${k}: ${v}\r\n`;
+    }
+    if (body) head += `content-length: ${body.length}\r\n`;
+    head += '\r\n';
     return new Promise((resolve, reject) => {
-      let settled = false;
-      const fail = (kind: UpstreamFailure, cause?: unknown) => {
-        if (settled) return;
-        settled = true;
-        reject(new UpstreamError(kind, this, cause));
-      };
-      const req = http.request({ host: this.host, port: this.port, method, path, headers, agent: this.agent }, (res) => {
-        let first: Buffer | null = null;
-        let chunks: Buffer[] | null = null;
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (first === null) first = c;
-          else (chunks ??= [first]).push(c);
-        });
-        res.once('end', () => {
-          if (settled) return;
-          settled = true;
-          resolve({ status: res.statusCode ?? 502, body: chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0)), upstream: this });
-        });
-        res.once('error', (e) => fail('reset', e));
-        res.once('close', () => {
-          if (!res.complete) fail('reset');
-        });
+      if (this.closed) {
+        reject(new UpstreamError('connect', this, new Error('upstream closed')));
+        return;
+      }
+      const conn = this.idle.pop() ?? new Connection(this, this.host, this.port);
+      conn.request(head, body, timeoutMs, (err, status, resBody) => {
+        if (err) reject(err);
+        else resolve({ status, body: resBody!, upstream: this });
       });
-      req.once('error', (e: NodeJS.ErrnoException) => fail(e.code !== undefined && CONNECTION_REFUSED.has(e.code) ? 'connect' : 'reset', e));
-      req.setTimeout(timeoutMs, () => {
-        fail('timeout');
-        req.destroy();
-      });
-      req.end(body ?? undefined);
     });
   }
 
+  /** A connection finished a response and may serve the next request. */
+  release(conn: Connection): void {
+    if (this.closed || this.idle.length >= MAX_IDLE) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.socket.setTimeout(IDLE_SOCKET_MS);
+    conn.socket.unref();
+    this.idle.push(conn);
+  }
+
+  /** A connection closed: it must not be handed out again. */
+  forget(conn: Connection): void {
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
+  get idleConnections(): number {
+    return this.idle.length;
+  }
+
   close(): void {
-    this.agent.destroy();
+    this.closed = true;
+    for (const c of this.idle.splice(0)) c.socket.destroy();
   }
 }

@@ -1,9 +1,8 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import { AppError } from '../../domain/errors';
 import type { GatewayMetrics, RetryReason } from './gateway-metrics';
 import type { ServerDirectory } from './server-directory';
 import type { Target } from './target';
-import { UpstreamError, type Upstream, type UpstreamResponse } from './upstream';
+import { UpstreamError, type Upstream, type UpstreamHeaders, type UpstreamResponse } from './upstream';
 
 /**
  * A model server answers 503 while draining (or while the version drains) and 404 when the
@@ -25,11 +24,13 @@ export class VersionClient {
     private readonly timeoutMs: number,
   ) {}
 
-  async call(target: Target, method: string, path: string, headers: OutgoingHttpHeaders, body: Buffer | null): Promise<UpstreamResponse> {
-    const first = await this.choose(target, undefined);
+  async call(target: Target, method: string, path: string, headers: UpstreamHeaders, body: Buffer | null): Promise<UpstreamResponse> {
+    // The common case stays synchronous up to the send: a server is known for the version.
+    const first = this.directory.pick(target.versionId) ?? (await this.choose(target, undefined));
     let reason: RetryReason;
+    first.outstanding++;
     try {
-      const r = await this.attempt(first, method, path, headers, body);
+      const r = await first.send(method, path, headers, body, this.timeoutMs);
       if (!retryableStatus(r.status)) return r;
       reason = r.status === 404 ? 'not_loaded' : 'unavailable';
     } catch (e) {
@@ -37,16 +38,21 @@ export class VersionClient {
       if (e.kind === 'timeout') throw timedOut(target, this.timeoutMs);
       if (e.kind === 'connect') this.directory.eject(first);
       reason = e.kind;
+    } finally {
+      this.done(first);
     }
     this.metrics.retry(reason);
     const second = await this.choose(target, first);
+    second.outstanding++;
     try {
-      const r = await this.attempt(second, method, path, headers, body);
+      const r = await second.send(method, path, headers, body, this.timeoutMs);
       if (!retryableStatus(r.status)) return r;
     } catch (e) {
       if (!(e instanceof UpstreamError)) throw e;
       if (e.kind === 'timeout') throw timedOut(target, this.timeoutMs);
       if (e.kind === 'connect') this.directory.eject(second);
+    } finally {
+      this.done(second);
     }
     throw unavailable(target, 'no model server holding it could answer');
   }
@@ -61,14 +67,9 @@ export class VersionClient {
     return up;
   }
 
-  private async attempt(up: Upstream, method: string, path: string, headers: OutgoingHttpHeaders, body: Buffer | null): Promise<UpstreamResponse> {
-    up.outstanding++;
-    try {
-      return await up.send(method, path, headers, body, this.timeoutMs);
-    } finally {
-      up.outstanding--;
-      if (up.retired && up.outstanding === 0) up.close();
-    }
+  private done(up: Upstream): void {
+    up.outstanding--;
+    if (up.retired && up.outstanding === 0) up.close();
   }
 }
 

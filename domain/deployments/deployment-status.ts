@@ -69,7 +69,8 @@ export type RollbackTrigger =
   | 'smoke-test' // blue-green smoke test failed
   | 'shadow-rejected' // shadow comparison failed
   | 'experiment' // A/B test kept the control
-  | 'warm-up'; // the candidate did not become ready everywhere
+  | 'warm-up' // the candidate did not become ready everywhere
+  | 'max-failures'; // rolling update: more failed batches than maxFailures
 
 export interface RollbackRecord {
   trigger: RollbackTrigger;

@@ -17,7 +17,7 @@ export function parseIsoDuration(text: string): number | null {
   let ms = 0;
   for (let i = 0; i < UNIT_MS.length; i++) {
     const part = match[i + 1];
-    if (part !== undefined) ms += Number(part) * UNIT_MS[i]!;
+    if (part !== undefined) ms += Number(part) * UNIT_MS[i];
   }
   return Math.round(ms);
 }

@@ -171,20 +171,19 @@ export interface StrategyConfigs {
 }
 
 const id = () => z.string().min(1).max(200);
-const request = <S extends keyof typeof STRATEGY_CONFIG_SCHEMAS>(strategy: S) =>
-  z.strictObject({
-    modelId: id(),
-    versionId: id(),
-    strategy: z.literal(strategy),
-    environment: z.enum(ENVIRONMENTS),
-    strategyConfig: STRATEGY_CONFIG_SCHEMAS[strategy].prefault({}),
-  });
+const requestBase = { modelId: id(), versionId: id(), environment: z.enum(ENVIRONMENTS) };
 
 /**
  * POST /api/v1/deployments body (API_REFERENCE "Create Deployment"): the strategy selects the
  * config schema; an omitted strategyConfig takes every default.
  */
-export const DeploymentRequestSchema = z.discriminatedUnion('strategy', [request('Canary'), request('BlueGreen'), request('ABTesting'), request('Shadow'), request('Rolling')]);
+export const DeploymentRequestSchema = z.discriminatedUnion('strategy', [
+  z.strictObject({ ...requestBase, strategy: z.literal('Canary'), strategyConfig: CanaryConfigSchema.prefault({}) }),
+  z.strictObject({ ...requestBase, strategy: z.literal('BlueGreen'), strategyConfig: BlueGreenConfigSchema.prefault({}) }),
+  z.strictObject({ ...requestBase, strategy: z.literal('ABTesting'), strategyConfig: AbTestConfigSchema.prefault({}) }),
+  z.strictObject({ ...requestBase, strategy: z.literal('Shadow'), strategyConfig: ShadowConfigSchema.prefault({}) }),
+  z.strictObject({ ...requestBase, strategy: z.literal('Rolling'), strategyConfig: RollingConfigSchema.prefault({}) }),
+]);
 export type DeploymentRequest = z.output<typeof DeploymentRequestSchema>;
 
 /** Parses a strategy's config on its own (e.g. for a dry run). Example: parseStrategyConfig('Canary', {}).initialPercentage === 10. */

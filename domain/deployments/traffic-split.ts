@@ -22,10 +22,10 @@ export function apportion(shares: readonly number[], total = 100): number[] {
   const quotas = shares.map((s) => (s / sum) * total);
   const result = quotas.map((q) => Math.floor(q + 1e-9));
   let left = total - result.reduce((a, b) => a + b, 0);
-  const order = quotas.map((q, i) => ({ i, r: q - result[i]! })).sort((a, b) => b.r - a.r || a.i - b.i);
+  const order = quotas.map((q, i) => ({ i, r: q - result[i] })).sort((a, b) => b.r - a.r || a.i - b.i);
   for (const { i } of order) {
     if (left <= 0) break;
-    result[i]! += 1;
+    result[i] += 1;
     left -= 1;
   }
   return result;
@@ -62,7 +62,7 @@ export function ratioSplit(candidateRatio: number): TrafficSplit {
  * Example: serverShareSplit({v1: 3, v2: 1}) → {v1: 75, v2: 25}; {v1: 2, v2: 1} → {v1: 67, v2: 33}.
  */
 export function serverShareSplit(serversPerVersion: Readonly<Record<string, number>>): Record<string, number> {
-  const keys = Object.keys(serversPerVersion).filter((k) => serversPerVersion[k]! > 0);
-  const weights = apportion(keys.map((k) => serversPerVersion[k]!));
-  return Object.fromEntries(keys.map((k, i) => [k, weights[i]!]));
+  const keys = Object.keys(serversPerVersion).filter((k) => serversPerVersion[k] > 0);
+  const weights = apportion(keys.map((k) => serversPerVersion[k]));
+  return Object.fromEntries(keys.map((k, i) => [k, weights[i]]));
 }

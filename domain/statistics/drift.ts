@@ -16,8 +16,8 @@ export function populationStabilityIndex(referenceCounts: readonly number[], cur
   if (refTotal <= 0 || curTotal <= 0) throw new RangeError('PSI needs counts in both samples');
   let psi = 0;
   for (let i = 0; i < referenceCounts.length; i++) {
-    const r = max(referenceCounts[i]! / refTotal, epsilon);
-    const c = max(currentCounts[i]! / curTotal, epsilon);
+    const r = max(referenceCounts[i] / refTotal, epsilon);
+    const c = max(currentCounts[i] / curTotal, epsilon);
     psi += (c - r) * log(c / r);
   }
   return psi;
@@ -58,9 +58,9 @@ export function ksTwoSample(a: readonly number[], b: readonly number[]): KsResul
   let j = 0;
   let d = 0;
   while (i < xs.length && j < ys.length) {
-    const x = min(xs[i]!, ys[j]!);
-    while (i < xs.length && xs[i]! <= x) i++;
-    while (j < ys.length && ys[j]! <= x) j++;
+    const x = min(xs[i], ys[j]);
+    while (i < xs.length && xs[i] <= x) i++;
+    while (j < ys.length && ys[j] <= x) j++;
     d = max(d, abs(i / xs.length - j / ys.length));
   }
   const en = sqrt((xs.length * ys.length) / (xs.length + ys.length));

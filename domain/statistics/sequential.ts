@@ -128,7 +128,7 @@ export function nextLook(state: SequentialState, t: number, options: { final?: b
     const exitProbability = (c: number): number => {
       const b = c * sqrtT;
       let sum = 0;
-      for (let i = 0; i < m; i++) sum += weighted[i]! * (normalCdf((-b - u(i)) / sd) + normalSf((b - u(i)) / sd));
+      for (let i = 0; i < m; i++) sum += weighted[i] * (normalCdf((-b - u(i)) / sd) + normalSf((b - u(i)) / sd));
       return sum;
     };
     if (target <= 0 || exitProbability(NEVER_REJECT) >= target) {
@@ -150,7 +150,7 @@ export function nextLook(state: SequentialState, t: number, options: { final?: b
     for (let j = 0; j < n; j++) {
       const s = -halfWidth + j * h;
       let sum = 0;
-      for (let i = 0; i < m; i++) sum += weighted[i]! * normalPdf((s - u(i)) / sd);
+      for (let i = 0; i < m; i++) sum += weighted[i] * normalPdf((s - u(i)) / sd);
       values[j] = sum / sd;
     }
   }

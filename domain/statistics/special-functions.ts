@@ -75,9 +75,9 @@ const LANCZOS = [
 export function lnGamma(x: number): number {
   if (x < 0.5) return log(PI / abs(sin(PI * x))) - lnGamma(1 - x);
   const z = x - 1;
-  let a = LANCZOS[0]!;
+  let a = LANCZOS[0];
   const t = z + 7.5;
-  for (let i = 1; i < 9; i++) a += LANCZOS[i]! / (z + i);
+  for (let i = 1; i < 9; i++) a += LANCZOS[i] / (z + i);
   return 0.5 * log(2 * PI) + (z + 0.5) * log(t) - t + log(a);
 }
 

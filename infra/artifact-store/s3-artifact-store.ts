@@ -166,7 +166,7 @@ export class S3ArtifactStore implements ArtifactStore {
     const m = /^s3:\/\/([^/]*)\/(.*)$/s.exec(ref);
     if (m) {
       if (m[1] !== this.bucket) throw invalidReference(`artifact must be in bucket "${this.bucket}"`);
-      return assertArtifactKey(m[2]!, 'artifactPath');
+      return assertArtifactKey(m[2], 'artifactPath');
     }
     if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(ref)) throw invalidReference(`expected s3://${this.bucket}/<key> or a bare key`);
     return assertArtifactKey(ref, 'artifactPath');

@@ -45,7 +45,7 @@ export class FeedbackRepository {
   async findByRequestIds(ids: readonly string[]): Promise<FeedbackDoc[]> {
     if (ids.length === 0) return [];
     if (ids.length === 1) {
-      const one = await this.col.findOne({ _id: ids[0]! });
+      const one = await this.col.findOne({ _id: ids[0] });
       return one ? [one] : [];
     }
     return this.col.find({ _id: { $in: [...ids] } }).toArray();
@@ -56,11 +56,11 @@ export class FeedbackRepository {
     const duplicates = new Set<string>();
     if (docs.length === 0) return { duplicates };
     try {
-      await this.col.insertMany(docs as FeedbackDoc[], { ordered: false });
+      await this.col.insertMany(docs, { ordered: false });
     } catch (e) {
       const writeErrors = bulkWriteErrors(e);
       if (!writeErrors || writeErrors.some((w) => w.code !== 11000)) throw e;
-      for (const w of writeErrors) duplicates.add(docs[w.index]!._id);
+      for (const w of writeErrors) duplicates.add(docs[w.index]._id);
     }
     return { duplicates };
   }

@@ -160,7 +160,7 @@ export class MetricBucketRepository {
       }
       const next: typeof pending = [];
       for (const w of writeErrors) {
-        const p = pending[w.index]!;
+        const p = pending[w.index];
         if (w.code !== 11000) {
           rejected++;
           continue;

@@ -63,9 +63,11 @@ const TRANSIENT_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600,
  * (then retrying the same documents would fail forever).
  */
 export function isOutage(e: unknown): boolean {
-  if (!(e instanceof MongoServerError)) return true;
+  // The driver wraps network failures of bulk writes in MongoBulkWriteError (a MongoServerError
+  // subclass) without a numeric code: only a numeric server code means the server answered.
+  if (!(e instanceof MongoServerError) || typeof e.code !== 'number') return true;
   if (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool')) return true;
-  return typeof e.code === 'number' && TRANSIENT_CODES.has(e.code);
+  return TRANSIENT_CODES.has(e.code);
 }
 
 const NOT_IMPLEMENTED = 238;
@@ -110,7 +112,7 @@ export class PredictionLogRepository {
   async insertBatch(docs: readonly PredictionDoc[]): Promise<InsertOutcome> {
     if (docs.length === 0) return { inserted: 0, duplicates: 0, rejected: [] };
     try {
-      const r = await this.col.insertMany(docs as PredictionDoc[], { ordered: false });
+      const r = await this.col.insertMany(docs, { ordered: false });
       return { inserted: r.insertedCount, duplicates: 0, rejected: [] };
     } catch (e) {
       const writeErrors = bulkWriteErrors(e);
@@ -132,7 +134,7 @@ export class PredictionLogRepository {
   async findByRequestIds(ids: readonly string[]): Promise<PredictionDoc[]> {
     if (ids.length === 0) return [];
     if (ids.length === 1) {
-      const one = await this.col.findOne({ _id: ids[0]! });
+      const one = await this.col.findOne({ _id: ids[0] });
       return one ? [one] : [];
     }
     return this.col.find({ _id: { $in: [...ids] } }).toArray();

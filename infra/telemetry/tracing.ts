@@ -5,7 +5,15 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { trace, context, propagation, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+/** Keeps a tracer provider registered (real trace ids for logs and propagation) when nothing is exported. */
+const discardSpans: SpanProcessor = {
+  onStart: () => undefined,
+  onEnd: () => undefined,
+  forceFlush: async () => undefined,
+  shutdown: async () => undefined,
+};
 
 let sdk: NodeSDK | undefined;
 
@@ -18,8 +26,9 @@ export function startTelemetry(serviceName: string, otlpEndpoint?: string): void
   if (sdk) return;
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName, [ATTR_SERVICE_VERSION]: '0.1.0' }),
-    // An empty processor list still gives every request a real trace id for logs and propagation.
-    spanProcessors: otlpEndpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))] : [],
+    // Why a processor even without an endpoint: with none, NodeSDK registers no tracer provider
+    // and requests get no trace id of their own.
+    spanProcessors: otlpEndpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))] : [discardSpans],
     instrumentations: [new HttpInstrumentation()],
     textMapPropagator: new W3CTraceContextPropagator(),
   });

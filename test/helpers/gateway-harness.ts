@@ -244,7 +244,7 @@ export const FRAUD = { transaction_amount: 115.04, merchant_category: 'grocery',
 /** Fraud-detection feature rows that differ (for cache and batch tests). */
 export function fraudRow(i: number) {
   const cats = ['retail', 'electronics', 'travel', 'grocery', 'online'];
-  return { transaction_amount: 10 + ((i * 37) % 5000), merchant_category: cats[i % cats.length]!, user_age_days: (i * 13) % 3000, transaction_hour: i % 24, is_international: i % 3 === 0 };
+  return { transaction_amount: 10 + ((i * 37) % 5000), merchant_category: cats[i % cats.length], user_age_days: (i * 13) % 3000, transaction_hour: i % 24, is_international: i % 3 === 0 };
 }
 
 /** A model server as a child process (tsx model-server/main.ts), so a test can kill -9 it. */
@@ -283,8 +283,8 @@ export async function spawnModelServer(t: GatewayApi, env: Record<string, string
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => rmSync(cacheDir, { recursive: true, force: true }));
   let url: string;

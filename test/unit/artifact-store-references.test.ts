@@ -41,7 +41,7 @@ describe('createArtifactStore', () => {
     expect(store).toBeInstanceOf(S3ArtifactStore);
     expect(store.kind).toBe('s3');
     expect((store as S3ArtifactStore).bucket).toBe('hotswap-models');
-    expect(await (store as S3ArtifactStore).client.config.forcePathStyle).toBe(true);
+    expect((store as S3ArtifactStore).client.config.forcePathStyle).toBe(true);
     await store.close();
   });
 
@@ -108,7 +108,7 @@ describe('S3ArtifactStore references', () => {
   });
 
   it('names the expected bucket when another is given', () => {
-    expect(rejection(() => store.resolveReference('s3://other/models/a')).details[0]!.message).toContain('hotswap-models');
+    expect(rejection(() => store.resolveReference('s3://other/models/a')).details[0].message).toContain('hotswap-models');
   });
 
   it('round-trips toReference', () => {

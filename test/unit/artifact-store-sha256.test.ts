@@ -53,8 +53,8 @@ describe('checksum helpers', () => {
       err = e as AppError;
     }
     expect(err).toMatchObject({ code: 'CHECKSUM_MISMATCH', status: 400, details: [{ field: 'checksum' }] });
-    expect(err!.details[0]!.message).toContain(sha('x'));
-    expect(err!.details[0]!.message).toContain(sha('y'));
+    expect(err!.details[0].message).toContain(sha('x'));
+    expect(err!.details[0].message).toContain(sha('y'));
   });
 
   it('hashes a stream', async () => {

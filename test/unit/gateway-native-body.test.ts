@@ -37,7 +37,7 @@ describe('validateNativeBody', () => {
     try {
       validateNativeBody({ instances: Array.from({ length: 1001 }, () => ({})) }, 'batch', 1000);
     } catch (e) {
-      expect((e as AppError).details[0]!.message).toBe('must hold at most 1000 instances (got 1001)');
+      expect((e as AppError).details[0].message).toBe('must hold at most 1000 instances (got 1001)');
     }
   });
 });

@@ -24,17 +24,17 @@ describe('compileRoute', () => {
     const r = compileRoute(doc());
     expect(r.cumulative).toEqual([90, 100]);
     expect(r.targets.map((t) => [t.version, t.role])).toEqual([['1.0.0', 'primary'], ['2.0.0', 'canary']]);
-    expect(r.targets[0]!.predictPath).toBe('/v1/models/fraud-detection/versions/1.0.0/predict');
-    expect(r.targets[0]!.batchPath).toBe('/v1/models/fraud-detection/versions/1.0.0/predict/batch');
-    expect(r.targets[0]!.v2Path).toBe('/v2/models/fraud-detection/versions/1.0.0');
+    expect(r.targets[0].predictPath).toBe('/v1/models/fraud-detection/versions/1.0.0/predict');
+    expect(r.targets[0].batchPath).toBe('/v1/models/fraud-detection/versions/1.0.0/predict/batch');
+    expect(r.targets[0].v2Path).toBe('/v2/models/fraud-detection/versions/1.0.0');
     expect(r.shadow).toBeNull();
     expect(r.cache).toBeNull();
   });
 
   it('reads a pool without a role (older documents) as primary, and encodes path segments', () => {
     const r = compileRoute(doc({ modelName: 'a b', pools: [{ versionId: 'x', version: '1.0.0+build/1', weight: 100 }] }));
-    expect(r.targets[0]!.role).toBe('primary');
-    expect(r.targets[0]!.predictPath).toBe('/v1/models/a%20b/versions/1.0.0%2Bbuild%2F1/predict');
+    expect(r.targets[0].role).toBe('primary');
+    expect(r.targets[0].predictPath).toBe('/v1/models/a%20b/versions/1.0.0%2Bbuild%2F1/predict');
   });
 
   it('builds a shadow target with role shadow; a 0% shadow is none', () => {

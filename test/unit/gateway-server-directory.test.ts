@@ -39,8 +39,8 @@ describe('ServerDirectory', () => {
       while (up.id !== id) up = d.pick('v1')!;
       return up;
     });
-    a!.outstanding = 5;
-    b!.outstanding = 1;
+    a.outstanding = 5;
+    b.outstanding = 1;
     for (let i = 0; i < 5; i++) expect(d.pick('v1')!.id).toBe('s3');
     d.close();
   });

@@ -22,7 +22,7 @@ function rng(seed: number): () => number {
 
 function histogramOf(samples: number[]): number[] {
   const h = emptyHistogram();
-  for (const s of samples) h[latencyBucketIndex(s)]!++;
+  for (const s of samples) h[latencyBucketIndex(s)]++;
   return h;
 }
 

@@ -27,7 +27,7 @@ class FakeStore implements PredictionStore {
     const out: InsertOutcome = { inserted: 0, duplicates: 0, rejected: [] };
     const limit = this.partialThenFail ?? batch.length;
     for (let i = 0; i < Math.min(limit, batch.length); i++) {
-      const d = batch[i]!;
+      const d = batch[i];
       if (this.refuse(d)) out.rejected.push({ index: i, message: 'invalid key' });
       else if (this.docs.has(d._id)) out.duplicates++;
       else {
@@ -197,7 +197,7 @@ it('on close spills what MongoDB cannot take; the next writer replays it (and sk
   expect(files.length).toBeGreaterThan(0);
   expect(files.every((f) => f.endsWith('.ndjson'))).toBe(true);
   // A crash mid-write leaves half a line.
-  fs.appendFileSync(path.join(dir, files[0]!), '{"_id":"torn","time":"2025-');
+  fs.appendFileSync(path.join(dir, files[0]), '{"_id":"torn","time":"2025-');
 
   store.down = false;
   const second = writer(store, dir);

@@ -11,7 +11,7 @@ describe('alpha spending functions (scipy)', () => {
 describe('group-sequential boundaries (scipy multivariate normal, independent method)', () => {
   it.each(fx.boundaries.map((b) => [`${b.spending} ${b.fractions.map((f) => f.toFixed(2)).join(',')}`, b] as const))('%s', (_n, b) => {
     const looks = groupSequentialBoundaries(b.fractions, b.alpha, b.spending as SpendingFunction);
-    looks.forEach((look, k) => expect(Math.abs(look.boundary - b.boundaries[k]!)).toBeLessThan(1e-3));
+    looks.forEach((look, k) => expect(Math.abs(look.boundary - b.boundaries[k])).toBeLessThan(1e-3));
     expect(looks.at(-1)!.cumulativeAlpha).toBe(b.alpha);
   });
 });
@@ -83,7 +83,7 @@ function simulateFalsePositiveRate(opts: { trials: number; samplesPerArm: number
     let b = 0;
     let n = 0;
     for (let look = 0; look < checkpoints.length; look++) {
-      for (; n < checkpoints[look]!; n++) {
+      for (; n < checkpoints[look]; n++) {
         if (random() < opts.p) a++;
         if (random() < opts.p) b++;
       }
@@ -111,7 +111,7 @@ describe('A/B stopping rule under repeated looks (simulated A/A tests)', () => {
     ['Pocock, 10 equal looks', 'pocock', tenLooks],
   ] as const)('%s keeps the false-positive rate at α', (_name, spending, fractions) => {
     const looks = groupSequentialBoundaries(fractions, alpha, spending);
-    const fpr = simulateFalsePositiveRate({ trials, samplesPerArm: 2000, fractions: [...fractions], p: 0.8, seed: 42, reject: (z, _p, k) => rejectsNull(z, looks[k]!) });
+    const fpr = simulateFalsePositiveRate({ trials, samplesPerArm: 2000, fractions: [...fractions], p: 0.8, seed: 42, reject: (z, _p, k) => rejectsNull(z, looks[k]) });
     expect(fpr).toBeLessThanOrEqual(alpha + tolerance);
     // …and is not trivially conservative: it does use its alpha.
     expect(fpr).toBeGreaterThan(alpha / 2);

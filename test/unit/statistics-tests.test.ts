@@ -13,11 +13,11 @@ describe("Welch's t-test (scipy ttest_ind_from_stats, equal_var=False)", () => {
     close(r.df, c.df);
     close(r.pValue, c.pValue, 1e-9);
     const ci95 = meanDifferenceInterval(c.a, c.b, 0.95);
-    close(ci95.lower, c.ci95[0]!);
-    close(ci95.upper, c.ci95[1]!);
+    close(ci95.lower, c.ci95[0]);
+    close(ci95.upper, c.ci95[1]);
     const ci90 = meanDifferenceInterval(c.a, c.b, 0.9);
-    close(ci90.lower, c.ci90[0]!);
-    close(ci90.upper, c.ci90[1]!);
+    close(ci90.lower, c.ci90[0]);
+    close(ci90.upper, c.ci90[1]);
     close(cohensD(c.a, c.b), c.cohensD);
     close(hedgesG(c.a, c.b), c.hedgesG);
   });
@@ -49,8 +49,8 @@ describe('two-proportion z-test (p-value from scipy chi2_contingency, correction
     close(r.pValue, c.pValue, 1e-9);
     close(chiSquare2x2PValue(r.chiSquare), c.pValue, 1e-9);
     const ci = proportionDifferenceInterval(c.xa, c.na, c.xb, c.nb, 0.95);
-    close(ci.lower, c.waldCi95[0]!);
-    close(ci.upper, c.waldCi95[1]!);
+    close(ci.lower, c.waldCi95[0]);
+    close(ci.upper, c.waldCi95[1]);
     close(cohensH(r.pA, r.pB), c.cohensH);
   });
 
@@ -69,8 +69,8 @@ describe('two-proportion z-test (p-value from scipy chi2_contingency, correction
 describe('Wilson interval', () => {
   it.each(props.wilson.map((c) => [`${c.x}/${c.n} @ ${c.level}`, c] as const))('%s', (_name, c) => {
     const w = wilsonInterval(c.x, c.n, c.level);
-    close(w.lower, c.interval[0]!);
-    close(w.upper, c.interval[1]!);
+    close(w.lower, c.interval[0]);
+    close(w.upper, c.interval[1]);
   });
 });
 

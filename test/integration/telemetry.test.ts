@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { join } from 'node:path';
+import { once } from 'node:events';
+
+/**
+ * OpenTelemetry as every process starts it: W3C trace context is honoured, requests get trace
+ * ids, and spans reach the OTLP endpoint when one is configured. Runs in a child process so
+ * the instrumentation patches nothing in the test runner.
+ */
+it('propagates W3C trace context and exports spans over OTLP/HTTP', async () => {
+  const received: string[] = [];
+  const collector = http.createServer((req, res) => {
+    received.push(req.url ?? '');
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  });
+  collector.listen(0, '127.0.0.1');
+  await once(collector, 'listening');
+  const endpoint = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
+
+  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'fixtures', 'telemetry', 'traced-server.ts')], {
+    env: { ...process.env, OTLP_ENDPOINT: endpoint },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+    const url = `http://127.0.0.1:${chunk.toString().trim()}/`;
+
+    const traced = await (await fetch(url, { headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } })).json();
+    expect(traced.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    const fresh = await (await fetch(url)).json();
+    expect(fresh.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(fresh.traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    expect(received).toContain('/v1/traces');
+  } finally {
+    child.kill('SIGKILL');
+    collector.closeAllConnections();
+    collector.close();
+  }
+});

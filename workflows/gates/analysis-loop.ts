@@ -1,0 +1,78 @@
+/**
+ * Analysis: watch a window, read both versions' metrics, ask the domain for a decision.
+ * Inconclusive (too few samples, or metrics that could not be read) extends the window — the
+ * next read covers the whole step so far, so samples accumulate — up to a limit, then fails
+ * safe by rolling back.
+ */
+import { isCancellation } from '@temporalio/workflow';
+import { assessWindow, unmeasuredWindow, worst, type MinSamples, type RollbackThresholds, type WindowAssessment } from '../../domain/deployments/analysis';
+import type { WindowSpec } from '../../activities/deployment-activity-types';
+import { reads } from '../activity-stubs';
+import type { DeploymentRun } from '../deployment-run';
+import { DeploymentEnding } from './ending';
+
+export interface AnalysisSettings {
+  thresholds: RollbackThresholds;
+  minSamples: MinSamples;
+  maxInconclusiveExtensions: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Reads and assesses one window. A failed read is an Error assessment ("couldn't measure"), never a pass. */
+export async function measureWindow(run: DeploymentRun, stable: WindowSpec, candidate: WindowSpec, settings: Omit<AnalysisSettings, 'maxInconclusiveExtensions'>, final: boolean): Promise<WindowAssessment> {
+  let assessment: WindowAssessment;
+  try {
+    const windows = await reads.readMetricWindows({ modelId: run.input.modelId, environment: run.input.environment, stable, candidate });
+    assessment = assessWindow(windows.candidate, windows.stable, settings.thresholds, settings.minSamples, { final });
+    run.view.metrics = { from: candidate.from, to: candidate.to, stable: windows.stable, candidate: windows.candidate, assessment };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    assessment = unmeasuredWindow(err instanceof Error ? err.message : String(err));
+    run.view.metrics = { from: candidate.from, to: candidate.to, stable: null, candidate: null, assessment };
+  }
+  run.view.analysisPhase = worst(run.view.analysisPhase, assessment.phase === 'Failed' ? 'Failed' : assessment.phase);
+  return assessment;
+}
+
+/**
+ * One analysis step. `stableWindow` says which window of the stable version to compare with
+ * (the same time range by default; blue-green compares with blue before the switch).
+ * Returns 'promoted' when a promote command cut the wait short.
+ */
+export async function analysisStep(
+  run: DeploymentRun,
+  label: string,
+  windowMs: number,
+  final: boolean,
+  settings: AnalysisSettings,
+  stableWindow: (from: number, to: number) => { from: number; to: number } = (from, to) => ({ from, to }),
+): Promise<'passed' | 'promoted'> {
+  await run.setPhase('Analysing');
+  const from = Date.now();
+  for (let extensions = 0; ; extensions++) {
+    if ((await run.waitFor(windowMs)) === 'promoted') return 'promoted';
+    const to = Date.now();
+    const s = stableWindow(from, to);
+    const assessment = await measureWindow(
+      run,
+      { versionId: run.stable!.versionId, from: iso(s.from), to: iso(s.to) },
+      { versionId: run.input.versionId, from: iso(from), to: iso(to) },
+      settings,
+      final,
+    );
+    const reason = assessment.reasons.join('; ');
+    run.record(label, assessment.phase === 'Error' ? 'Error' : assessment.decision, reason);
+    if (assessment.decision === 'Rollback') throw new DeploymentEnding('RolledBack', 'threshold', `threshold breached (${assessment.breached.join(', ')}): ${reason}`);
+    if (assessment.decision === 'Inconclusive') {
+      if (extensions >= settings.maxInconclusiveExtensions) {
+        throw new DeploymentEnding('RolledBack', 'inconclusive', `still inconclusive after ${extensions} extension(s): ${reason}`);
+      }
+      run.record(label, 'Extend', `window extended (${extensions + 1} of ${settings.maxInconclusiveExtensions})`);
+      await run.publish();
+      continue;
+    }
+    await run.publish();
+    return 'passed';
+  }
+}

@@ -1,0 +1,41 @@
+/** Production approval: notify, then wait for approve/reject until the deadline (then Cancelled). */
+import { condition, log } from '@temporalio/workflow';
+import { durationMs } from '../../domain/deployments/iso-duration';
+import { bookkeeping } from '../activity-stubs';
+import { DEFAULT_APPROVAL_TIMEOUT } from '../deployment-input';
+import type { DeploymentRun } from '../deployment-run';
+import { DeploymentEnding } from './ending';
+
+export async function approvalGate(run: DeploymentRun): Promise<void> {
+  if (!run.view.approval.required || run.view.approval.state === 'Approved') return;
+  const timeoutMs = durationMs(run.input.approval?.timeout ?? DEFAULT_APPROVAL_TIMEOUT);
+  const requestedAt = Date.now();
+  run.view.approval = { ...run.view.approval, state: 'Pending', requestedAt: new Date(requestedAt).toISOString(), deadline: new Date(requestedAt + timeoutMs).toISOString() };
+  await run.setStatus('AwaitingApproval', 'AwaitingApproval');
+  try {
+    await bookkeeping.notifyApprovalNeeded({
+      deploymentId: run.input.deploymentId,
+      modelName: run.view.modelName,
+      version: run.view.version,
+      environment: run.input.environment,
+      strategy: run.input.strategy,
+      initiatedBy: run.input.initiatedBy,
+      deadline: run.view.approval.deadline!,
+      validation: run.view.validationResult,
+    });
+    run.record('approval', 'Requested', `approvers notified; deadline ${run.view.approval.deadline}`);
+  } catch (err) {
+    // Why swallowed: the request is visible in the API and the Web UI; a mail outage must not cancel the deployment.
+    log.warn('approval notification failed', { deploymentId: run.input.deploymentId, error: String(err) });
+    run.record('approval', 'NotifyFailed', `approvers could not be notified: ${String(err)}`);
+  }
+  const decided = await condition(() => run.view.approval.state !== 'Pending', timeoutMs);
+  if (!decided) {
+    run.view.approval = { ...run.view.approval, state: 'TimedOut', decidedAt: new Date(Date.now()).toISOString(), reason: 'approval deadline passed' };
+    run.record('approval', 'TimedOut', `no decision by ${run.view.approval.deadline}`);
+    throw new DeploymentEnding('Cancelled', 'approval', `approval deadline ${run.view.approval.deadline} passed`);
+  }
+  const a = run.view.approval;
+  if (a.state === 'Rejected') throw new DeploymentEnding('Cancelled', 'approval', `rejected by ${a.decidedByName ?? a.decidedBy}: ${a.reason}`);
+  await run.publish();
+}

@@ -1,0 +1,24 @@
+/** Promotion and retirement of the previous version. */
+import { changes } from '../activity-stubs';
+import type { DeploymentRun } from '../deployment-run';
+import { applyForwardRoute, splitRoute } from './routing';
+
+/** Routes 100% to the candidate (confirmed by every gateway) and makes it the active version. The deployment is Active from here. */
+export async function promoteStep(run: DeploymentRun): Promise<void> {
+  await run.setPhase('Promoting');
+  const applied = await applyForwardRoute(run, splitRoute(run, 100), 'promote');
+  run.compensation.activated = true;
+  await changes.activateVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, environment: run.input.environment, versionId: run.input.versionId, previousVersionId: run.stable?.versionId ?? null });
+  run.record('promote', 'Promoted', `100% on ${run.view.version} (route revision ${applied.revision}); active version moved`);
+  await run.setStatus('Active', run.stable ? 'KeepingPreviousWarm' : 'Active');
+}
+
+/** Unloads the previous version and marks it Deprecated. From here a rollback is a new deployment. */
+export async function retirePreviousStep(run: DeploymentRun): Promise<void> {
+  const stable = run.stable;
+  if (!stable) return;
+  run.compensation.stableRetired = true;
+  await changes.unloadVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, versionId: stable.versionId });
+  await changes.retireVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, environment: run.input.environment, versionId: stable.versionId });
+  run.record('retirePrevious', 'Retired', `${stable.version} unloaded and Deprecated`);
+}

@@ -1,0 +1,78 @@
+/**
+ * Compensation: the undo path that runs on every bad ending. Order matters for users: first
+ * route traffic back to the still-warm stable version (timed: decision → every gateway
+ * confirmed), then undo the registry change, then unload the candidate. Each undo step logs and
+ * swallows its error so the others still run (saga habit); the errors are recorded.
+ */
+import { log } from '@temporalio/workflow';
+import type { RollbackRecord, RollbackTrigger } from '../../domain/deployments/deployment-status';
+import type { RouteApplied } from '../../activities/deployment-activity-types';
+import { changes, warmUps } from '../activity-stubs';
+import type { DeploymentRun } from '../deployment-run';
+import { applyCompensatingRoute, stableRoute } from './routing';
+
+const ROLLBACK_WARMUP_MS = 10 * 60_000;
+
+export async function compensate(run: DeploymentRun, trigger: RollbackTrigger, reason: string): Promise<RollbackRecord> {
+  run.compensating = true;
+  const decidedAt = Date.now();
+  const c = run.compensation;
+  const errors: string[] = [];
+  const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+      log.error('compensation step failed', { deploymentId: run.input.deploymentId, step: what, error: message });
+      errors.push(message);
+      return undefined;
+    }
+  };
+  await run.setPhase('RollingBack');
+
+  let restored: RouteApplied | undefined;
+  if (c.stableRetired) {
+    errors.push('the previous version was already retired: nothing to roll back to (deploy it again)');
+  } else if (c.routeChanged) {
+    const stableServers = run.servers.filter((s) => !c.stableUnloadedOn.includes(s));
+    if (c.stableUnloadedOn.length > 0 && run.stable) {
+      // Rolling update: stable is warm only on servers not yet updated. Route there first, then
+      // load stable back where it was unloaded and widen the route.
+      if (stableServers.length > 0) restored = await attempt('route to stable', () => applyCompensatingRoute(run, stableRoute(run, stableServers), `rollback: ${reason}`));
+      await attempt('reload stable', () => warmUps(ROLLBACK_WARMUP_MS).warmUpVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, versionId: run.stable!.versionId, servers: c.stableUnloadedOn }));
+      const widened = await attempt('route to stable everywhere', () => applyCompensatingRoute(run, stableRoute(run), `rollback: ${reason}`));
+      restored = restored ?? widened;
+      c.stableUnloadedOn = [];
+    } else {
+      restored = await attempt('route to stable', () => applyCompensatingRoute(run, stableRoute(run), `rollback: ${reason}`));
+    }
+  }
+  if (c.activated && run.stable && !c.stableRetired) {
+    const previous = run.stable.versionId;
+    await attempt('reactivate previous version', () => changes.activateVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, environment: run.input.environment, versionId: previous, previousVersionId: run.input.versionId }));
+    await attempt('retire candidate', () => changes.retireVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, environment: run.input.environment, versionId: run.input.versionId }));
+  }
+  if (c.candidateOn.length > 0 && !c.stableRetired) {
+    await attempt('unload candidate', () => changes.unloadVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, versionId: run.input.versionId, servers: c.candidateOn }));
+  }
+
+  let durationMs: number | null = null;
+  if (restored) {
+    durationMs = Date.parse(restored.confirmedAt) - decidedAt;
+    // Why the fallback: the workflow clock is the task's start time (and jumps on a time-skipping
+    // test server), so a negative difference means the activity's own measurement is the better one.
+    if (!(durationMs >= 0)) durationMs = restored.elapsedMs;
+  }
+  const record: RollbackRecord = {
+    trigger,
+    reason,
+    decidedAt: new Date(decidedAt).toISOString(),
+    trafficRestoredAt: restored?.confirmedAt ?? null,
+    durationMs,
+    routeRevision: restored?.revision ?? null,
+    errors,
+  };
+  run.view.rollback = record;
+  run.record('rollback', errors.length === 0 ? 'Done' : 'DoneWithErrors', `${trigger}: ${reason}${durationMs !== null ? `; traffic restored in ${durationMs} ms` : ''}${errors.length ? `; errors: ${errors.join('; ')}` : ''}`);
+  return record;
+}
