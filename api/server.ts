@@ -19,6 +19,10 @@ import { HealthService } from './services/health-service';
 import { ModelRegistryService } from './services/model-registry-service';
 import { modelRoutes } from './routes/model-routes';
 import { routingRoutes } from './routes/routing-routes';
+import { deploymentRoutes } from './routes/deployment-routes';
+import { DeploymentService } from './services/deployment-service';
+import { DeploymentRepository } from '../infra/mongo/deployment-repository';
+import { readMetricWindow } from '../infra/mongo/metric-bucket-repository';
 import { InferenceGateway } from './gateway/gateway';
 import { noopPredictionSink } from './gateway/noop-sink';
 import type { PredictionSink } from './gateway/prediction-sink';
@@ -82,7 +86,28 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
 
   const predictionLog = await startPredictionLog({ config, db: mongo.db, log, registry: metrics.registry });
   const routingAdmin = new RoutingAdminService({ models, versions, routing, servers, heartbeatTimeoutMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS });
-  const { app, catalogue } = createApp({ config, log, metrics, auth, health, features: [modelRoutes(registry, auth, config.MAX_BODY_BYTES), routingRoutes(routingAdmin), ...predictionLog.routes] });
+  const deploymentRepository = new DeploymentRepository(mongo.db);
+  await deploymentRepository.ensureIndexes();
+  const deployments = new DeploymentService({
+    temporal,
+    deployments: deploymentRepository,
+    models,
+    versions,
+    routing,
+    servers,
+    readMetricWindow: (q) => readMetricWindow(mongo.db, q),
+    settings: {
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      temporalUiUrl: config.TEMPORAL_UI_URL,
+      approvalTimeout: config.DEPLOYMENT_APPROVAL_TIMEOUT,
+      queryTimeoutMs: config.DEPLOYMENT_QUERY_TIMEOUT_MS,
+      commandTimeoutMs: config.DEPLOYMENT_COMMAND_TIMEOUT_MS,
+      serverHeartbeatTimeoutMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS,
+    },
+  });
+  const features = [modelRoutes(registry, auth, config.MAX_BODY_BYTES), routingRoutes(routingAdmin), deploymentRoutes(deployments, auth), ...predictionLog.routes];
+  const { app, catalogue } = createApp({ config, log, metrics, auth, health, features });
   const gateway = new InferenceGateway({ config, log, registry: metrics.registry, db: mongo.db, auth, sink: predictionLog.sinkWith(sink === noopPredictionSink ? undefined : sink), models, versions, routing, servers });
   await gateway.start();
   // The lean data plane sees every request first and takes only its own paths; the rest is Express's.

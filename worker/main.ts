@@ -6,10 +6,8 @@ import { startTelemetry, stopTelemetry } from '../infra/telemetry/tracing';
 import { createLogger } from '../infra/telemetry/logger';
 import { createProcessMetrics, serveMetrics } from '../infra/telemetry/metrics';
 import { connectMongo } from '../infra/mongo/client';
-import { ModelRepository } from '../infra/mongo/model-repository';
-import { VersionRepository } from '../infra/mongo/version-repository';
 import { createArtifactStore } from '../infra/artifact-store/create-artifact-store';
-import { createActivities } from '../activities';
+import { createWorkerActivities } from '../activities/from-config';
 
 const config = loadConfigOrExit(workerConfigSchema);
 startTelemetry('hotswap-worker', config.OTEL_EXPORTER_OTLP_ENDPOINT);
@@ -26,7 +24,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ models: new ModelRepository(mongo.db), versions: new VersionRepository(mongo.db), artifacts }),
+    activities: await createWorkerActivities(config, mongo.db, artifacts, log),
   });
 
   const server = http.createServer((req, res) => {

@@ -3,7 +3,7 @@
  * strategy steps → promote → retire), and on every bad ending — a threshold breach, abort,
  * rollback command, cancellation, failure — run compensation in a non-cancellable scope.
  */
-import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, ContinueAsNew, isCancellation, log } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, ContinueAsNew, isCancellation, log, rootCause } from '@temporalio/workflow';
 import type { DeploymentResult } from '../domain/deployments/deployment-status';
 import { isSkippedOnPromote, describeStep, type DeploymentStep, type PlanContext, type StepKind } from '../domain/deployments/steps';
 import type { DeploymentTargets } from '../activities/deployment-activity-types';
@@ -92,7 +92,7 @@ function classify(run: DeploymentRun, err: unknown): Ending {
     if (run.stop?.kind === 'rollback') return { status: 'RolledBack', trigger: 'rollback-command', reason: `rollback requested by ${run.stop.reason}` };
     return { status: 'Cancelled', trigger: 'cancellation', reason: 'the deployment workflow was cancelled', rethrow: err as Error };
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = rootCause(err) ?? (err instanceof Error ? err.message : String(err));
   // Past retirement the candidate serves alone and is the active version: report, do not undo.
   if (run.compensation.stableRetired) return { status: 'Active', trigger: 'failure', reason: `finished, but retiring the previous version failed: ${message}` };
   const wrapped = err instanceof ApplicationFailure ? err : ApplicationFailure.create({ message: `deployment failed: ${message}`, type: 'DEPLOYMENT_FAILED', nonRetryable: true, cause: err instanceof Error ? err : undefined });
@@ -129,10 +129,10 @@ async function finish(run: DeploymentRun, status: BadStatus | 'Active', reason: 
   run.view.completedAt = new Date(Date.now()).toISOString();
   run.view.errorMessage = reason;
   run.view.currentStep = null;
-  run.ended = true;
   if (status === 'Active') run.stepIndex = run.plan.length;
   run.record('end', status, reason ?? 'deployment complete');
   await run.setStatus(status, TERMINAL_PHASE[status]);
+  run.ended = true;
   // Why wait: abort/rollback updates return the final view; let them finish before the run ends.
   await condition(allHandlersFinished);
 }

@@ -19,6 +19,7 @@ export class GatewayMetrics {
   private readonly revision: client.Gauge<'model' | 'environment'>;
   private readonly shadowDropped: client.Counter<'model'>;
   private readonly cache: client.Counter<'model' | 'result'>;
+  private readonly coalescedRows: client.Histogram;
   private readonly children = new Map<string, { count: client.Counter.Internal; seconds: client.Histogram.Internal<'model' | 'version' | 'role'> }>();
 
   constructor(registry: Registry) {
@@ -29,6 +30,7 @@ export class GatewayMetrics {
     this.retries = new client.Counter({ name: 'hotswap_gateway_retries_total', help: 'Requests retried on another model server, by reason', labelNames: ['reason'] as const, registers });
     this.revision = new client.Gauge({ name: 'hotswap_routing_revision', help: 'Routing-table revision this gateway serves', labelNames: ['model', 'environment'] as const, registers });
     this.shadowDropped = new client.Counter({ name: 'hotswap_shadow_dropped_total', help: 'Shadow copies dropped because the shadow queue was full', labelNames: ['model'] as const, registers });
+    this.coalescedRows = new client.Histogram({ name: 'hotswap_gateway_coalesced_batch_size', help: 'Single predictions sent together in one coalesced model-server call', buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });
     this.cache = new client.Counter({ name: 'hotswap_prediction_cache_total', help: 'Prediction-cache look-ups by result (hit, miss)', labelNames: ['model', 'result'] as const, registers });
   }
 
@@ -62,6 +64,10 @@ export class GatewayMetrics {
 
   shadowDrop(model: string): void {
     this.shadowDropped.labels(model).inc();
+  }
+
+  coalesced(rows: number): void {
+    this.coalescedRows.observe(rows);
   }
 
   cacheLookup(model: string, hit: boolean): void {

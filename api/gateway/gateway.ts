@@ -16,6 +16,7 @@ import { currentTraceId } from '../../infra/telemetry/tracing';
 import { AsyncRequestStore, type AsyncRequestDoc } from './async-request-store';
 import { AsyncWorkerPool } from './async-workers';
 import { AuthGate, type HeaderAuth } from './auth-gate';
+import { Coalescer } from './coalescer';
 import { GatewayMetrics } from './gateway-metrics';
 import { parseJsonObject, queryParam, readBody, requestIdOf, sendPayload, splitAfter, traceparentFor } from './lean-http';
 import { ModelCatalog } from './model-catalog';
@@ -39,6 +40,8 @@ export type GatewayConfig = Pick<
   | 'GATEWAY_HEARTBEAT_MS'
   | 'GATEWAY_UPSTREAM_TIMEOUT_MS'
   | 'GATEWAY_AUTH_CACHE_MS'
+  | 'GATEWAY_COALESCE_AFTER'
+  | 'GATEWAY_COALESCE_MAX'
   | 'SHADOW_QUEUE_SIZE'
   | 'SHADOW_CONCURRENCY'
   | 'ASYNC_WORKERS'
@@ -120,7 +123,8 @@ export class InferenceGateway {
     this.resolver = new TargetResolver(this.tables, new ModelCatalog({ models: deps.models, versions: deps.versions }));
     const client = new VersionClient(this.directory, this.metrics, config.GATEWAY_UPSTREAM_TIMEOUT_MS);
     this.shadow = new ShadowMirror({ client, sink: deps.sink, metrics: this.metrics, log, queueSize: config.SHADOW_QUEUE_SIZE, concurrency: config.SHADOW_CONCURRENCY });
-    this.inference = new NativeInference({ resolver: this.resolver, client, shadow: this.shadow, sink: deps.sink, metrics: this.metrics, log });
+    const coalescer = new Coalescer({ client, directory: this.directory, metrics: this.metrics }, { inFlightPerServer: config.GATEWAY_COALESCE_AFTER, maxRows: config.GATEWAY_COALESCE_MAX });
+    this.inference = new NativeInference({ resolver: this.resolver, coalescer, client, shadow: this.shadow, sink: deps.sink, metrics: this.metrics, log });
     this.v2 = new OipV2Handler({
       gate: this.gate,
       resolver: this.resolver,

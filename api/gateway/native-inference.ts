@@ -11,6 +11,7 @@ import type { Target } from './target';
 import type { HeaderReader, TargetResolver } from './target-resolver';
 import type { VersionClient } from './version-client';
 import type { UpstreamHeaders } from './upstream';
+import type { Coalescer } from './coalescer';
 
 export type NativeKind = 'single' | 'batch';
 
@@ -53,6 +54,7 @@ export interface NativeOutcome {
 
 export interface NativeInferenceDeps {
   resolver: TargetResolver;
+  coalescer: Coalescer;
   client: VersionClient;
   shadow: ShadowMirror;
   sink: PredictionSink;
@@ -92,24 +94,39 @@ export class NativeInference {
       if (hit) return this.answered(r, target, route, hit, true, undefined);
     }
 
+    const coalescer = this.deps.coalescer;
+    let alone = true;
+    if (r.kind === 'single' && !coalescer.admit(target)) {
+      const c = await coalescer.wait(target, r.input);
+      if (c.kind === 'error') return this.failed(r, target, route, c.error);
+      if (c.kind === 'answer') return this.fresh(r, target, route, { prediction: c.prediction, confidence: c.confidence }, cache, cacheKey, c.serverId);
+      alone = false; // the coalesced call failed as a whole: this request goes on its own, outside the lane
+    }
     let status: number;
     let answer: Record<string, unknown>;
+    let serverId: string;
     try {
       const headers: UpstreamHeaders = { 'content-type': JSON_TYPE, 'x-request-id': r.requestId };
       if (r.traceparent !== undefined) headers.traceparent = r.traceparent;
       const up = await this.deps.client.call(target, 'POST', r.kind === 'single' ? target.predictPath : target.batchPath, headers, r.body);
       status = up.status;
+      serverId = up.upstream.id;
       answer = JSON.parse(up.body.toString('utf8')) as Record<string, unknown>;
-      if (status !== 200) return this.upstreamFailed(r, target, route, status, up.body, answer);
+      if (status !== 200) return this.upstreamFailed(r, target, route, status, up.body, answer, serverId);
     } catch (e) {
       return this.failed(r, target, route, asAppError(e, this.deps.log));
+    } finally {
+      if (r.kind === 'single' && alone) coalescer.done(target);
     }
-    if (r.kind === 'batch') return this.answeredBatch(r, target, route, answer);
-    const fresh: CachedAnswer = { prediction: answer.prediction, confidence: answer.confidence };
-    return this.answered(r, target, route, fresh, false, cache && cacheKey !== undefined ? () => cache.set(cacheKey, fresh, Date.now()) : undefined);
+    if (r.kind === 'batch') return this.answeredBatch(r, target, route, answer, serverId);
+    return this.fresh(r, target, route, { prediction: answer.prediction, confidence: answer.confidence }, cache, cacheKey, serverId);
   }
 
-  private answered(r: NativeRequest, target: Target, route: CompiledRoute | undefined, a: CachedAnswer, cached: boolean, fill: (() => void) | undefined): NativeOutcome {
+  private fresh(r: NativeRequest, target: Target, route: CompiledRoute | undefined, a: CachedAnswer, cache: CompiledRoute['cache'], cacheKey: string | undefined, serverId: string): NativeOutcome {
+    return this.answered(r, target, route, a, false, cache && cacheKey !== undefined ? () => cache.set(cacheKey, a, Date.now()) : undefined, serverId);
+  }
+
+  private answered(r: NativeRequest, target: Target, route: CompiledRoute | undefined, a: CachedAnswer, cached: boolean, fill: (() => void) | undefined, serverId?: string): NativeOutcome {
     const latencyMs = performance.now() - r.t0;
     const result: Record<string, unknown> = {
       requestId: r.requestId,
@@ -131,14 +148,14 @@ export class NativeInference {
       error: undefined,
       finish: () => {
         this.deps.metrics.observe(target.modelName, target.version, target.role, 200, latencyMs / 1000);
-        this.safeRecord({ ...this.recordBase(r, target, latencyMs), requestId: r.requestId, features: r.input, outputs: a.prediction, status: 'Completed', ...(cached && { cached: true }) });
+        this.safeRecord({ ...this.recordBase(r, target, latencyMs), requestId: r.requestId, features: r.input, outputs: a.prediction, status: 'Completed', ...(cached && { cached: true }), ...(serverId !== undefined && { serverId }) });
         fill?.();
         this.mirror(r, target, route);
       },
     };
   }
 
-  private answeredBatch(r: NativeRequest, target: Target, route: CompiledRoute | undefined, answer: Record<string, unknown>): NativeOutcome {
+  private answeredBatch(r: NativeRequest, target: Target, route: CompiledRoute | undefined, answer: Record<string, unknown>, serverId: string): NativeOutcome {
     const latencyMs = performance.now() - r.t0;
     const predictions = answer.predictions as unknown[];
     const result: Record<string, unknown> = {
@@ -161,28 +178,37 @@ export class NativeInference {
         const base = this.recordBase(r, target, latencyMs);
         const instances = r.input as unknown[];
         for (let i = 0; i < instances.length; i++)
-          this.safeRecord({ ...base, requestId: `${r.requestId}:${i}`, features: instances[i], outputs: predictions[i] ?? null, status: 'Completed' });
+          this.safeRecord({ ...base, requestId: `${r.requestId}:${i}`, features: instances[i], outputs: predictions[i] ?? null, status: 'Completed', serverId });
         this.mirror(r, target, route);
       },
     };
   }
 
   /** A model server answered with an error (bad features, inference failure): its body goes to the caller as is. */
-  private upstreamFailed(r: NativeRequest, target: Target, route: CompiledRoute | undefined, status: number, raw: Buffer, answer: Record<string, unknown>): NativeOutcome {
+  private upstreamFailed(r: NativeRequest, target: Target, route: CompiledRoute | undefined, status: number, raw: Buffer, answer: Record<string, unknown>, serverId: string): NativeOutcome {
     const err = answer.error as Partial<ErrorObject> | undefined;
     const error: ErrorObject = {
       code: typeof err?.code === 'string' ? err.code : status >= 500 ? 'INFERENCE_ERROR' : 'VALIDATION_ERROR',
       message: typeof err?.message === 'string' ? err.message : `Model server answered ${status}`,
       details: Array.isArray(err?.details) ? err.details : [],
     };
-    return this.failure(r, target, route, status, raw, error, {});
+    return this.failure(r, target, route, status, raw, error, {}, serverId);
   }
 
   private failed(r: NativeRequest, target: Target | undefined, route: CompiledRoute | undefined, e: AppError): NativeOutcome {
     return this.failure(r, target, route, e.status, JSON.stringify(errorBody(e, r.traceId)), { code: e.code, message: e.message, details: e.details }, e.headers);
   }
 
-  private failure(r: NativeRequest, target: Target | undefined, _route: CompiledRoute | undefined, status: number, payload: string | Buffer, error: ErrorObject, extra: Record<string, string>): NativeOutcome {
+  private failure(
+    r: NativeRequest,
+    target: Target | undefined,
+    _route: CompiledRoute | undefined,
+    status: number,
+    payload: string | Buffer,
+    error: ErrorObject,
+    extra: Record<string, string>,
+    serverId?: string,
+  ): NativeOutcome {
     const latencyMs = performance.now() - r.t0;
     return {
       status,
@@ -195,7 +221,7 @@ export class NativeInference {
         this.deps.metrics.observe(model, target?.version ?? '', target?.role ?? '', status, latencyMs / 1000);
         this.deps.metrics.error(model, target?.version ?? '', target?.role ?? '', error.code);
         if (!target) return;
-        const base = { ...this.recordBase(r, target, latencyMs), outputs: null, status: 'Failed' as const, errorCode: error.code };
+        const base = { ...this.recordBase(r, target, latencyMs), outputs: null, status: 'Failed' as const, errorCode: error.code, ...(serverId !== undefined && { serverId }) };
         if (r.kind === 'batch' && Array.isArray(r.input)) {
           const instances = r.input as unknown[];
           for (let i = 0; i < instances.length; i++) this.safeRecord({ ...base, requestId: `${r.requestId}:${i}`, features: instances[i] });

@@ -81,6 +81,11 @@ export class ServerDirectory {
     this.byVersion = byVersion;
   }
 
+  /** How many live servers hold the version Ready. */
+  count(versionId: string): number {
+    return this.byVersion.get(versionId)?.length ?? 0;
+  }
+
   /** True when some live server holds the version Ready. */
   has(versionId: string): boolean {
     return this.byVersion.has(versionId);

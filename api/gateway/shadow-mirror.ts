@@ -109,11 +109,13 @@ export class ShadowMirror {
     let status = 0;
     let parsed: Record<string, unknown> | undefined;
     let errorCode: string | undefined;
+    let serverId: string | undefined;
     try {
       const headers: UpstreamHeaders = { 'content-type': 'application/json', 'x-request-id': `${job.primaryRequestId}-shadow` };
       if (job.traceparent !== undefined) headers.traceparent = job.traceparent;
       const r = await this.deps.client.call(t, 'POST', job.path, headers, job.body);
       status = r.status;
+      serverId = r.upstream.id;
       parsed = JSON.parse(r.body.toString('utf8')) as Record<string, unknown>;
       if (status !== 200) errorCode = typeof (parsed.error as { code?: unknown } | undefined)?.code === 'string' ? (parsed.error as { code: string }).code : status >= 500 ? 'INFERENCE_ERROR' : 'VALIDATION_ERROR';
     } catch (e) {
@@ -125,13 +127,13 @@ export class ShadowMirror {
     this.deps.metrics.observe(t.modelName, t.version, 'shadow', status, latencyMs / 1000);
     if (errorCode) this.deps.metrics.error(t.modelName, t.version, 'shadow', errorCode);
     try {
-      this.record(job, parsed, errorCode, latencyMs);
+      this.record(job, parsed, errorCode, latencyMs, serverId);
     } catch (err) {
       this.deps.log.warn({ err }, 'gateway: could not record a shadow prediction');
     }
   }
 
-  private record(job: ShadowJob, answer: Record<string, unknown> | undefined, errorCode: string | undefined, latencyMs: number): void {
+  private record(job: ShadowJob, answer: Record<string, unknown> | undefined, errorCode: string | undefined, latencyMs: number, serverId: string | undefined): void {
     const t = job.target;
     const ok = errorCode === undefined && answer !== undefined;
     const base = {
@@ -145,6 +147,7 @@ export class ShadowMirror {
       latencyMs,
       status: ok ? ('Completed' as const) : ('Failed' as const),
       ...(errorCode !== undefined && { errorCode }),
+      ...(serverId !== undefined && { serverId }),
       traceId: job.traceId,
     };
     const sink = this.deps.sink;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseIsoDuration } from '../../domain/deployments/iso-duration';
 import { bool, logLevel, port, positiveInt, url } from './load';
 
 /**
@@ -68,6 +69,8 @@ export const apiConfigSchema = z
     GATEWAY_HEARTBEAT_MS: positiveInt(1000),
     GATEWAY_UPSTREAM_TIMEOUT_MS: positiveInt(30000),
     GATEWAY_AUTH_CACHE_MS: z.coerce.number().int().min(0).default(2000),
+    GATEWAY_COALESCE_AFTER: positiveInt(2),
+    GATEWAY_COALESCE_MAX: positiveInt(64),
     SHADOW_QUEUE_SIZE: positiveInt(1000),
     SHADOW_CONCURRENCY: positiveInt(4),
     ASYNC_WORKERS: z.coerce.number().int().min(0).default(4),
@@ -86,6 +89,10 @@ export const apiConfigSchema = z
     METRICS_FLUSH_MS: positiveInt(1000),
     METRICS_MAX_WINDOW_DAYS: positiveInt(7),
     FEEDBACK_MAX_ITEMS: positiveInt(1000),
+    // Deployments API
+    DEPLOYMENT_APPROVAL_TIMEOUT: z.string().refine((v) => (parseIsoDuration(v) ?? 0) >= 1000, 'expected an ISO-8601 duration of at least 1 second, such as P1D or PT30M').default('P1D'),
+    DEPLOYMENT_QUERY_TIMEOUT_MS: positiveInt(2000),
+    DEPLOYMENT_COMMAND_TIMEOUT_MS: positiveInt(60000),
   })
   .superRefine((c, ctx) => {
     if ((c.TLS_CERT_FILE === undefined) !== (c.TLS_KEY_FILE === undefined))
@@ -104,6 +111,11 @@ export const workerConfigSchema = z.object({
   ...artifactStore,
   ...temporal,
   WORKER_METRICS_PORT: port(9464),
+  MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: positiveInt(10000),
+  ROUTE_CONFIRM_TIMEOUT_MS: positiveInt(20000),
+  METRICS_SETTLE_MS: positiveInt(2500),
+  SAMPLE_SETS_DIR: z.string().min(1).default('./examples/models'),
+  APPROVAL_WEBHOOK_URL: url().optional(),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 

@@ -47,9 +47,10 @@ export async function analysisStep(
   final: boolean,
   settings: AnalysisSettings,
   stableWindow: (from: number, to: number) => { from: number; to: number } = (from, to) => ({ from, to }),
+  startAt?: number,
 ): Promise<'passed' | 'promoted'> {
+  const from = startAt ?? Date.now();
   await run.setPhase('Analysing');
-  const from = Date.now();
   for (let extensions = 0; ; extensions++) {
     if ((await run.waitFor(windowMs)) === 'promoted') return 'promoted';
     const to = Date.now();

@@ -43,7 +43,8 @@ export async function blueGreenDeployment(input: BlueGreenDeploymentInput): Prom
           step.final,
           { thresholds: c.rollbackThresholds, minSamples: { requests: c.minSamples, labelled: c.minLabelledSamples }, maxInconclusiveExtensions: c.maxInconclusiveExtensions },
           // Blue gets no traffic after the switch: compare with blue's window of the same length before it.
-          (from, to) => ({ from: (switchedAt || from) - (to - from), to: switchedAt || from }),
+          (from, to) => ({ from: from - (to - from), to: from }),
+          switchedAt || undefined,
         );
       },
     },

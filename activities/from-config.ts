@@ -1,0 +1,40 @@
+import type { Db } from 'mongodb';
+import { createActivities } from './index';
+import { ModelServerClient } from './model-server-client';
+import type { ArtifactStore } from '../infra/artifact-store/artifact-store';
+import type { WorkerConfig } from '../infra/config/schemas';
+import { DeploymentRepository } from '../infra/mongo/deployment-repository';
+import { GatewayRegistry } from '../infra/mongo/gateway-registry';
+import { readMetricWindow } from '../infra/mongo/metric-bucket-repository';
+import { ModelRepository } from '../infra/mongo/model-repository';
+import { PredictionLogRepository } from '../infra/mongo/prediction-log-repository';
+import { RoutingRepository } from '../infra/mongo/routing-repository';
+import { ServerRegistry } from '../infra/mongo/server-registry';
+import { VersionRepository } from '../infra/mongo/version-repository';
+import { createApprovalNotifier } from '../infra/notifications/approval-notifier';
+import type { Logger } from '../infra/telemetry/logger';
+
+/** The activities over the real adapters, from the worker's validated config (tests build the same). */
+export async function createWorkerActivities(config: Readonly<WorkerConfig>, db: Db, artifacts: ArtifactStore, log: Logger) {
+  const deployments = new DeploymentRepository(db);
+  await deployments.ensureIndexes();
+  return createActivities({
+    models: new ModelRepository(db),
+    versions: new VersionRepository(db),
+    artifacts,
+    routing: new RoutingRepository(db),
+    gateways: new GatewayRegistry(db),
+    servers: new ServerRegistry(db),
+    deployments,
+    readMetricWindow: (q) => readMetricWindow(db, q),
+    predictions: new PredictionLogRepository(db),
+    notifier: createApprovalNotifier(db, log, config.APPROVAL_WEBHOOK_URL),
+    modelServers: new ModelServerClient(config.SERVICE_TOKEN),
+    settings: {
+      serverHeartbeatTimeoutMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS,
+      routeConfirmTimeoutMs: config.ROUTE_CONFIRM_TIMEOUT_MS,
+      metricsSettleMs: config.METRICS_SETTLE_MS,
+      sampleSetsDir: config.SAMPLE_SETS_DIR,
+    },
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * applyRoute: a new routing-table revision, fenced per deployment by `sequence`, confirmed by
+ * every live gateway.
+ *
+ * Fencing without a second document: every revision a deployment writes carries
+ * `updatedBy = deployment:<deploymentId>#<sequence>`, and the repository's revision ledger keeps
+ * every revision. A write reads the table (revision r) and the ledger, and is refused when the
+ * ledger already holds a newer sequence of the same deployment; it then writes conditionally on
+ * r, so the check covers every revision up to the one it replaces (a concurrent writer makes
+ * the conditional write fail, and the loop decides again). A repeated sequence finds its own
+ * revision in the ledger and only waits for the gateways again.
+ */
+import type { Environment } from '../domain/deployments/enums';
+import type { PoolRole, RoutingRules } from '../domain/routing/routing-rules';
+import { routingRuleProblems } from '../domain/routing/routing-rules';
+import type { RoutingTableDoc } from '../infra/mongo/routing-repository';
+import type { RouteApplied, RouteSpec } from './deployment-activity-types';
+import type { DeploymentActivityDeps } from './deployment-deps';
+import { activityLog, badInput, beat, findModel } from './activity-support';
+
+const TAG = /^deployment:(.+)#(\d+)$/;
+/** Revisions of a table scanned for a deployment's earlier writes (far more than one deployment makes). */
+const LEDGER_SCAN = 1000;
+const WRITE_ATTEMPTS = 10;
+
+export function routeTag(deploymentId: string, sequence: number): string {
+  return `deployment:${deploymentId}#${sequence}`;
+}
+
+export function parseRouteTag(updatedBy: string | undefined): { deploymentId: string; sequence: number } | null {
+  const m = updatedBy ? TAG.exec(updatedBy) : null;
+  return m ? { deploymentId: m[1], sequence: Number(m[2]) } : null;
+}
+
+/**
+ * Pool roles for a new route: a version keeps the role it had in the current table; one that
+ * enters gets `challenger` under a sticky (A/B) rule, else `canary`; a route of one pool is
+ * `primary`. Example: current {v1 primary 100}, new {v1 90, v2 10} → v1 primary, v2 canary.
+ */
+export function poolRoles(route: RouteSpec, current: RoutingTableDoc | null): PoolRole[] {
+  if (route.pools.length === 1) return ['primary'];
+  const had = new Map((current?.pools ?? []).map((p) => [p.versionId, p.role ?? 'primary']));
+  const roles = route.pools.map((p): PoolRole => had.get(p.versionId) ?? (route.sticky ? 'challenger' : 'canary'));
+  // Someone must be primary: the heaviest pool when no version carried the role over.
+  if (!roles.includes('primary')) {
+    let heaviest = 0;
+    route.pools.forEach((p, i) => {
+      if (p.weight > route.pools[heaviest].weight) heaviest = i;
+    });
+    roles[heaviest] = 'primary';
+  }
+  return roles;
+}
+
+export function createRoutingActivities(deps: DeploymentActivityDeps) {
+  const now = () => deps.now?.() ?? new Date();
+
+  async function rulesFor(modelId: string, route: RouteSpec, current: RoutingTableDoc | null): Promise<RoutingRules> {
+    const model = await findModel(deps, modelId);
+    const versionOf = async (versionId: string) => {
+      const v = await deps.versions.find(model.modelId, versionId);
+      if (!v) throw badInput('VERSION_NOT_FOUND', `Version ${versionId} of ${model.name} does not exist`);
+      return v.version;
+    };
+    const roles = poolRoles(route, current);
+    const pools = await Promise.all(route.pools.map(async (p, i) => ({ versionId: p.versionId, version: await versionOf(p.versionId), weight: p.weight, role: roles[i] })));
+    const shadow = route.shadow ? { versionId: route.shadow.versionId, version: await versionOf(route.shadow.versionId), percentage: route.shadow.percentage } : null;
+    const rules: RoutingRules = { pools, shadow, sticky: route.sticky ? { header: route.sticky.header.toLowerCase() } : null, cache: current?.cache ?? null };
+    const problems = routingRuleProblems(rules);
+    if (problems.length > 0) throw badInput('VALIDATION_ERROR', `invalid route: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
+    return rules;
+  }
+
+  return {
+    async applyRoute(input: { deploymentId: string; modelId: string; environment: Environment; sequence: number; route: RouteSpec; reason: string }): Promise<RouteApplied> {
+      const started = Date.now();
+      const model = await findModel(deps, input.modelId);
+      const tag = routeTag(input.deploymentId, input.sequence);
+      let revision: number | null = null;
+      for (let attempt = 0; revision === null; attempt++) {
+        if (attempt >= WRITE_ATTEMPTS) throw new Error(`routing table of ${model.name} in ${input.environment} is being changed concurrently; will retry`);
+        const current = await deps.routing.get(model.modelId, input.environment);
+        const ledger = await deps.routing.history(model.modelId, input.environment, LEDGER_SCAN);
+        const mine = ledger.map((d) => ({ d, tag: parseRouteTag(d.updatedBy) })).filter((x) => x.tag?.deploymentId === input.deploymentId);
+        const same = mine.find((x) => x.tag!.sequence === input.sequence);
+        if (same) {
+          revision = same.d.revision;
+          break;
+        }
+        const newer = mine.filter((x) => x.tag!.sequence > input.sequence).sort((a, b) => b.d.revision - a.d.revision)[0];
+        if (newer) {
+          // A late retry of an older route: never overwrite the newer one (e.g. a rollback). Report the revision that superseded it.
+          revision = newer.d.revision;
+          break;
+        }
+        const rules = await rulesFor(model.modelId, input.route, current);
+        const doc = await deps.routing.replace({ modelId: model.modelId, modelName: model.name, environment: input.environment, ...rules, updatedBy: tag }, current?.revision ?? 0);
+        if (doc) revision = doc.revision;
+      }
+      beat({ revision });
+      activityLog()?.info('route written', { deploymentId: input.deploymentId, sequence: input.sequence, revision, reason: input.reason });
+      const wait = await deps.gateways.waitForRevision(model.modelId, input.environment, revision, deps.settings.routeConfirmTimeoutMs);
+      if (!wait.reached) {
+        // Retryable: the next attempt finds its revision in the ledger and only waits again.
+        throw new Error(`revision ${revision} of ${model.name}/${input.environment} not confirmed within ${deps.settings.routeConfirmTimeoutMs} ms by ${wait.lagging.map((g) => `${g.gatewayId} (at ${g.revision})`).join(', ')}`);
+      }
+      return { revision, confirmedAt: now().toISOString(), gateways: wait.gateways, elapsedMs: Date.now() - started };
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/** Loading, unloading and health of a version on the model servers (through their control API). */
+import type { ServerHealth, WarmUpResult } from './deployment-activity-types';
+import type { ModelVersion } from '../domain/models/model';
+import type { ServerRecord } from '../infra/mongo/server-registry';
+import type { DeploymentActivityDeps } from './deployment-deps';
+import { badInput, beat, cancellation, errorText, findModelVersion, holdersOf, liveServers, pause } from './activity-support';
+import { ServerUnreachableError } from './model-server-client';
+
+/** Attempts per server when it cannot be reached (loading is idempotent on the server). */
+const LOAD_ATTEMPTS = 3;
+const REPORT_POLL_MS = 100;
+
+export function createWarmUpActivities(deps: DeploymentActivityDeps) {
+  /** Loads on one server; resolves to a failure reason, or null once the server's heartbeat reports the version Ready. */
+  async function loadOn(serverId: string, byId: Map<string, ServerRecord>, version: ModelVersion, modelName: string, signal: AbortSignal | undefined): Promise<string | null> {
+    const server = byId.get(serverId);
+    if (!server) return 'not a live model server';
+    let outcome;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        outcome = await deps.modelServers.load(server.url, {
+          versionId: version.versionId,
+          modelName,
+          version: version.version,
+          artifactKey: version.artifactKey,
+          checksum: version.checksum,
+          inputSchema: version.inputSchema,
+          outputSchema: version.outputSchema,
+        }, signal);
+        break;
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        if (!(e instanceof ServerUnreachableError) || attempt >= LOAD_ATTEMPTS) return errorText(e);
+        await pause(500 * attempt, signal);
+      }
+    }
+    if (!outcome.ok) return `${outcome.code}: ${outcome.reason}`;
+    // Why wait for the heartbeat: gateways learn where a version is Ready from heartbeats, and
+    // traffic must not move before they can find it.
+    const deadline = Date.now() + deps.settings.serverHeartbeatTimeoutMs;
+    for (;;) {
+      const live = await deps.servers.live(deps.settings.serverHeartbeatTimeoutMs);
+      if (holdersOf(live, version.versionId).includes(serverId)) return null;
+      if (Date.now() > deadline) return 'loaded, but its heartbeat did not report the version Ready in time';
+      await pause(REPORT_POLL_MS, signal);
+    }
+  }
+
+  return {
+    /**
+     * Loads the version on each server in parallel and returns once each reported it Ready (in
+     * its heartbeat) or failed. Heartbeats while waiting; cancellation aborts the loads. A
+     * version already Ready on a server is a no-op there (the control API is idempotent).
+     */
+    async warmUpVersion(input: { deploymentId: string; modelId: string; versionId: string; servers: string[] }): Promise<WarmUpResult> {
+      const { model, version } = await findModelVersion(deps, input.modelId, input.versionId);
+      if (version.status === 'Archived') throw badInput('CONFLICT', `${model.name} ${version.version} is archived and cannot be loaded`);
+      const byId = new Map((await liveServers(deps)).map((s) => [s._id, s]));
+      const signal = cancellation();
+      const timer = setInterval(() => beat({ loading: input.servers }), 5000);
+      try {
+        const results = await Promise.all(input.servers.map(async (s) => ({ server: s, reason: await loadOn(s, byId, version, model.name, signal) })));
+        return {
+          ready: results.filter((r) => r.reason === null).map((r) => r.server),
+          failed: results.flatMap((r) => (r.reason === null ? [] : [{ server: r.server, reason: r.reason }])),
+        };
+      } finally {
+        clearInterval(timer);
+      }
+    },
+
+    /**
+     * Unloads from the given servers (default: every live one). Refuses (non-retryable CONFLICT)
+     * when a routing table still sends traffic to the version and no other server would keep
+     * it: the workflows route away first, so this only happens when another environment or a
+     * manual route uses it. In-flight requests drain on the server (DELETE waits for them).
+     */
+    async unloadVersion(input: { deploymentId: string; modelId: string; versionId: string; servers?: string[] }): Promise<void> {
+      const [live, routed] = await Promise.all([deps.servers.live(deps.settings.serverHeartbeatTimeoutMs), deps.routing.routedVersionIds(input.modelId)]);
+      const targets = input.servers ?? live.map((s) => s._id);
+      if (routed.includes(input.versionId)) {
+        const keep = holdersOf(live.filter((s) => s.health !== 'draining'), input.versionId).filter((s) => !targets.includes(s));
+        if (keep.length === 0) throw badInput('CONFLICT', `version ${input.versionId} still receives traffic from a routing table; route away from it before unloading`);
+      }
+      const byId = new Map(live.map((s) => [s._id, s]));
+      const signal = cancellation();
+      const failures: string[] = [];
+      await Promise.all(
+        targets.map(async (id) => {
+          const server = byId.get(id);
+          if (!server) return; // not live: nothing is loaded there any more
+          try {
+            await deps.modelServers.unload(server.url, input.versionId, signal);
+          } catch (e) {
+            failures.push(`${id}: ${errorText(e)}`);
+          }
+          beat();
+        }),
+      );
+      if (failures.length > 0) throw new Error(`unload of ${input.versionId} failed on ${failures.join('; ')}`);
+    },
+
+    /** Health (live, not draining) and readiness (asked of the server itself) of the version on each server. */
+    async checkServerHealth(input: { modelId: string; versionId: string; servers: string[] }): Promise<ServerHealth[]> {
+      const live = new Map((await deps.servers.live(deps.settings.serverHeartbeatTimeoutMs)).map((s) => [s._id, s]));
+      return Promise.all(
+        input.servers.map(async (id): Promise<ServerHealth> => {
+          const s = live.get(id);
+          if (!s) return { server: id, healthy: false, ready: false, reason: 'no recent heartbeat' };
+          if (s.health !== 'healthy') return { server: id, healthy: false, ready: false, reason: `server is ${s.health}` };
+          try {
+            const v = await deps.modelServers.version(s.url, input.versionId);
+            if (!v) return { server: id, healthy: true, ready: false, reason: 'version not loaded' };
+            return { server: id, healthy: true, ready: v.state === 'Ready', ...(v.state !== 'Ready' && { reason: `version is ${v.state}` }) };
+          } catch (e) {
+            return { server: id, healthy: false, ready: false, reason: errorText(e) };
+          }
+        }),
+      );
+    },
+  };
+}

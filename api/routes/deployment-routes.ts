@@ -1,0 +1,205 @@
+import express from 'express';
+import { z } from '../openapi/zod';
+import { DEPLOYMENT_STATUSES, DEPLOYMENT_STRATEGIES, ENVIRONMENTS } from '../../domain/deployments/enums';
+import { DeploymentRequestSchema } from '../../domain/deployments/strategy-config-schemas';
+import type { ControlCommandKind } from '../../domain/deployments/commands';
+import type { AuthModule } from '../app';
+import type { RouteCatalogue } from '../http/route-catalogue';
+import { parseOrThrow } from '../http/validate';
+import { commonErrors, errorResponse, jsonBody } from '../openapi/common-schemas';
+import type { DeploymentService } from '../services/deployment-service';
+
+const BASE = '/api/v1/deployments';
+const IdParams = z.object({ id: z.string().openapi({ description: 'Deployment id (deploymentId)', example: 'dep-3f0c…' }) });
+const notFound = { 404: errorResponse('DEPLOYMENT_NOT_FOUND') };
+const conflict = { 409: errorResponse('CONFLICT') };
+const unavailable = { 503: errorResponse('SERVICE_UNAVAILABLE (Temporal or the worker did not answer)') };
+
+/** Documentation of the request; the handler validates with DeploymentRequestSchema (strict, per strategy). */
+const CreateDeploymentDoc = z
+  .object({
+    modelId: z.string().openapi({ description: 'Model id or name', example: 'fraud-detection' }),
+    versionId: z.string().openapi({ description: 'Version id, semantic version or alias', example: '2.0.0' }),
+    strategy: z.enum(DEPLOYMENT_STRATEGIES),
+    environment: z.enum(ENVIRONMENTS),
+    strategyConfig: z.record(z.string(), z.unknown()).optional().openapi({
+      description:
+        'Per strategy (unknown fields are rejected). Canary: initialPercentage (alias canaryPercentage), incrementStep, monitoringDuration, rollbackThresholds {accuracyDrop, latencyIncrease, errorRateIncrease}, minSamplesPerStep, minLabelledSamplesPerStep, maxInconclusiveExtensions, warmupDuration. BlueGreen: smokeTestSamples, smokeTestMinAccuracyRatio, monitoringDuration, keepBlueDuration, rollbackThresholds, minSamples, minLabelledSamples. ABTesting: splitRatio, minimumSamples, significanceLevel, primaryMetric, duration, lookInterval, spending, stickyHeader, rollbackThresholds, guardrailMinSamples. Shadow: shadowPercentage, comparisonSamples, predictionDifferenceThreshold, duration, checkInterval, latencyIncrease, errorRateIncrease. Rolling: batchSize, waitDuration, maxFailures, rollbackThresholds, minSamples. Durations are ISO-8601 (PT5M).',
+      example: { canaryPercentage: 10, incrementStep: 15, monitoringDuration: 'PT5M', rollbackThresholds: { accuracyDrop: 0.05, latencyIncrease: 1.5 } },
+    }),
+  })
+  .openapi('CreateDeploymentRequest');
+
+const CreatedSchema = z
+  .object({
+    deploymentId: z.string(),
+    status: z.literal('Pending'),
+    strategy: z.enum(DEPLOYMENT_STRATEGIES),
+    environment: z.enum(ENVIRONMENTS),
+    modelId: z.string(),
+    modelName: z.string(),
+    versionId: z.string(),
+    version: z.string(),
+    startedAt: z.string(),
+    estimatedCompletionTime: z.string().openapi({ description: 'Upper estimate from the plan’s timers (approval time not included)' }),
+    workflowId: z.string(),
+    temporalUiUrl: z.string().openapi({ description: 'The workflow in the Temporal Web UI' }),
+  })
+  .openapi('DeploymentCreated');
+
+const SummarySchema = z
+  .object({
+    deploymentId: z.string(),
+    modelId: z.string(),
+    modelName: z.string(),
+    versionId: z.string(),
+    version: z.string(),
+    strategy: z.enum(DEPLOYMENT_STRATEGIES),
+    environment: z.enum(ENVIRONMENTS),
+    status: z.enum(DEPLOYMENT_STATUSES),
+    phase: z.string(),
+    progressPercentage: z.number(),
+    trafficPercentage: z.number(),
+    initiatedBy: z.string(),
+    approval: z.string(),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().nullable(),
+    errorMessage: z.string().nullable(),
+    workflowId: z.string().nullable(),
+  })
+  .openapi('DeploymentSummary');
+
+const ApprovalSchema = z.object({
+  required: z.boolean(),
+  state: z.enum(['NotRequired', 'Pending', 'Approved', 'Rejected', 'TimedOut']),
+  requestedAt: z.string().nullable(),
+  deadline: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+  decidedByName: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  reason: z.string().nullable(),
+});
+
+const DetailSchema = SummarySchema.omit({ approval: true })
+  .extend({
+    stable: z.object({ versionId: z.string(), version: z.string() }).nullable(),
+    currentStep: z.unknown().openapi({ description: '{index, total, step, label, startedAt} or null' }),
+    history: z.array(z.object({ at: z.string(), step: z.string(), decision: z.string(), reason: z.string() })),
+    approval: ApprovalSchema,
+    validationResult: z.unknown().openapi({ description: '{passed, checks[{name, passed, message}], metrics, validatedAt} or null' }),
+    metrics: z.unknown().openapi({ description: 'The last analysis window: {from, to, stable, candidate, assessment} or null' }),
+    liveMetrics: z.unknown().openapi({ description: 'Last 5 minutes per version (running deployments): {from, to, stable, candidate}' }),
+    assignedServers: z.array(z.string()),
+    smokeTest: z.unknown(),
+    shadow: z.unknown(),
+    abTest: z.unknown(),
+    rollback: z.unknown().openapi({ description: '{trigger, reason, decidedAt, trafficRestoredAt, durationMs, routeRevision, errors} or null' }),
+    analysisPhase: z.string(),
+    temporalUiUrl: z.string().nullable(),
+    source: z.enum(['workflow', 'projection']),
+  })
+  .openapi('DeploymentDetail');
+
+const ListQuerySchema = z
+  .object({
+    model: z.string().min(1).max(200).optional().openapi({ description: 'Model id or name' }),
+    status: z.enum(DEPLOYMENT_STATUSES).optional(),
+    strategy: z.enum(DEPLOYMENT_STRATEGIES).optional(),
+    environment: z.enum(ENVIRONMENTS).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+
+const reason = () => z.string().trim().min(1, 'is required').max(2000);
+const ReasonRequired = z.object({ reason: reason() }).strict().openapi('CommandWithReason');
+const ReasonOptional = z.object({ reason: reason().optional() }).strict().openapi('CommandWithOptionalReason');
+
+const CONTROL: { kind: ControlCommandKind; summary: string; reasonRequired: boolean }[] = [
+  { kind: 'pause', summary: 'Hold the deployment at its current step and traffic split (monitoring clocks stop)', reasonRequired: false },
+  { kind: 'resume', summary: 'Resume a paused deployment', reasonRequired: false },
+  { kind: 'promote', summary: 'Skip the remaining waits and measurements and promote the candidate now', reasonRequired: false },
+  { kind: 'abort', summary: 'Stop the deployment; traffic goes back to the stable version (ends Cancelled)', reasonRequired: true },
+  { kind: 'rollback', summary: 'Roll back to the still-warm stable version (ends RolledBack)', reasonRequired: true },
+];
+
+export function deploymentRoutes(service: DeploymentService, auth: AuthModule) {
+  return (catalogue: RouteCatalogue) => {
+    const r = express.Router();
+    const add = catalogue.add.bind(catalogue, r, BASE);
+    const mount = express.Router();
+    mount.use('/deployments', r);
+
+    add('post', '/', 'deployments:create:nonprod', {
+      summary: 'Start a deployment (one per model and environment at a time)',
+      tags: ['Deployments'],
+      description: 'Production also needs deployments:create:prod (MLEngineer, Admin) and waits for an Admin other than the initiator to approve it.',
+      request: { body: jsonBody(CreateDeploymentDoc) },
+      responses: { 202: jsonBody(CreatedSchema, 'Accepted: the workflow runs'), ...commonErrors, 404: errorResponse('MODEL_NOT_FOUND / VERSION_NOT_FOUND'), 409: errorResponse('CONFLICT: a deployment of this model and environment is running (named in the message)'), ...unavailable },
+    }, auth.limit('deploy'), async (req, res) => {
+      const body = parseOrThrow(DeploymentRequestSchema, req.body ?? {});
+      const created = await service.create(body, req.principal!);
+      res.status(202).location(`${BASE}/${created.deploymentId}`).json(created);
+    });
+
+    add('get', '/', 'deployments:read', {
+      summary: 'List deployments, newest first',
+      tags: ['Deployments'],
+      request: { query: ListQuerySchema },
+      responses: { 200: jsonBody(z.object({ deployments: z.array(SummarySchema), total: z.number(), limit: z.number(), offset: z.number() })), ...commonErrors },
+    }, async (req, res) => {
+      const q = parseOrThrow(ListQuerySchema, req.query, 'query');
+      const { deployments, total } = await service.list(q);
+      res.json({ deployments, total, limit: q.limit, offset: q.offset });
+    });
+
+    add('get', '/:id', 'deployments:read', {
+      summary: 'Deployment status: the live workflow state when reachable, else the stored projection',
+      tags: ['Deployments'],
+      request: { params: IdParams },
+      responses: { 200: jsonBody(DetailSchema), ...commonErrors, ...notFound },
+    }, async (req, res) => {
+      res.json(await service.get(String(req.params.id)));
+    });
+
+    for (const decision of ['approve', 'reject'] as const) {
+      add('post', `/:id/${decision}`, 'deployments:approve', {
+        summary: decision === 'approve' ? 'Approve a Production deployment (an Admin other than the initiator)' : 'Reject a Production deployment (it ends Cancelled)',
+        tags: ['Deployments'],
+        request: { params: IdParams, body: jsonBody(ReasonRequired) },
+        responses: {
+          200: jsonBody(z.object({ deploymentId: z.string(), approval: ApprovalSchema.nullable(), accepted: z.boolean() })),
+          ...commonErrors,
+          403: errorResponse('FORBIDDEN: not an Admin, or the initiator approving their own deployment'),
+          ...notFound,
+          409: errorResponse('CONFLICT: the deployment is not awaiting approval'),
+          ...unavailable,
+        },
+      }, async (req, res) => {
+        const body = parseOrThrow(ReasonRequired, req.body ?? {});
+        res.json(await service.decide(decision, String(req.params.id), body.reason, req.principal!));
+      });
+    }
+
+    for (const c of CONTROL) {
+      const schema = c.reasonRequired ? ReasonRequired : ReasonOptional;
+      add('post', `/:id/${c.kind}`, 'deployments:control', {
+        summary: c.summary,
+        tags: ['Deployments'],
+        request: { params: IdParams, body: jsonBody(schema) },
+        responses: { 200: jsonBody(DetailSchema, 'Done: the workflow’s state after the command'), 202: jsonBody(DetailSchema, 'Accepted, still in progress (the stored projection)'), ...commonErrors, ...notFound, ...conflict, ...unavailable },
+      }, async (req, res) => {
+        const body = parseOrThrow(schema, req.body ?? {}) as { reason?: string };
+        const { view, completed } = await service.control(c.kind, String(req.params.id), body.reason, req.principal!);
+        const extra =
+          c.kind === 'rollback' && completed
+            ? { rolledBackAt: view.rollback?.trafficRestoredAt ?? view.completedAt, previousVersion: view.version, currentVersion: view.stable?.version ?? null }
+            : {};
+        res.status(completed ? 200 : 202).json({ ...view, ...extra });
+      });
+    }
+
+    return mount;
+  };
+}

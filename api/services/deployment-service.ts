@@ -1,0 +1,487 @@
+import { randomUUID } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Actor, ControlCommandKind } from '../../domain/deployments/commands';
+import type { ApprovalState, DeploymentStatusView } from '../../domain/deployments/deployment-status';
+import { isTerminalStatus, type DeploymentStatus, type DeploymentStrategy, type Environment } from '../../domain/deployments/enums';
+import { durationMs } from '../../domain/deployments/iso-duration';
+import { planAbTest, planBlueGreen, planCanary, planRolling, planShadow, type DeploymentStep, type PlanContext } from '../../domain/deployments/steps';
+import type { DeploymentRequest } from '../../domain/deployments/strategy-config-schemas';
+import { ratioSplit } from '../../domain/deployments/traffic-split';
+import { AppError, errors } from '../../domain/errors';
+import type { PredictionRole } from '../../domain/metrics';
+import type { Model, ModelVersion } from '../../domain/models/model';
+import { can, type Principal } from '../../domain/permissions';
+import type { DeploymentRepository, StoredDeployment } from '../../infra/mongo/deployment-repository';
+import type { MetricWindow, MetricWindowQuery } from '../../infra/mongo/metric-bucket-repository';
+import type { ModelRepository } from '../../infra/mongo/model-repository';
+import type { RoutingRepository } from '../../infra/mongo/routing-repository';
+import type { ServerRegistry } from '../../infra/mongo/server-registry';
+import type { VersionRepository } from '../../infra/mongo/version-repository';
+import type { TemporalGateway } from '../../infra/temporal/connection';
+import type { DeploymentInput } from '../../workflows/deployment-input';
+import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, rollbackUpdate, statusQuery } from '../../workflows/messages';
+import { DeploymentPhaseKey, DeploymentStrategyKey, EnvironmentKey, ModelNameKey, ModelVersionKey } from '../../workflows/search-attributes';
+
+/** The workflow type of each strategy (the exports of workflows/index.ts). */
+export const WORKFLOW_TYPES: Record<DeploymentStrategy, string> = {
+  Canary: 'canaryDeployment',
+  BlueGreen: 'blueGreenDeployment',
+  ABTesting: 'abTestDeployment',
+  Shadow: 'shadowDeployment',
+  Rolling: 'rollingDeployment',
+};
+
+/** One deployment per (model, environment) at a time: Temporal refuses a second run of the same id while one runs. */
+export const deploymentWorkflowId = (modelId: string, environment: Environment) => `deploy-${modelId}-${environment}`;
+
+export interface DeploymentServiceSettings {
+  namespace: string;
+  taskQueue: string;
+  temporalUiUrl: string;
+  /** ISO-8601 approval deadline of Production deployments. */
+  approvalTimeout: string;
+  queryTimeoutMs: number;
+  commandTimeoutMs: number;
+  serverHeartbeatTimeoutMs: number;
+}
+
+export interface DeploymentServiceDeps {
+  temporal: Pick<TemporalGateway, 'getClient'>;
+  deployments: DeploymentRepository;
+  models: ModelRepository;
+  versions: VersionRepository;
+  routing: RoutingRepository;
+  servers: Pick<ServerRegistry, 'live'>;
+  readMetricWindow(q: MetricWindowQuery): Promise<MetricWindow>;
+  settings: DeploymentServiceSettings;
+  now?: () => Date;
+}
+
+export interface CreatedDeployment {
+  deploymentId: string;
+  status: 'Pending';
+  strategy: DeploymentStrategy;
+  environment: Environment;
+  modelId: string;
+  modelName: string;
+  versionId: string;
+  version: string;
+  startedAt: string;
+  estimatedCompletionTime: string;
+  workflowId: string;
+  temporalUiUrl: string;
+}
+
+/** Live traffic of one version over the last few minutes (from the metric buckets). */
+export interface LiveVersionMetrics {
+  versionId: string;
+  version: string;
+  requests: number;
+  errorRate: number | null;
+  avgLatencyMs: number | null;
+  p99LatencyMs: number | null;
+  accuracy: number | null;
+  labelled: number;
+}
+
+export type DeploymentDetail = Omit<DeploymentStatusView, 'sequence'> & {
+  workflowId: string | null;
+  temporalUiUrl: string | null;
+  /** Where the status came from: the running workflow's query, or the MongoDB projection. */
+  source: 'workflow' | 'projection';
+  liveMetrics: { from: string; to: string; stable: LiveVersionMetrics | null; candidate: LiveVersionMetrics | null } | null;
+};
+
+export type DeploymentSummary = Pick<
+  DeploymentStatusView,
+  | 'deploymentId'
+  | 'modelId'
+  | 'modelName'
+  | 'versionId'
+  | 'version'
+  | 'strategy'
+  | 'environment'
+  | 'status'
+  | 'phase'
+  | 'progressPercentage'
+  | 'trafficPercentage'
+  | 'initiatedBy'
+  | 'startedAt'
+  | 'updatedAt'
+  | 'completedAt'
+  | 'errorMessage'
+> & { approval: ApprovalState['state']; workflowId: string | null };
+
+export interface ListDeploymentsQuery {
+  model?: string;
+  status?: DeploymentStatus;
+  strategy?: DeploymentStrategy;
+  environment?: Environment;
+  limit: number;
+  offset: number;
+}
+
+const CONTROL_UPDATES = { pause: pauseUpdate, resume: resumeUpdate, promote: promoteUpdate, abort: abortUpdate, rollback: rollbackUpdate } as const;
+const LIVE_METRICS_WINDOW_MS = 5 * 60_000;
+const SERVING_ROLES: PredictionRole[] = ['primary', 'canary', 'challenger'];
+/** Rough allowance per plan step without a timer of its own (routing change, gate, promotion). */
+const STEP_OVERHEAD_MS = 5_000;
+const WARM_UP_ALLOWANCE_MS = 30_000;
+
+/**
+ * Upper estimate of how long a plan runs: the timers of its steps (analysis windows, waits,
+ * experiment and comparison limits, rolling waits) plus an allowance for loading and for each
+ * step. Approval time is not included. Example: canary 10 % + 40 % steps of PT5M with a stable
+ * version → 3 analysis windows = 15 min, plus 30 s warm-up and 10 × 5 s ≈ 16 min.
+ */
+export function estimatePlanMs(plan: DeploymentStep[], rollingWaitMs = 0): number {
+  let ms = 0;
+  for (const step of plan) {
+    ms += STEP_OVERHEAD_MS;
+    if (step.kind === 'analysis' || step.kind === 'pause' || step.kind === 'experiment' || step.kind === 'compare') ms += step.durationMs;
+    if (step.kind === 'warmUp') ms += WARM_UP_ALLOWANCE_MS;
+    if (step.kind === 'updateBatch') ms += WARM_UP_ALLOWANCE_MS + rollingWaitMs;
+  }
+  return ms;
+}
+
+function planFor(request: DeploymentRequest, ctx: PlanContext, servers: string[]): DeploymentStep[] {
+  switch (request.strategy) {
+    case 'Canary':
+      return planCanary(request.strategyConfig, ctx);
+    case 'BlueGreen':
+      return planBlueGreen(request.strategyConfig, ctx);
+    case 'ABTesting':
+      return planAbTest(request.strategyConfig, ctx, ratioSplit(request.strategyConfig.splitRatio).candidate);
+    case 'Shadow':
+      return planShadow(request.strategyConfig, ctx);
+    case 'Rolling':
+      return planRolling(request.strategyConfig, ctx, servers);
+  }
+}
+
+/** Why an update validator refused a command → the catalogue error a caller gets. */
+export function refusalError(message: string): AppError {
+  const problems = message.split('; ');
+  if (problems.some((p) => /initiator cannot|may not/.test(p))) return new AppError('FORBIDDEN', message);
+  if (problems.some((p) => /reason is required|longer than|must say who/.test(p)))
+    return new AppError('VALIDATION_ERROR', message, [{ field: 'reason', message }]);
+  return new AppError('CONFLICT', message);
+}
+
+class CommandTimeout extends Error {}
+
+/** Resolves `fn` or rejects with CommandTimeout after `ms` (the RPCs below also get a gRPC deadline). */
+async function within<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CommandTimeout(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([client.connection.withDeadline(Date.now() + ms, fn), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Deployments (issue 4 "API"): starts the strategy's workflow, reads status from the MongoDB
+ * projection (enriched by the workflow's live query when it answers), and sends commands as
+ * Temporal updates whose validators accept or refuse them.
+ */
+export class DeploymentService {
+  private readonly now: () => Date;
+  constructor(private readonly deps: DeploymentServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private async client(): Promise<Client> {
+    try {
+      return await this.deps.temporal.getClient();
+    } catch (e) {
+      throw new AppError('SERVICE_UNAVAILABLE', `Temporal is unreachable: ${e instanceof Error ? e.message : String(e)}`, [], { 'Retry-After': '5' });
+    }
+  }
+
+  temporalUiUrl(workflowId: string, runId: string): string {
+    const { temporalUiUrl, namespace } = this.deps.settings;
+    return `${temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
+  }
+
+  private async resolve(modelRef: string, versionRef: string): Promise<{ model: Model; version: ModelVersion }> {
+    const model = await this.deps.models.findByIdOrName(modelRef);
+    if (!model) throw new AppError('MODEL_NOT_FOUND', `Model does not exist: ${modelRef}`, [{ field: 'modelId', message: `no model with id or name ${modelRef}` }]);
+    if (model.isArchived) throw errors.conflict(`Model ${model.name} is archived`, [{ field: 'modelId', message: 'is archived' }]);
+    const version = (await this.deps.versions.find(model.modelId, versionRef)) ?? (model.aliases[versionRef] ? await this.deps.versions.find(model.modelId, model.aliases[versionRef]) : null);
+    if (!version) throw new AppError('VERSION_NOT_FOUND', `Model version does not exist: ${model.name} ${versionRef}`, [{ field: 'versionId', message: `${model.name} has no version ${versionRef}` }]);
+    if (version.status === 'Archived') throw errors.conflict(`Version ${version.version} of ${model.name} is archived`, [{ field: 'versionId', message: 'is archived' }]);
+    return { model, version };
+  }
+
+  async create(request: DeploymentRequest, principal: Principal): Promise<CreatedDeployment> {
+    if (request.environment === 'Production' && !can(principal.role, 'deployments:create:prod'))
+      throw new AppError('FORBIDDEN', `Role ${principal.role} lacks permission deployments:create:prod (deploying to Production)`);
+    const { model, version } = await this.resolve(request.modelId, request.versionId);
+    const { settings } = this.deps;
+    const deploymentId = `dep-${randomUUID()}`;
+    const workflowId = deploymentWorkflowId(model.modelId, request.environment);
+    const approvalRequired = request.environment === 'Production';
+    const input = {
+      deploymentId,
+      modelId: model.modelId,
+      versionId: version.versionId,
+      environment: request.environment,
+      initiatedBy: principal.id,
+      approval: { required: approvalRequired, timeout: settings.approvalTimeout },
+      strategy: request.strategy,
+      config: request.strategyConfig,
+    } as DeploymentInput;
+
+    const [table, servers] = await Promise.all([this.deps.routing.get(model.modelId, request.environment), this.deps.servers.live(settings.serverHeartbeatTimeoutMs)]);
+    const hasStable = (table?.pools ?? []).some((p) => p.weight > 0 && p.versionId !== version.versionId);
+    const plan = planFor(request, { hasStable, approvalRequired: false }, servers.filter((s) => s.health !== 'draining').map((s) => s._id));
+    const rollingWaitMs = request.strategy === 'Rolling' ? durationMs(request.strategyConfig.waitDuration) : 0;
+    const started = this.now();
+
+    const client = await this.client();
+    let firstExecutionRunId: string;
+    try {
+      const handle = await client.workflow.start(WORKFLOW_TYPES[request.strategy], {
+        taskQueue: settings.taskQueue,
+        workflowId,
+        args: [input],
+        // A finished deployment frees the id for the next one; a running one makes the start fail (→ 409).
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        memo: { deploymentId, initiatedBy: principal.id },
+        typedSearchAttributes: [
+          { key: ModelNameKey, value: model.name },
+          { key: ModelVersionKey, value: version.version },
+          { key: DeploymentStrategyKey, value: request.strategy },
+          { key: EnvironmentKey, value: request.environment },
+          { key: DeploymentPhaseKey, value: 'Pending' },
+        ],
+      });
+      firstExecutionRunId = handle.firstExecutionRunId;
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) throw await this.alreadyRunning(client, workflowId, model, request.environment);
+      throw new AppError('SERVICE_UNAVAILABLE', `The deployment could not be started: ${e instanceof Error ? e.message : String(e)}`, [], { 'Retry-After': '5' });
+    }
+
+    const at = started.toISOString();
+    const view: DeploymentStatusView = {
+      deploymentId,
+      modelId: model.modelId,
+      modelName: model.name,
+      versionId: version.versionId,
+      version: version.version,
+      stable: null,
+      strategy: request.strategy,
+      environment: request.environment,
+      initiatedBy: principal.id,
+      status: 'Pending',
+      phase: 'Pending',
+      progressPercentage: 0,
+      trafficPercentage: 0,
+      currentStep: null,
+      history: [{ at, step: 'request', decision: 'Accepted', reason: `requested by ${principal.username} (${principal.role})` }],
+      approval: { required: approvalRequired, state: approvalRequired ? 'Pending' : 'NotRequired', requestedAt: null, deadline: null, decidedBy: null, decidedByName: null, decidedAt: null, reason: null },
+      validationResult: null,
+      metrics: null,
+      assignedServers: [],
+      smokeTest: null,
+      shadow: null,
+      abTest: null,
+      rollback: null,
+      analysisPhase: 'Successful',
+      startedAt: at,
+      updatedAt: at,
+      completedAt: null,
+      errorMessage: null,
+      sequence: 0,
+    };
+    await this.deps.deployments.create(view, { workflowId, firstExecutionRunId });
+    return {
+      deploymentId,
+      status: 'Pending',
+      strategy: request.strategy,
+      environment: request.environment,
+      modelId: model.modelId,
+      modelName: model.name,
+      versionId: version.versionId,
+      version: version.version,
+      startedAt: at,
+      estimatedCompletionTime: new Date(started.getTime() + estimatePlanMs(plan, rollingWaitMs)).toISOString(),
+      workflowId,
+      temporalUiUrl: this.temporalUiUrl(workflowId, firstExecutionRunId),
+    };
+  }
+
+  /** 409 naming the deployment that holds the (model, environment): from the running workflow's memo, else the projection. */
+  private async alreadyRunning(client: Client, workflowId: string, model: Model, environment: Environment): Promise<AppError> {
+    let running: string | undefined;
+    try {
+      const d = await within(client, 5000, () => client.workflow.getHandle(workflowId).describe());
+      const memo = d.memo as { deploymentId?: unknown } | undefined;
+      if (typeof memo?.deploymentId === 'string') running = memo.deploymentId;
+    } catch {
+      // fall back to the projection
+    }
+    if (!running) {
+      const { deployments } = await this.deps.deployments.list({ modelId: model.modelId, environment, limit: 20, offset: 0 });
+      running = deployments.find((d) => !isTerminalStatus(d.status))?.deploymentId;
+    }
+    const who = running ?? 'another deployment';
+    return errors.conflict(`Deployment ${who} of ${model.name} to ${environment} is still running: one deployment per model and environment at a time`, [
+      { field: 'modelId', message: `${model.name} has a running deployment in ${environment}: ${who}` },
+    ]);
+  }
+
+  async list(q: ListDeploymentsQuery): Promise<{ deployments: DeploymentSummary[]; total: number }> {
+    let modelId: string | undefined;
+    if (q.model) modelId = (await this.deps.models.findByIdOrName(q.model))?.modelId ?? q.model;
+    const { deployments, total } = await this.deps.deployments.list({ modelId, status: q.status, strategy: q.strategy, environment: q.environment, limit: q.limit, offset: q.offset });
+    return { deployments: deployments.map((d) => this.summary(d)), total };
+  }
+
+  private summary(d: StoredDeployment): DeploymentSummary {
+    return {
+      deploymentId: d.deploymentId,
+      modelId: d.modelId,
+      modelName: d.modelName,
+      versionId: d.versionId,
+      version: d.version,
+      strategy: d.strategy,
+      environment: d.environment,
+      status: d.status,
+      phase: d.phase,
+      progressPercentage: d.progressPercentage,
+      trafficPercentage: d.trafficPercentage,
+      initiatedBy: d.initiatedBy,
+      startedAt: d.startedAt,
+      updatedAt: d.updatedAt,
+      completedAt: d.completedAt,
+      errorMessage: d.errorMessage,
+      approval: d.approval?.state ?? 'NotRequired',
+      workflowId: d.workflowId ?? null,
+    };
+  }
+
+  private async stored(deploymentId: string): Promise<StoredDeployment> {
+    const d = await this.deps.deployments.get(deploymentId);
+    if (!d) throw errors.notFound('DEPLOYMENT_NOT_FOUND', deploymentId);
+    return d;
+  }
+
+  private handle(client: Client, d: StoredDeployment): WorkflowHandle {
+    if (!d.workflowId || !d.firstExecutionRunId) throw errors.conflict(`Deployment ${d.deploymentId} has no workflow yet`);
+    // firstExecutionRunId: follows continue-as-new, and never reaches a later deployment of the same id.
+    return client.workflow.getHandle(d.workflowId, undefined, { firstExecutionRunId: d.firstExecutionRunId });
+  }
+
+  /**
+   * The projection, overlaid with the workflow's live status when it answers within
+   * DEPLOYMENT_QUERY_TIMEOUT_MS (no worker, or Temporal down: the projection alone).
+   */
+  async get(deploymentId: string): Promise<DeploymentDetail> {
+    const d = await this.stored(deploymentId);
+    let view: StoredDeployment = d;
+    let source: DeploymentDetail['source'] = 'projection';
+    if (!isTerminalStatus(d.status) && d.workflowId && d.firstExecutionRunId) {
+      try {
+        const client = await this.deps.temporal.getClient();
+        const live = await within(client, this.deps.settings.queryTimeoutMs, () => this.handle(client, d).query(statusQuery));
+        if (live && live.sequence >= d.sequence) {
+          view = { ...d, ...live };
+          source = 'workflow';
+        }
+      } catch {
+        // Why silent: the projection is the durable answer; the live query is a bonus.
+      }
+    }
+    return this.detail(view, source, isTerminalStatus(view.status) ? null : await this.liveMetrics(view).catch(() => null));
+  }
+
+  private async liveMetrics(d: StoredDeployment): Promise<DeploymentDetail['liveMetrics']> {
+    const to = this.now();
+    const from = new Date(to.getTime() - LIVE_METRICS_WINDOW_MS);
+    const read = async (versionId: string, version: string, roles: PredictionRole[]): Promise<LiveVersionMetrics> => {
+      const w = await this.deps.readMetricWindow({ modelId: d.modelId, environment: d.environment, version, role: roles, from, to });
+      const s = w.summary;
+      return { versionId, version, requests: s.totalRequests, errorRate: s.errorRate, avgLatencyMs: s.avgLatencyMs, p99LatencyMs: s.p99LatencyMs, accuracy: s.accuracy, labelled: s.labelledCount };
+    };
+    const [stable, candidate] = await Promise.all([
+      d.stable ? read(d.stable.versionId, d.stable.version, SERVING_ROLES) : Promise.resolve(null),
+      read(d.versionId, d.version, d.strategy === 'Shadow' ? ['shadow', ...SERVING_ROLES] : SERVING_ROLES),
+    ]);
+    return { from: from.toISOString(), to: to.toISOString(), stable, candidate };
+  }
+
+  private detail(v: StoredDeployment, source: DeploymentDetail['source'], liveMetrics: DeploymentDetail['liveMetrics']): DeploymentDetail {
+    const { sequence: _s, workflowId, firstExecutionRunId, runId: _r, ...view } = v;
+    return {
+      ...view,
+      workflowId: workflowId ?? null,
+      temporalUiUrl: workflowId && firstExecutionRunId ? this.temporalUiUrl(workflowId, firstExecutionRunId) : null,
+      source,
+      liveMetrics,
+    };
+  }
+
+  private actor(principal: Principal): Actor {
+    return { id: principal.id, username: principal.username, role: principal.role };
+  }
+
+  /**
+   * Sends an update and waits for its result. Refused by the validator → 400/403/409; the
+   * workflow is gone → 409 (ended) or 404; no worker accepted it in time → 503; accepted but the
+   * result takes longer than DEPLOYMENT_COMMAND_TIMEOUT_MS → `{accepted: true}` (the caller answers 202).
+   */
+  private async send<R>(d: StoredDeployment, run: (h: WorkflowHandle) => Promise<{ result(): Promise<R> }>): Promise<{ done: true; result: R } | { done: false }> {
+    const client = await this.client();
+    const handle = this.handle(client, d);
+    const deadline = Date.now() + this.deps.settings.commandTimeoutMs;
+    let update: { result(): Promise<R> };
+    try {
+      update = await within(client, this.deps.settings.commandTimeoutMs, () => run(handle));
+    } catch (e) {
+      throw await this.commandError(e, d);
+    }
+    try {
+      return { done: true, result: await within(client, Math.max(1, deadline - Date.now()), () => update.result()) };
+    } catch (e) {
+      if (e instanceof CommandTimeout || (e instanceof Error && /deadline|timed? ?out|cancel/i.test(e.message) && !(e instanceof WorkflowUpdateFailedError))) return { done: false };
+      throw await this.commandError(e, d);
+    }
+  }
+
+  private async commandError(e: unknown, d: StoredDeployment): Promise<AppError> {
+    if (e instanceof WorkflowUpdateFailedError) return refusalError(e.cause?.message ?? e.message);
+    if (e instanceof WorkflowNotFoundError || (e instanceof Error && /already completed|not found/i.test(e.message))) {
+      const latest = (await this.deps.deployments.get(d.deploymentId)) ?? d;
+      return errors.conflict(`Deployment ${d.deploymentId} has ended (${latest.status}); it takes no more commands`);
+    }
+    if (e instanceof CommandTimeout || (e instanceof Error && /deadline|timed? ?out/i.test(e.message)))
+      return new AppError('SERVICE_UNAVAILABLE', `No worker accepted the command within ${this.deps.settings.commandTimeoutMs} ms; it may still apply once a worker runs`, [], { 'Retry-After': '5' });
+    return new AppError('SERVICE_UNAVAILABLE', `The command could not be delivered: ${e instanceof Error ? e.message : String(e)}`, [], { 'Retry-After': '5' });
+  }
+
+  async decide(decision: 'approve' | 'reject', deploymentId: string, reason: string, principal: Principal): Promise<{ deploymentId: string; approval: ApprovalState | null; accepted: boolean }> {
+    const d = await this.stored(deploymentId);
+    if (isTerminalStatus(d.status)) throw errors.conflict(`Deployment ${deploymentId} has ended (${d.status}); it takes no more commands`);
+    const def = decision === 'approve' ? approveUpdate : rejectUpdate;
+    const cmd = { by: this.actor(principal), reason };
+    const out = await this.send<ApprovalState>(d, (h) => h.startUpdate(def, { args: [cmd], waitForStage: 'ACCEPTED' }));
+    return { deploymentId, approval: out.done ? out.result : null, accepted: true };
+  }
+
+  async control(kind: ControlCommandKind, deploymentId: string, reason: string | undefined, principal: Principal): Promise<{ view: DeploymentDetail; completed: boolean }> {
+    const d = await this.stored(deploymentId);
+    if (isTerminalStatus(d.status)) throw errors.conflict(`Deployment ${deploymentId} has ended (${d.status}); it takes no more commands`);
+    const cmd = { by: this.actor(principal), ...(reason !== undefined && { reason }) };
+    const out = await this.send<DeploymentStatusView>(d, (h) => h.startUpdate(CONTROL_UPDATES[kind], { args: [cmd], waitForStage: 'ACCEPTED' }));
+    if (out.done) return { view: this.detail({ ...d, ...out.result }, 'workflow', null), completed: true };
+    return { view: this.detail(await this.stored(deploymentId), 'projection', null), completed: false };
+  }
+}

@@ -1,0 +1,206 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { goodCandidate, goodStable, type Windows } from './helpers/fake-world';
+import { createHarness, ENGINEER, inputFor, refusal, runDeployment, runToEnd, type Harness } from './helpers/temporal-harness';
+import { abortUpdate, pauseUpdate, promoteUpdate, resumeUpdate, rollbackUpdate } from '../../workflows/messages';
+import type { DeploymentStatusView } from '../../domain/deployments/deployment-status';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(async () => {
+  await h?.env.teardown();
+});
+
+// 10% → 50% → 90% → promote: three analysis windows.
+const config = { initialPercentage: 10, incrementStep: 40, monitoringDuration: 'PT5M' };
+const always = (w: Windows) => () => w;
+const weights = (routes: { pools: { versionId: string; weight: number }[] }[]) => routes.map((r) => r.pools.find((p) => p.versionId === 'v2')?.weight ?? 0);
+
+describe('canaryDeployment', () => {
+  it('shifts traffic step by step, promotes, moves the active version and retires stable', async () => {
+    const { result, world } = await runToEnd(h, inputFor('Canary', config));
+    expect(result.status).toBe('Active');
+    expect(result.progressPercentage).toBe(100);
+    expect(result.trafficPercentage).toBe(100);
+    expect(weights(world.routes)).toEqual([10, 50, 90, 100]);
+    expect(world.named('readMetricWindows')).toHaveLength(3);
+    expect(world.named('activateVersion')).toEqual([expect.objectContaining({ versionId: 'v2', previousVersionId: 'v1' })]);
+    expect(world.named('unloadVersion')).toEqual([expect.objectContaining({ versionId: 'v1' })]);
+    expect(world.named('retireVersion')).toEqual([expect.objectContaining({ versionId: 'v1' })]);
+    // Warm-up happened before any traffic moved.
+    const order = world.calls.map((c) => c.name);
+    expect(order.indexOf('warmUpVersion')).toBeLessThan(order.indexOf('applyRoute'));
+    // Route writes are fenced by increasing sequence numbers.
+    const seqs = world.named('applyRoute').map((i) => i.sequence);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(result.history.map((e) => e.decision)).toEqual(expect.arrayContaining(['Planned', 'Passed', 'Ready', 'Continue', 'Promote', 'Promoted', 'Retired', 'Active']));
+    expect(world.lastProjection()?.status).toBe('Active');
+    const statuses = new Set(world.projections.map((p) => p.status));
+    expect([...statuses]).toEqual(expect.arrayContaining(['Pending', 'Validating', 'Deploying', 'Active']));
+  });
+
+  it('sets the search attributes the Web UI filters on', async () => {
+    await runDeployment(h, inputFor('Canary', config), {}, async ({ handle }) => {
+      await handle.result();
+      const d = await handle.describe();
+      expect(d.searchAttributes).toMatchObject({ ModelName: ['fraud-detection'], ModelVersion: ['2.0.0'], DeploymentStrategy: ['Canary'], Environment: ['Staging'], DeploymentPhase: ['Active'] });
+    });
+  });
+
+  it.each([
+    ['accuracy', { ...goodCandidate, correct: 70 }, 'accuracy'],
+    ['p99 latency', { ...goodCandidate, p99LatencyMs: 180 }, 'p99Latency'],
+    ['mean latency', { ...goodCandidate, meanLatencyMs: 90 }, 'meanLatency'],
+    ['error rate', { ...goodCandidate, errors: 15 }, 'errorRate'],
+  ])('rolls back when %s breaches its threshold at the second step', async (_name, bad, metric) => {
+    const { result, world } = await runToEnd(h, inputFor('Canary', config), { windows: (call) => ({ stable: goodStable, candidate: call === 1 ? bad : goodCandidate }) });
+    expect(result.status).toBe('RolledBack');
+    expect(result.rollback).toMatchObject({ trigger: 'threshold', errors: [] });
+    expect(result.rollback!.reason).toContain(metric);
+    expect(result.rollback!.durationMs).toEqual(expect.any(Number));
+    expect(result.rollback!.routeRevision).toEqual(expect.any(Number));
+    // Traffic went back to stable first, then the candidate was unloaded; nothing was activated.
+    expect(weights(world.routes)).toEqual([10, 50, 0]);
+    expect(world.routes.at(-1)!.pools).toEqual([{ versionId: 'v1', weight: 100 }]);
+    const order = world.calls.map((c) => c.name);
+    expect(order.lastIndexOf('applyRoute')).toBeLessThan(order.lastIndexOf('unloadVersion'));
+    expect(world.named('unloadVersion')).toEqual([expect.objectContaining({ versionId: 'v2', servers: ['s1', 's2'] })]);
+    expect(world.named('activateVersion')).toEqual([]);
+    expect(result.trafficPercentage).toBe(0);
+  });
+
+  it('extends an inconclusive window and continues when enough samples arrive', async () => {
+    const thin = { ...goodCandidate, requests: 20, labelled: 5, correct: 4 };
+    const { result, world } = await runToEnd(h, inputFor('Canary', config), { windows: (call) => ({ stable: goodStable, candidate: call === 0 ? thin : goodCandidate }) });
+    expect(result.status).toBe('Active');
+    expect(world.named('readMetricWindows')).toHaveLength(4);
+    // The extended window starts where the step started, so samples accumulate.
+    const [first, second] = world.named('readMetricWindows');
+    expect(second.candidate.from).toBe(first.candidate.from);
+    expect(result.history.some((e) => e.decision === 'Extend')).toBe(true);
+  });
+
+  it('fails safe: still inconclusive after maxInconclusiveExtensions → rolled back', async () => {
+    const thin = { ...goodCandidate, requests: 20 };
+    const { result, world } = await runToEnd(h, inputFor('Canary', { ...config, maxInconclusiveExtensions: 2 }), { windows: always({ stable: goodStable, candidate: thin }) });
+    expect(result.status).toBe('RolledBack');
+    expect(result.rollback?.trigger).toBe('inconclusive');
+    expect(world.named('readMetricWindows')).toHaveLength(3);
+    expect(weights(world.routes)).toEqual([10, 0]);
+  });
+
+  it('treats unreadable metrics as inconclusive (never as a pass), then fails safe', async () => {
+    const broken = { ...goodCandidate, p99LatencyMs: Number.NaN };
+    const { result } = await runToEnd(h, inputFor('Canary', { ...config, maxInconclusiveExtensions: 1 }), { windows: always({ stable: goodStable, candidate: broken }) });
+    expect(result.status).toBe('RolledBack');
+    expect(result.rollback?.trigger).toBe('inconclusive');
+    expect(result.analysisPhase).toBe('Error');
+  });
+
+  it('pause holds the step (monitoring clock stopped) until resume', async () => {
+    await runDeployment(h, inputFor('Canary', config), {}, async ({ handle, world, waitFor, status }) => {
+      await waitFor((s) => s.phase === 'Analysing', 'first analysis');
+      const paused = (await handle.executeUpdate(pauseUpdate, { args: [{ by: ENGINEER, reason: 'looking at a dashboard' }] })) as DeploymentStatusView;
+      expect(paused.status).toBe('Paused');
+      await h.env.sleep('2 hours');
+      const still = await status();
+      expect(still.status).toBe('Paused');
+      expect(still.currentStep?.label).toBe(paused.currentStep?.label);
+      expect(world.named('readMetricWindows')).toHaveLength(0);
+      expect(await refusal(handle.executeUpdate(pauseUpdate, { args: [{ by: ENGINEER }] }))).toMatch(/only a Deploying deployment can be paused/);
+      const resumed = (await handle.executeUpdate(resumeUpdate, { args: [{ by: ENGINEER }] })) as DeploymentStatusView;
+      expect(resumed.status).toBe('Deploying');
+      const result = (await handle.result()) as DeploymentStatusView;
+      expect(result.status).toBe('Active');
+      expect(result.history.map((e) => e.decision)).toEqual(expect.arrayContaining(['Paused', 'Resumed']));
+    });
+  });
+
+  it('promote skips the remaining steps', async () => {
+    await runDeployment(h, inputFor('Canary', config), {}, async ({ handle, world, waitFor }) => {
+      await waitFor((s) => s.phase === 'Analysing', 'first analysis');
+      await handle.executeUpdate(promoteUpdate, { args: [{ by: ENGINEER, reason: 'looks great' }] });
+      const result = (await handle.result()) as DeploymentStatusView;
+      expect(result.status).toBe('Active');
+      expect(weights(world.routes)).toEqual([10, 100]);
+      expect(world.named('readMetricWindows')).toHaveLength(0);
+      expect(result.history.filter((e) => e.decision === 'Skipped').length).toBeGreaterThanOrEqual(4);
+    });
+  });
+
+  it('abort routes back to stable, unloads the candidate and ends Cancelled; the update returns the final state', async () => {
+    await runDeployment(h, inputFor('Canary', config), {}, async ({ handle, world, waitFor }) => {
+      await waitFor((s) => s.phase === 'Analysing', 'first analysis');
+      expect(await refusal(handle.executeUpdate(abortUpdate, { args: [{ by: ENGINEER }] }))).toMatch(/reason is required/);
+      const final = (await handle.executeUpdate(abortUpdate, { args: [{ by: ENGINEER, reason: 'wrong version' }] })) as DeploymentStatusView;
+      expect(final.status).toBe('Cancelled');
+      expect(final.rollback).toMatchObject({ trigger: 'abort' });
+      expect(world.routes.at(-1)!.pools).toEqual([{ versionId: 'v1', weight: 100 }]);
+      expect(world.named('unloadVersion')).toEqual([expect.objectContaining({ versionId: 'v2' })]);
+      expect(((await handle.result()) as DeploymentStatusView).status).toBe('Cancelled');
+    });
+  });
+
+  it('rollback command restores stable and ends RolledBack with the measured time', async () => {
+    await runDeployment(h, inputFor('Canary', config), {}, async ({ handle, world, waitFor }) => {
+      await waitFor((s) => s.phase === 'Analysing' && s.trafficPercentage === 10, 'first analysis');
+      expect(await refusal(handle.executeUpdate(rollbackUpdate, { args: [{ by: { ...ENGINEER, role: 'Application' }, reason: 'x' }] }))).toMatch(/may not rollback/);
+      const final = (await handle.executeUpdate(rollbackUpdate, { args: [{ by: ENGINEER, reason: 'customer complaints' }] })) as DeploymentStatusView;
+      expect(final.status).toBe('RolledBack');
+      expect(final.rollback).toMatchObject({ trigger: 'rollback-command', errors: [] });
+      expect(final.rollback!.reason).toContain('customer complaints');
+      expect(final.rollback!.trafficRestoredAt).toEqual(expect.any(String));
+      expect(world.lastProjection()).toMatchObject({ status: 'RolledBack', phase: 'RolledBack' });
+    });
+  });
+
+  it('cancellation of the workflow runs the rollback too', async () => {
+    await runDeployment(h, inputFor('Canary', config), {}, async ({ handle, world, waitFor }) => {
+      await waitFor((s) => s.phase === 'Analysing', 'first analysis');
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+      expect(world.routes.at(-1)!.pools).toEqual([{ versionId: 'v1', weight: 100 }]);
+      expect(world.named('unloadVersion')).toEqual([expect.objectContaining({ versionId: 'v2' })]);
+      expect(world.lastProjection()).toMatchObject({ status: 'Cancelled', rollback: expect.objectContaining({ trigger: 'cancellation' }) });
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+    });
+  });
+
+  it('a worker-side failure (routing activity fails) rolls back and fails the workflow', async () => {
+    const { ApplicationFailure } = await import('@temporalio/common');
+    await runDeployment(h, inputFor('Canary', config), { applyRouteError: (_route, call) => (call === 1 ? ApplicationFailure.nonRetryable('gateway rejected the revision', 'INTERNAL_ERROR') : null) }, async ({ handle, world }) => {
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect(String((err as WorkflowFailedError).cause?.message)).toContain('gateway rejected the revision');
+      expect(world.lastProjection()?.errorMessage).toContain('gateway rejected the revision');
+      expect(world.lastProjection()).toMatchObject({ status: 'Failed', rollback: expect.objectContaining({ trigger: 'failure' }) });
+      expect(world.routes.at(-1)!.pools).toEqual([{ versionId: 'v1', weight: 100 }]);
+      expect(world.named('unloadVersion')).toEqual([expect.objectContaining({ versionId: 'v2' })]);
+    });
+  });
+
+  it('fails at validation without touching servers or routes', async () => {
+    const { result, world } = await runToEnd(h, inputFor('Canary', config), { validation: { schema: false } });
+    expect(result.status).toBe('Failed');
+    expect(result.validationResult?.passed).toBe(false);
+    expect(result.errorMessage).toContain('schema-compatible');
+    expect(world.named('warmUpVersion')).toEqual([]);
+    expect(world.routes).toEqual([]);
+  });
+
+  it('fails when a server cannot warm the candidate, and unloads it', async () => {
+    const { result, world } = await runToEnd(h, inputFor('Canary', config), { warmUpFailures: () => [{ server: 's2', reason: 'out of memory' }] });
+    expect(result.status).toBe('Failed');
+    expect(result.rollback?.trigger).toBe('warm-up');
+    expect(world.routes).toEqual([]);
+    expect(world.named('unloadVersion')).toEqual([expect.objectContaining({ versionId: 'v2' })]);
+  });
+
+  it('a first deployment (no stable) warms up and promotes directly', async () => {
+    const { result, world } = await runToEnd(h, inputFor('Canary', config), { stable: null });
+    expect(result.status).toBe('Active');
+    expect(weights(world.routes)).toEqual([100]);
+    expect(world.named('activateVersion')).toEqual([expect.objectContaining({ versionId: 'v2', previousVersionId: null })]);
+  });
+});
