@@ -107,7 +107,7 @@ export class Coalescer {
   private async send(target: Target, batch: Waiter[]): Promise<void> {
     this.deps.metrics.coalesced(batch.length);
     let body = '{"instances":[';
-    for (let i = 0; i < batch.length; i++) body += (i === 0 ? '' : ',') + JSON.stringify(batch[i]!.input);
+    for (let i = 0; i < batch.length; i++) body += (i === 0 ? '' : ',') + JSON.stringify(batch[i].input);
     body += ']}';
     const headers: UpstreamHeaders = { 'content-type': JSON_TYPE };
     try {
@@ -116,7 +116,7 @@ export class Coalescer {
         const answer = JSON.parse(up.body.toString('utf8')) as { predictions?: unknown[]; confidences?: unknown[] };
         const { predictions, confidences } = answer;
         if (Array.isArray(predictions) && predictions.length === batch.length) {
-          for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ kind: 'answer', prediction: predictions[i], confidence: confidences?.[i] ?? null, serverId: up.upstream.id });
+          for (let i = 0; i < batch.length; i++) batch[i].resolve({ kind: 'answer', prediction: predictions[i], confidence: confidences?.[i] ?? null, serverId: up.upstream.id });
           return;
         }
       }

@@ -14,7 +14,7 @@ import {
 import type { Model } from '../../domain/models/model';
 import type { Principal } from '../../domain/permissions';
 import type { FeedbackDoc, FeedbackRepository } from '../../infra/mongo/feedback-repository';
-import type { BucketDelta, MetricBucketRepository } from '../../infra/mongo/metric-bucket-repository';
+import type { ApplyOutcome, BucketDelta } from '../../infra/mongo/metric-bucket-repository';
 import type { ModelRepository } from '../../infra/mongo/model-repository';
 import type { PredictionDoc, PredictionLogRepository } from '../../infra/mongo/prediction-log-repository';
 import type { VersionRepository } from '../../infra/mongo/version-repository';
@@ -54,7 +54,8 @@ export interface FeedbackDeps {
   versions: VersionRepository;
   predictions: Pick<PredictionLogRepository, 'findByRequestIds'>;
   feedback: FeedbackRepository;
-  buckets: Pick<MetricBucketRepository, 'apply'>;
+  /** Applies ground-truth increments through the process's serial bucket writer (MetricAggregator.applyNow). */
+  applyDeltas: (deltas: readonly BucketDelta[], guarded: boolean) => Promise<ApplyOutcome>;
   /** Predictions of this process not yet in MongoDB (by request id, and shadows of those). */
   findBuffered: (ids: ReadonlySet<string>) => PredictionDoc[];
   /** When some ids are not found, look again after this long (another replica's buffer may still hold them). */
@@ -178,8 +179,10 @@ export class FeedbackService {
       shadowCounts.set(e.item.requestId, counted.length);
       return [...own, ...counted.flat()];
     });
-    await this.deps.buckets.apply(deltasFor(inserted), 'feedback', false);
-    await this.deps.buckets.apply(deltasFor(uncounted), 'feedback', true);
+    const firstCount = deltasFor(inserted);
+    const retried = deltasFor(uncounted);
+    if (firstCount.length > 0) await this.deps.applyDeltas(firstCount, false);
+    if (retried.length > 0) await this.deps.applyDeltas(retried, true);
     await this.deps.feedback.markCounted([...inserted, ...uncounted].map((e) => e.item.requestId));
     if (conflicts.length > 0) throw new AppError('CONFLICT', 'Ground truth already recorded with a different value', conflicts);
 

@@ -41,7 +41,7 @@ export async function startPredictionLog(deps: { config: ApiConfig; db: Db; log:
     versions,
     predictions: recorder.predictions,
     feedback: recorder.feedback,
-    buckets: recorder.buckets,
+    applyDeltas: (deltas, guarded) => recorder.aggregator.applyNow(deltas, guarded),
     findBuffered: (ids) => recorder.findBuffered(ids),
     missingRetryMs: 3 * config.PREDICTION_LOG_FLUSH_MS + 100,
   });

@@ -12,14 +12,13 @@ import {
   type PredictionObservation,
   type SeriesKey,
 } from '../../domain/metrics';
-import type { ApplyOutcome, BucketDelta } from '../../infra/mongo/metric-bucket-repository';
-import { bucketDocId } from '../../infra/mongo/metric-bucket-repository';
+import type { ApplyOptions, ApplyOutcome, BucketDelta } from '../../infra/mongo/metric-bucket-repository';
 import type { Logger } from '../../infra/telemetry/logger';
 import type { PredictionLogInstruments } from './instruments';
 
 /** What the aggregator needs from MongoDB (MetricBucketRepository; a fake in unit tests). */
 export interface BucketStore {
-  apply(deltas: readonly BucketDelta[], flushId: string, guarded: boolean): Promise<ApplyOutcome>;
+  apply(deltas: readonly BucketDelta[], opts: ApplyOptions): Promise<ApplyOutcome>;
 }
 
 export interface MetricAggregatorOptions {
@@ -44,16 +43,20 @@ interface PendingFlush {
 
 /**
  * Aggregates predictions in memory per (series, 10-second bucket) and flushes them every
- * `flushMs` as `$inc` upserts, expanded to every bucket resolution. A flush that fails is kept
- * (bounded) and retried with the same flush id, guarded so that it is applied exactly once.
+ * `flushMs` as `$inc` upserts, expanded to every bucket resolution, into this aggregator's own
+ * bucket documents (writer id), one write at a time. A flush that fails is kept (bounded) and
+ * retried with the same flush id, guarded so that it is applied exactly once. Other increments
+ * of this process (ground truth) go through the same serial writer (`applyNow`).
  */
 export class MetricAggregator {
   private current = new Map<string, Entry>();
   private pending: PendingFlush[] = [];
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
+  private running = 0;
   private seq = 0;
-  private readonly instance = randomBytes(4).toString('hex');
+  /** This aggregator's writer id: the only writer of its bucket documents. */
+  readonly writer = randomBytes(4).toString('hex');
   private lastFailureLog = 0;
 
   constructor(
@@ -66,7 +69,8 @@ export class MetricAggregator {
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      this.flush().catch(() => undefined);
+      // A slow MongoDB must not stack up flushes: skip the tick while one is running.
+      if (this.running === 0) this.flush().catch(() => undefined);
     }, this.opts.flushMs);
     this.timer.unref();
   }
@@ -100,7 +104,7 @@ export class MetricAggregator {
     for (const e of entries.values()) {
       for (const resolutionS of BUCKET_RESOLUTIONS_S) {
         const delta: BucketDelta = { key: e.key, resolutionS, bucketStartMs: bucketStartMs(e.startMs, resolutionS), counters: e.counters };
-        const id = bucketDocId(delta);
+        const id = `${delta.resolutionS}|${seriesId(delta.key)}|${delta.bucketStartMs}`;
         const existing = out.get(id);
         if (!existing) out.set(id, { ...delta, counters: copy(e.counters) });
         else mergeCounters(existing.counters, e.counters);
@@ -109,21 +113,36 @@ export class MetricAggregator {
     return [...out.values()];
   }
 
+  /**
+   * Applies other increments (ground truth) right away, serialised with the flushes; rejects
+   * when MongoDB fails (the caller reports the failure; its retry passes guarded = true).
+   */
+  applyNow(deltas: readonly BucketDelta[], guarded: boolean): Promise<ApplyOutcome> {
+    this.running++;
+    const run = this.chain.then(() => this.store.apply(deltas, { flushId: `${this.writer}n${(this.seq++).toString(36)}`, guarded, writer: this.writer })).finally(() => this.running--);
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
   /** Writes everything aggregated so far (and earlier failed flushes). Rejects when MongoDB fails. */
   flush(): Promise<void> {
-    const run = this.chain.then(() => this.flushOnce());
+    this.running++;
+    const run = this.chain.then(() => this.flushOnce()).finally(() => this.running--);
     this.chain = run.catch(() => undefined);
     return run;
   }
 
   private async flushOnce(): Promise<void> {
     const fresh = this.drain();
-    if (fresh.length > 0) this.pending.push({ flushId: `${this.instance}${(this.seq++).toString(36)}`, deltas: fresh, attempted: false });
+    if (fresh.length > 0) this.pending.push({ flushId: `${this.writer}${(this.seq++).toString(36)}`, deltas: fresh, attempted: false });
     try {
       while (this.pending.length > 0) {
         const batch = this.pending[0]!;
         try {
-          const out = await this.store.apply(batch.deltas, batch.flushId, batch.attempted);
+          const out = await this.store.apply(batch.deltas, { flushId: batch.flushId, guarded: batch.attempted, writer: this.writer });
           if (out.rejected > 0) {
             this.instruments.bucketDeltasDropped.inc(out.rejected);
             this.log.error({ rejected: out.rejected }, 'metric buckets: MongoDB refused increments; dropped');

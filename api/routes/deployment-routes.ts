@@ -190,7 +190,7 @@ export function deploymentRoutes(service: DeploymentService, auth: AuthModule) {
         request: { params: IdParams, body: jsonBody(schema) },
         responses: { 200: jsonBody(DetailSchema, 'Done: the workflow’s state after the command'), 202: jsonBody(DetailSchema, 'Accepted, still in progress (the stored projection)'), ...commonErrors, ...notFound, ...conflict, ...unavailable },
       }, async (req, res) => {
-        const body = parseOrThrow(schema, req.body ?? {}) as { reason?: string };
+        const body: { reason?: string } = parseOrThrow(schema, req.body ?? {});
         const { view, completed } = await service.control(c.kind, String(req.params.id), body.reason, req.principal!);
         const extra =
           c.kind === 'rollback' && completed

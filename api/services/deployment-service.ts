@@ -172,6 +172,11 @@ export function refusalError(message: string): AppError {
 
 class CommandTimeout extends Error {}
 
+/** How long a new deployment waits for the previous, already ended, run of its workflow id to close. */
+const RUN_CLOSE_WAIT_MS = 10_000;
+
+const unavailable = (e: unknown) => new AppError('SERVICE_UNAVAILABLE', `The deployment could not be started: ${e instanceof Error ? e.message : String(e)}`, [], { 'Retry-After': '5' });
+
 /** Resolves `fn` or rejects with CommandTimeout after `ms` (the RPCs below also get a gRPC deadline). */
 async function within<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -245,9 +250,7 @@ export class DeploymentService {
     const started = this.now();
 
     const client = await this.client();
-    let firstExecutionRunId: string;
-    try {
-      const handle = await client.workflow.start(WORKFLOW_TYPES[request.strategy], {
+    const start = () => client.workflow.start(WORKFLOW_TYPES[request.strategy], {
         taskQueue: settings.taskQueue,
         workflowId,
         args: [input],
@@ -263,10 +266,19 @@ export class DeploymentService {
           { key: DeploymentPhaseKey, value: 'Pending' },
         ],
       });
-      firstExecutionRunId = handle.firstExecutionRunId;
+    let firstExecutionRunId: string;
+    try {
+      firstExecutionRunId = (await start()).firstExecutionRunId;
     } catch (e) {
-      if (e instanceof WorkflowExecutionAlreadyStartedError) throw await this.alreadyRunning(client, workflowId, model, request.environment);
-      throw new AppError('SERVICE_UNAVAILABLE', `The deployment could not be started: ${e instanceof Error ? e.message : String(e)}`, [], { 'Retry-After': '5' });
+      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw unavailable(e);
+      // The previous deployment may have ended (its projection says so) while its run is still closing: wait for it once.
+      if (!(await this.previousRunClosed(client, workflowId))) throw await this.alreadyRunning(client, workflowId, model, request.environment);
+      try {
+        firstExecutionRunId = (await start()).firstExecutionRunId;
+      } catch (again) {
+        if (again instanceof WorkflowExecutionAlreadyStartedError) throw await this.alreadyRunning(client, workflowId, model, request.environment);
+        throw unavailable(again);
+      }
     }
 
     const at = started.toISOString();
@@ -316,6 +328,23 @@ export class DeploymentService {
       workflowId,
       temporalUiUrl: this.temporalUiUrl(workflowId, firstExecutionRunId),
     };
+  }
+
+  /**
+   * True when the run holding the workflow id belongs to a deployment whose projection is
+   * already terminal and the run closes within a few seconds (it is finishing its last steps).
+   */
+  private async previousRunClosed(client: Client, workflowId: string): Promise<boolean> {
+    try {
+      const handle = client.workflow.getHandle(workflowId);
+      const memo = (await within(client, 5000, () => handle.describe())).memo as { deploymentId?: unknown } | undefined;
+      const previous = typeof memo?.deploymentId === 'string' ? await this.deps.deployments.get(memo.deploymentId) : null;
+      if (!previous || !isTerminalStatus(previous.status)) return false;
+      await within(client, RUN_CLOSE_WAIT_MS, () => handle.result()).catch(() => undefined);
+      return (await within(client, 5000, () => handle.describe())).status.name !== 'RUNNING';
+    } catch {
+      return false;
+    }
   }
 
   /** 409 naming the deployment that holds the (model, environment): from the running workflow's memo, else the projection. */

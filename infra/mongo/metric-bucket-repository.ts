@@ -15,10 +15,13 @@ import {
 import { bulkWriteErrors } from './prediction-log-repository';
 
 /**
- * `metric_buckets`: one document per (resolution, model, environment, version, role, bucket
- * start), whose counters every api process adds to with `$inc` upserts — so several gateway
- * replicas add up. Field names: the BucketCounters sums, `h0`…`h26` for the latency
- * histogram, `latMin`/`latMax` ($min/$max), and `fl`, the ids of the last flushes applied
+ * `metric_buckets`: counters per (resolution, model, environment, version, role, bucket start),
+ * added to with `$inc` upserts, one document per writer: each api process (each aggregator)
+ * has a writer id and only ever updates its own documents, serially; a window query sums all
+ * writers' documents. So several gateway replicas add up even on servers whose `$inc` is not
+ * atomic under concurrency (FerretDB 1.x loses concurrent increments to one document).
+ * Field names: the BucketCounters sums, `h0`…`h26` for the latency histogram,
+ * `latMin`/`latMax` ($min/$max), `w` the writer, and `fl`, the ids of the last flushes applied
  * (so a flush retried after an unknown outcome is applied once).
  */
 export interface MetricBucketDoc extends SeriesKey, Partial<Record<(typeof SUM_FIELDS)[number], number>> {
@@ -27,6 +30,7 @@ export interface MetricBucketDoc extends SeriesKey, Partial<Record<(typeof SUM_F
   bucketStart: Date;
   latMin?: number;
   latMax?: number;
+  w: string;
   fl?: string[];
   [histogramField: `h${number}`]: number | undefined;
 }
@@ -41,6 +45,15 @@ export interface BucketDelta {
   flushId?: string;
 }
 
+export interface ApplyOptions {
+  /** Recorded in each bucket's `fl`; a guarded retry skips buckets that have it. */
+  flushId: string;
+  /** True to retry a flush whose outcome is unknown (the connection failed mid-write). */
+  guarded: boolean;
+  /** The writer whose documents these are (one serial writer per id). */
+  writer: string;
+}
+
 export interface ApplyOutcome {
   applied: number;
   /** Deltas the server refused (never expected; counted as dropped by the caller). */
@@ -51,8 +64,8 @@ export interface ApplyOutcome {
 const FLUSH_MEMORY = 64;
 const MAX_RACE_RETRIES = 4;
 
-export function bucketDocId(d: Pick<BucketDelta, 'key' | 'resolutionS' | 'bucketStartMs'>): string {
-  return `${d.resolutionS}|${seriesId(d.key)}|${d.bucketStartMs}`;
+export function bucketDocId(d: Pick<BucketDelta, 'key' | 'resolutionS' | 'bucketStartMs'>, writer: string): string {
+  return `${d.resolutionS}|${seriesId(d.key)}|${d.bucketStartMs}|${writer}`;
 }
 
 function countersOf(doc: MetricBucketDoc): BucketCounters {
@@ -112,34 +125,35 @@ export class MetricBucketRepository {
     await this.col.createIndex({ bucketStart: 1 }, { name: 'start' });
   }
 
-  private operation(d: BucketDelta, defaultFlushId: string, guarded: boolean): AnyBulkWriteOperation<MetricBucketDoc> {
+  private operation(d: BucketDelta, o: ApplyOptions, guarded: boolean): AnyBulkWriteOperation<MetricBucketDoc> {
     const c = d.counters;
-    const flushId = d.flushId ?? defaultFlushId;
+    const flushId = d.flushId ?? o.flushId;
     const inc: Record<string, number> = {};
     for (const f of SUM_FIELDS) if (c[f] !== 0) inc[f] = c[f];
     for (let i = 0; i < HISTOGRAM_SIZE; i++) if (c.hist[i]) inc[`h${i}`] = c.hist[i]!;
     const { modelId, modelName, environment, version, versionId, role } = d.key;
     const update: Record<string, unknown> = {
       $inc: inc,
-      $setOnInsert: { res: d.resolutionS, bucketStart: new Date(d.bucketStartMs), modelId, modelName, environment, version, versionId, role },
+      $setOnInsert: { res: d.resolutionS, bucketStart: new Date(d.bucketStartMs), modelId, modelName, environment, version, versionId, role, w: o.writer },
       $push: { fl: { $each: [flushId], $slice: -FLUSH_MEMORY } },
     };
     if (c.latMin !== null) update.$min = { latMin: c.latMin };
     if (c.latMax !== null) update.$max = { latMax: c.latMax };
-    const _id = bucketDocId(d);
+    const _id = bucketDocId(d, o.writer);
     const filter = (guarded ? { _id, fl: { $ne: flushId } } : { _id }) as Filter<MetricBucketDoc>;
     return { updateOne: { filter, update, upsert: true } };
   }
 
   /**
-   * Adds deltas with `$inc` upserts in one unordered bulk write. `guarded` is for a retry of a
-   * flush whose outcome is unknown (the connection failed mid-write): buckets that already
-   * list `flushId` are skipped. Upserts that collide with another process creating the same
-   * bucket are retried. Throws when MongoDB is unreachable (then nothing, some or all deltas
-   * may have been applied: retry with the same flushId and guarded = true).
+   * Adds deltas to the writer's documents with `$inc` upserts in one unordered bulk write. Calls
+   * for one writer must not overlap. `guarded` is for a retry of a flush whose outcome is
+   * unknown (the connection failed mid-write): buckets that already list the flush id are
+   * skipped. An upsert that collides with a concurrent insert of the same document is retried.
+   * Throws when MongoDB is unreachable (then nothing, some or all deltas may have been
+   * applied: retry with the same options and guarded = true).
    */
-  async apply(deltas: readonly BucketDelta[], flushId: string, guarded: boolean): Promise<ApplyOutcome> {
-    let pending = deltas.filter((d) => d.counters.count || SUM_FIELDS.some((f) => d.counters[f] !== 0)).map((d) => ({ d, guarded }));
+  async apply(deltas: readonly BucketDelta[], o: ApplyOptions): Promise<ApplyOutcome> {
+    let pending = deltas.filter((d) => SUM_FIELDS.some((f) => d.counters[f] !== 0)).map((d) => ({ d, guarded: o.guarded }));
     const total = pending.length;
     let rejected = 0;
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -150,7 +164,7 @@ export class MetricBucketRepository {
       let writeErrors: { index: number; code: number }[] = [];
       try {
         await this.col.bulkWrite(
-          pending.map((p) => this.operation(p.d, flushId, p.guarded)),
+          pending.map((p) => this.operation(p.d, o, p.guarded)),
           { ordered: false },
         );
       } catch (e) {
@@ -168,8 +182,8 @@ export class MetricBucketRepository {
         if (p.guarded) {
           // Either the flush was applied before (the guard excluded the bucket) or another
           // process created the bucket at the same moment: the bucket's flush ids tell.
-          const doc = await this.col.findOne({ _id: bucketDocId(p.d) }, { projection: { fl: 1 } });
-          if (doc?.fl?.includes(p.d.flushId ?? flushId)) continue;
+          const doc = await this.col.findOne({ _id: bucketDocId(p.d, o.writer) }, { projection: { fl: 1 } });
+          if (doc?.fl?.includes(p.d.flushId ?? o.flushId)) continue;
         }
         next.push(p);
       }
@@ -201,7 +215,7 @@ export class MetricBucketRepository {
       if (q.environment !== undefined) filter.environment = q.environment;
       if (q.version !== undefined) filter.version = q.version;
       if (q.role !== undefined) filter.role = typeof q.role === 'string' ? q.role : { $in: [...(q.role as PredictionRole[])] };
-      const docs = await this.col.find(filter, { projection: { fl: 0 } }).toArray();
+      const docs = await this.col.find(filter, { projection: { fl: 0, w: 0 } }).toArray();
       for (const doc of docs) {
         const id = seriesId(doc);
         let s = bySeries.get(id);

@@ -30,13 +30,13 @@ function start(entry: string, env: Record<string, string>): Proc {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   return { child, out: () => out };
 }
 
-async function autocannon(url: string, headers: Record<string, string>, body: string): Promise<{ rps: number; p50: number; p99: number; non2xx: number; errors: number }> {
-  const args = ['-c', '32', '-d', String(DURATION_S), '-m', 'POST', '-b', body, '--json'];
+async function autocannon(url: string, headers: Record<string, string>, body: string, seconds = DURATION_S): Promise<{ rps: number; p50: number; p99: number; non2xx: number; errors: number }> {
+  const args = ['-c', '32', '-d', String(seconds), '-m', 'POST', '-b', body, '--json'];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
   const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'autocannon', 'autocannon.js'), ...args, url], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -98,6 +98,9 @@ run('benchmark: gateway path vs model server (real processes, autocannon -c 32)'
     const body = JSON.stringify({ features: FRAUD });
     await until('gateway serving', async () => (await fetch(`${apiUrl}/api/v1/inference/fraud-detection`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body })).status === 200, 10_000, 100);
 
+    // JIT warm-up of both paths, not measured
+    await autocannon(`${msUrl}/v1/models/fraud-detection/versions/1.0.0/predict`, { 'content-type': 'application/json' }, body, 3);
+    await autocannon(`${apiUrl}/api/v1/inference/fraud-detection`, { 'content-type': 'application/json', ...auth }, body, 3);
     const direct = await autocannon(`${msUrl}/v1/models/fraud-detection/versions/1.0.0/predict`, { 'content-type': 'application/json' }, body);
     const gateway = await autocannon(`${apiUrl}/api/v1/inference/fraud-detection`, { 'content-type': 'application/json', ...auth }, body);
     const report = { direct, gateway, ratio: Math.round((gateway.rps / direct.rps) * 100) / 100 };

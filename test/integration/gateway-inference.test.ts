@@ -131,7 +131,7 @@ describe('single and batch inference', () => {
     });
     expect(r.headers.get('x-request-id')).toBe('req-abc123');
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
-    const direct = await servers[0]!.call('POST', `/v1/models/fraud-detection/versions/1.0.0/predict`, { body: { features: FRAUD } });
+    const direct = await servers[0].call('POST', `/v1/models/fraud-detection/versions/1.0.0/predict`, { body: { features: FRAUD } });
     expect(r.body.prediction).toEqual(direct.body.prediction);
   });
 
@@ -222,7 +222,7 @@ describe('single and batch inference', () => {
     const singles = await Promise.all(rows.map((features) => infer({ features })));
     // Same labels; probabilities equal up to float32 rounding (batched kernels sum in another order).
     expect(batch.body.predictions.map((p: { label: string }) => p.label)).toEqual(singles.map((s) => s.body.prediction.label));
-    batch.body.predictions.forEach((p: { probabilities: { fraud: number } }, i: number) => expect(p.probabilities.fraud).toBeCloseTo(singles[i]!.body.prediction.probabilities.fraud, 5));
+    batch.body.predictions.forEach((p: { probabilities: { fraud: number } }, i: number) => expect(p.probabilities.fraud).toBeCloseTo(singles[i].body.prediction.probabilities.fraud, 5));
 
     const max = await infer({ instances: Array.from({ length: 1000 }, (_, i) => fraudRow(i)) }, { path: '/api/v1/inference/fraud-detection/batch' });
     expect(max.status).toBe(200);
@@ -275,7 +275,7 @@ describe('weighted and sticky routing', () => {
     // n = 1000, p = 0.1: sd ≈ 9.5; 4.5 sd either side fails by chance about once in 150,000 runs.
     expect(counts['2.0.0']).toBeGreaterThanOrEqual(57);
     expect(counts['2.0.0']).toBeLessThanOrEqual(143);
-    expect(counts['1.0.0']! + counts['2.0.0']!).toBe(1000);
+    expect(counts['1.0.0'] + counts['2.0.0']).toBe(1000);
     await t.sink.waitFor((rs) => rs.length >= before + 1000);
     const roles = t.sink.records.slice(before).filter((r) => r.version === '2.0.0').map((r) => r.role);
     expect(new Set(roles)).toEqual(new Set(['canary']));
@@ -332,6 +332,22 @@ describe('prediction cache (opt-in per model)', () => {
     const off = await infer({ features: fraudRow(4242) });
     expect(off.headers.get('x-cache')).toBeNull();
     expect(off.body.cached).toBeUndefined();
+  });
+});
+
+describe('coalescing under concurrency', () => {
+  it('sends concurrent single requests together; a bad request in a coalesced batch fails alone', async () => {
+    await setRoute(t, admin, 'fraud-detection', { pools: [{ version: '1.0.0', weight: 100 }] });
+    const bad = (i: number) => i % 10 === 7;
+    const rows = Array.from({ length: 80 }, (_, i) => (bad(i) ? { ...fraudRow(i), transaction_hour: 99 } : fraudRow(i)));
+    const rs = await Promise.all(rows.map((features) => infer({ features })));
+    rs.forEach((r, i) => {
+      expect(r.status).toBe(bad(i) ? 400 : 200);
+      if (bad(i)) expect(r.body.error.details).toEqual([expect.objectContaining({ field: 'transaction_hour' })]);
+      else expect(r.body).toMatchObject({ version: '1.0.0', prediction: { label: expect.any(String) } });
+    });
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metricValue(text, 'hotswap_gateway_coalesced_batch_size_count')).toBeGreaterThan(0);
   });
 });
 

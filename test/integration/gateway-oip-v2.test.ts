@@ -11,10 +11,10 @@ const reference = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples'
   string,
   Record<string, { classes: string[]; rows: { tensor: number[]; label: number; probabilities: number[] }[] }>
 >;
-const rows = reference['fraud-detection']!['1.0.0']!.rows.slice(0, 3);
+const rows = reference['fraud-detection']['1.0.0'].rows.slice(0, 3);
 const inferBody = (id?: string) => ({
   ...(id && { id }),
-  inputs: [{ name: 'float_input', datatype: 'FP32', shape: [rows.length, rows[0]!.tensor.length], data: rows.flatMap((r) => r.tensor) }],
+  inputs: [{ name: 'float_input', datatype: 'FP32', shape: [rows.length, rows[0].tensor.length], data: rows.flatMap((r) => r.tensor) }],
 });
 
 let t: GatewayApi;

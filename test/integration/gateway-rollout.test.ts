@@ -78,7 +78,7 @@ describe('routing revisions on two gateway replicas', () => {
     const future = await registry.waitForRevision(current.modelId, 'Production', current.revision + 1, 200);
     expect(future.reached).toBe(false);
     expect(future.lagging.map((l) => l.gatewayId).sort()).toEqual([t1.api.gateway.id, t2.api.gateway.id].sort());
-    expect(future.lagging[0]!.revision).toBe(current.revision);
+    expect(future.lagging[0].revision).toBe(current.revision);
     await t2.close({ drop: false });
     t2 = undefined as never;
     const alone = await registry.check(current.modelId, 'Production', current.revision);
@@ -150,7 +150,7 @@ describe('a model server dies under load', () => {
 
     const running = load(t, admin, 6);
     await new Promise((r) => setTimeout(r, 2000));
-    await children[0]!.kill('SIGKILL');
+    await children[0].kill('SIGKILL');
     const result = await running;
 
     expect(result.errors).toBe(0);
@@ -160,7 +160,7 @@ describe('a model server dies under load', () => {
     const served = t.sink.records;
     expect(served.every((r) => r.status === 'Completed')).toBe(true);
     // both servers took traffic before the kill; the survivor took all of it after
-    expect(new Set(served.map((r) => r.serverId))).toEqual(new Set([children[0]!.id, children[1]!.id]));
+    expect(new Set(served.map((r) => r.serverId))).toEqual(new Set([children[0].id, children[1].id]));
     const text = await (await fetch(`${t.url}/metrics`)).text();
     const retries = ['connect', 'reset', 'unavailable', 'not_loaded'].map((reason) => metricValue(text, 'hotswap_gateway_retries_total', { reason }) ?? 0);
     expect(retries.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);

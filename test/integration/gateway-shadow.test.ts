@@ -58,9 +58,9 @@ describe('shadow mirroring', () => {
     const before = t.sink.records.length;
     const mirrored = await sequential('mirrored');
     for (let i = 0; i < 20; i++) {
-      expect(mirrored[i]!.status).toBe(200);
-      expect(strip(mirrored[i]!.body)).toEqual(strip(plain[i]!.body));
-      expect(mirrored[i]!.body.version).toBe('1.0.0');
+      expect(mirrored[i].status).toBe(200);
+      expect(strip(mirrored[i].body)).toEqual(strip(plain[i].body));
+      expect(mirrored[i].body.version).toBe('1.0.0');
     }
     await t.api.gateway.shadow.idle();
     await t.sink.waitFor((rs) => rs.slice(before).filter((r) => r.role === 'shadow').length >= 20);

@@ -1,5 +1,5 @@
 import { SUM_FIELDS, emptyCounters, mergeCounters, type BucketCounters, type SeriesKey } from '../../domain/metrics';
-import type { ApplyOutcome, BucketDelta } from '../../infra/mongo/metric-bucket-repository';
+import type { ApplyOptions, ApplyOutcome, BucketDelta } from '../../infra/mongo/metric-bucket-repository';
 import { bucketDocId } from '../../infra/mongo/metric-bucket-repository';
 import { createLogger } from '../../infra/telemetry/logger';
 import { createPredictionLogInstruments } from '../../api/prediction-log/instruments';
@@ -11,13 +11,13 @@ class FakeBuckets implements BucketStore {
   down = false;
   /** Apply the next call, then report failure (the caller cannot know it was applied). */
   applyThenFail = false;
-  calls: { flushId: string; guarded: boolean; n: number }[] = [];
+  calls: { flushId: string; guarded: boolean; writer: string; n: number }[] = [];
 
-  async apply(deltas: readonly BucketDelta[], flushId: string, guarded: boolean): Promise<ApplyOutcome> {
-    this.calls.push({ flushId, guarded, n: deltas.length });
+  async apply(deltas: readonly BucketDelta[], { flushId, guarded, writer }: ApplyOptions): Promise<ApplyOutcome> {
+    this.calls.push({ flushId, guarded, writer, n: deltas.length });
     if (this.down) throw new Error('connect ECONNREFUSED');
     for (const d of deltas) {
-      const id = bucketDocId(d);
+      const id = bucketDocId(d, writer);
       const doc = this.docs.get(id) ?? { counters: emptyCounters(), flushes: new Set<string>(), res: d.resolutionS };
       if (guarded && doc.flushes.has(flushId)) continue;
       mergeCounters(doc.counters, d.counters);

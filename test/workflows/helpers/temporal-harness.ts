@@ -4,7 +4,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { HOTSWAP_SEARCH_ATTRIBUTES } from '../../../ops/services/temporal-dev-server';
 import { parseStrategyConfig } from '../../../domain/deployments/strategy-config-schemas';
 import type { Actor } from '../../../domain/deployments/commands';
@@ -61,7 +61,7 @@ export const WORKFLOW_BY_STRATEGY = {
 } as const;
 
 export interface Running {
-  handle: WorkflowHandle;
+  handle: WorkflowHandleWithFirstExecutionRunId;
   world: FakeWorld;
   /** Polls the status query until `predicate` holds (time does not skip meanwhile). */
   waitFor(predicate: (s: DeploymentStatusView) => boolean, what?: string): Promise<DeploymentStatusView>;

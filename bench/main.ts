@@ -1,0 +1,260 @@
+/**
+ * `npm run bench` (scripts/bench.sh builds, then runs this): starts the real processes, drives
+ * load at them from this process, and prints / records the tables.
+ *
+ * Environment:
+ *   BENCH_QUICK=1            smoke run (2 s warm-up, 3 s measured); does not rewrite the doc
+ *   BENCH_DURATION=10        measured seconds per scenario
+ *   BENCH_WARMUP=10          warm-up seconds per scenario
+ *   BENCH_CONNECTIONS=32     concurrent connections of the closed-loop runs
+ *   BENCH_RATE=1000          the fixed-rate scenario's req/s
+ *   BENCH_BATCH_ROWS=100     rows per batch request / raw ORT run
+ *   BENCH_WRITE_DOC=1|0      rewrite docs/PERFORMANCE.md's generated sections (default: 1, 0 when quick)
+ *   BENCH_KEEP_TMP=1         keep the temp dir (process logs, FerretDB data)
+ * `--quick` on the command line is BENCH_QUICK=1.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { repoRoot } from '../ops/repo-paths';
+import { MODEL_NAME, MODEL_VERSION, sampleRows, SINGLE_BODY } from './fixture';
+import { runAutocannon, runPaced, type LoadResult, type Target } from './load';
+import { delta, loadAverage, processMemory, snapshot } from './proc-stats';
+import type { RawRun } from './raw-ort-batch';
+import { floors, renderTables, writePerformanceDoc, type BenchContext, type BenchResults, type Measured } from './report';
+import { deploy, killAllNow, postJson, sharedSettings, startBaseline, startFerret, startGateway, startModelServer, stopAll, stopProc, waitForGateway, type Deployment, type Proc } from './stack';
+
+const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
+const num = (name: string, def: number) => {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? def : Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number (got ${raw})`);
+  return n;
+};
+const WARMUP_S = num('BENCH_WARMUP', quick ? 2 : 10);
+const DURATION_S = num('BENCH_DURATION', quick ? 3 : 10);
+const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
+const RATE = num('BENCH_RATE', 1000);
+const BATCH_ROWS = num('BENCH_BATCH_ROWS', 100);
+const WRITE_DOC = process.env.BENCH_WRITE_DOC ? process.env.BENCH_WRITE_DOC === '1' : !quick;
+
+const say = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the given processes are (nearly) idle, e.g. FerretDB done writing the last run's prediction log. */
+async function settle(procs: Proc[], maxMs = 60_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const a = snapshot(procs.map((p) => p.pid));
+    await sleep(500);
+    const d = delta(a, snapshot(procs.map((p) => p.pid)));
+    let busy = 0;
+    for (const v of d.byPid.values()) busy += v;
+    if (busy / d.wallMs < 0.05 || Date.now() > deadline) return;
+  }
+}
+
+type Runner = () => Promise<LoadResult>;
+
+/** Warm-up, then the measured run with CPU and memory of every process on the path. */
+async function measure(id: string, label: string, path_: Proc[], run: Runner, warm: Runner | undefined, rows = 1): Promise<Measured> {
+  await settle(path_);
+  if (warm) {
+    say(`${label}: warm-up`);
+    await warm();
+  }
+  const loadavg = loadAverage();
+  say(`${label}: measuring (load avg ${loadavg})`);
+  const a = snapshot(path_.map((p) => p.pid));
+  const load = await run();
+  const b = snapshot(path_.map((p) => p.pid));
+  const d = delta(a, b);
+  const procs = path_.map((p) => ({ name: p.name, cpuMs: d.byPid.get(p.pid) ?? NaN, rssBytes: processMemory(p.pid).rss }));
+  say(`${label}: ${Math.round(load.rps)} req/s, p50 ${load.p50.toFixed(2)} ms, p99 ${load.p99.toFixed(2)} ms, non-2xx ${load.non2xx}, errors ${load.errors}`);
+  return { id, label, load, procs, loadGenCpuMs: d.self, othersCpuMs: d.others, wallMs: d.wallMs, loadavg, rows };
+}
+
+const closedLoop = (t: Target, s: number) => () => runAutocannon(t, { connections: CONNECTIONS, durationS: s });
+
+function runRawOrt(): Promise<{ batch: RawRun; single: RawRun }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'bench', 'raw-ort-batch.js')], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, BENCH_BATCH_ROWS: String(BATCH_ROWS), BENCH_WARMUP_S: String(Math.min(WARMUP_S, 3)), BENCH_DURATION_S: String(DURATION_S) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`raw ORT run exited ${code}: ${err}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as { batch: RawRun; single: RawRun });
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  });
+}
+
+function context(): BenchContext {
+  const root = repoRoot();
+  const version = (pkg: string) => (JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim();
+    if (dirty) commit += ' + uncommitted changes';
+  } catch {
+    /* not a git checkout */
+  }
+  const cpu = os.cpus();
+  const vars = ['BENCH_QUICK', 'BENCH_DURATION', 'BENCH_WARMUP', 'BENCH_CONNECTIONS', 'BENCH_RATE', 'BENCH_BATCH_ROWS'].filter((v) => process.env[v]).map((v) => `${v}=${process.env[v]} `);
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    commit,
+    command: `${vars.join('')}npm run bench${quick && !process.env.BENCH_QUICK ? ' -- --quick' : ''}`,
+    quick,
+    machine: `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}`,
+    cores: cpu.length,
+    node: process.versions.node,
+    ort: version('onnxruntime-node'),
+    autocannon: version('autocannon'),
+    connections: CONNECTIONS,
+    warmupS: WARMUP_S,
+    durationS: DURATION_S,
+    rate: RATE,
+    batchRows: BATCH_ROWS,
+    loadStart: loadAverage(),
+    loadEnd: '',
+  };
+}
+
+async function countPredictions(uri: string, dbName: string): Promise<number> {
+  const client = await MongoClient.connect(uri, { serverSelectionTimeoutMS: 5000 });
+  try {
+    return await client.db(dbName).collection('predictions').countDocuments();
+  } finally {
+    await client.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const ctx = context();
+  say(`${quick ? 'QUICK smoke run; ' : ''}${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per scenario; load average ${ctx.loadStart} on ${ctx.cores} cores`);
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'hotswap-bench-'));
+  say(`work dir ${workDir} (process logs under logs/)`);
+  const results: BenchResults = { ctx, single: [], batch: undefined, raw: undefined, fixed: [], predictionLog: undefined, sanity: [] };
+
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    say(`${signal}: stopping every process`);
+    void stopAll().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', killAllNow);
+
+  try {
+    say('starting FerretDB, B1 and the model server');
+    const ferret = await startFerret(workDir);
+    const shared = await sharedSettings(workDir, ferret.uri);
+    const [b1, server] = await Promise.all([startBaseline(workDir), startModelServer(shared)]);
+
+    // Set up through the first api process (it will be the one without the prediction log).
+    const variants = {
+      nolog: { name: 'api-nolog', predictionLog: false, otel: true },
+      full: { name: 'api', predictionLog: true, otel: true },
+      nootel: { name: 'api-nootel', predictionLog: true, otel: false },
+    };
+    let gateway = await startGateway(shared, variants.nolog);
+    say('registering the model, creating an API key, loading the version, routing Production to it');
+    const dep: Deployment = await deploy(shared, gateway, server);
+    const gwSample = await waitForGateway(gateway, dep.apiKey);
+
+    const msUrl = `${server.url}/v1/models/${MODEL_NAME}/versions/${MODEL_VERSION}/predict`;
+    const b1Sample = (await postJson(`${b1.url}/predict`, SINGLE_BODY)).body;
+    const msSample = (await postJson(msUrl, SINGLE_BODY)).body;
+    for (const [name, s] of [['B1', b1Sample], ['model server', msSample], ['gateway', gwSample]] as const) {
+      const v = s as { prediction?: unknown; confidence?: number; cached?: boolean };
+      results.sanity.push(`${name} → ${String(v.prediction)} (${v.confidence?.toFixed(6)})${v.cached ? ' CACHED' : ''}`);
+    }
+    say(`sanity: ${results.sanity.join('; ')}`);
+
+    const single = (url: string, headers?: Record<string, string>): Target => ({ url, body: SINGLE_BODY, headers });
+    const b1Target = single(`${b1.url}/predict`);
+    const msTarget = single(msUrl);
+    const gwTarget = (g: Proc) => single(`${g.url}/api/v1/inference/${MODEL_NAME}`, { 'x-api-key': dep.apiKey });
+
+    results.single.push(await measure('b1', 'B1: bare node:http + one ORT session', [b1], closedLoop(b1Target, DURATION_S), closedLoop(b1Target, WARMUP_S)));
+    results.single.push(await measure('model-server', 'Model server, native predict route', [server], closedLoop(msTarget, DURATION_S), closedLoop(msTarget, WARMUP_S)));
+
+    // The two gateway variants one after the other, so the comparison sees the same machine.
+    results.single.push(
+      await measure('gateway-nolog', 'Gateway → model server, prediction log + metrics OFF', [gateway, server, ferret], closedLoop(gwTarget(gateway), DURATION_S), closedLoop(gwTarget(gateway), WARMUP_S)),
+    );
+    await stopProc(gateway);
+    gateway = await startGateway(shared, variants.full);
+    await waitForGateway(gateway, dep.apiKey);
+    const gwResponsesBefore = await countPredictions(ferret.uri, shared.dbName);
+    // Every response of the recording gateway (the sanity request included), to check the log against.
+    let gwResponses = 1;
+    const counted = (run: Runner): Runner => async () => {
+      const r = await run();
+      gwResponses += r.responses;
+      return r;
+    };
+    const full = await measure('gateway', 'Gateway → model server (API key, routing, prediction log, metrics)', [gateway, server, ferret], counted(closedLoop(gwTarget(gateway), DURATION_S)), counted(closedLoop(gwTarget(gateway), WARMUP_S)));
+    results.single.splice(results.single.length - 1, 0, full);
+
+    // The fixed rate two ways: paced (the floor's meaning) and autocannon's overallRate (see docs/PERFORMANCE.md).
+    const paced = (s: number) => counted(() => runPaced(gwTarget(gateway), { rate: RATE, durationS: s, connections: CONNECTIONS }));
+    const fixedPaced = await measure('fixed-paced', `paced open loop, ${CONNECTIONS}-socket pool`, [gateway, server, ferret], paced(DURATION_S), paced(Math.min(WARMUP_S, 3)));
+    const acRate = counted(() => runAutocannon(gwTarget(gateway), { connections: CONNECTIONS, durationS: DURATION_S, overallRate: RATE }));
+    const fixedAc = await measure('fixed-autocannon', `autocannon overallRate, ${CONNECTIONS} connections`, [gateway, server, ferret], acRate, undefined);
+    results.fixed.push(fixedPaced, fixedAc);
+    await stopProc(gateway); // flushes the prediction log
+    results.predictionLog = { entries: (await countPredictions(ferret.uri, shared.dbName)) - gwResponsesBefore, gatewayResponses: gwResponses };
+
+    gateway = await startGateway(shared, variants.nootel);
+    await waitForGateway(gateway, dep.apiKey);
+    results.single.push(
+      await measure('gateway-nootel', 'Gateway as above, OpenTelemetry not started (informational)', [gateway, server, ferret], closedLoop(gwTarget(gateway), DURATION_S), closedLoop(gwTarget(gateway), WARMUP_S)),
+    );
+    await stopProc(gateway);
+
+    const batchTarget: Target = { url: `${msUrl}/batch`, body: JSON.stringify({ instances: sampleRows(BATCH_ROWS) }) };
+    results.batch = await measure('batch', `Model server batch route, ${BATCH_ROWS} rows/request, ${CONNECTIONS} connections`, [server], closedLoop(batchTarget, DURATION_S), closedLoop(batchTarget, WARMUP_S), BATCH_ROWS);
+    await stopProc(b1);
+    await settle([server, ferret]);
+    say('raw in-process ORT runs');
+    results.raw = await runRawOrt();
+  } finally {
+    ctx.loadEnd = loadAverage();
+    await stopAll();
+    if (process.env.BENCH_KEEP_TMP === '1') say(`kept ${workDir}`);
+    else rmSync(workDir, { recursive: true, force: true });
+  }
+
+  const tables = renderTables(results);
+  process.stdout.write(`\n${tables}\n\n`);
+  for (const fl of floors(results)) say(`${fl.pass === undefined ? 'N/A ' : fl.pass ? 'PASS' : 'FAIL'}  ${fl.name}: ${fl.measured}`);
+  if (WRITE_DOC) {
+    const doc = path.join(repoRoot(), 'docs', 'PERFORMANCE.md');
+    writePerformanceDoc(doc, results);
+    say(`wrote ${path.relative(repoRoot(), doc)}`);
+  } else say('docs/PERFORMANCE.md left unchanged (quick run; BENCH_WRITE_DOC=1 to write it)');
+}
+
+main().then(
+  () => process.exit(0),
+  async (e: unknown) => {
+    process.stderr.write(`[bench] FAILED: ${(e as Error).stack ?? String(e)}\n`);
+    await stopAll().catch(() => undefined);
+    process.exit(1);
+  },
+);

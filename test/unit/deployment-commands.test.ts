@@ -1,0 +1,53 @@
+import { approvalProblems, controlProblems, type Actor, type CommandContext, type ControlCommandKind } from '../../domain/deployments/commands';
+import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../../domain/deployments/enums';
+
+const admin: Actor = { id: 'a', username: 'alice', role: 'Admin' };
+const engineer: Actor = { id: 'e', username: 'bob', role: 'MLEngineer' };
+const ctx = (status: DeploymentStatus, extra: Partial<CommandContext> = {}): CommandContext => ({ status, initiatedBy: 'e', canRollBack: true, canPromote: true, ...extra });
+
+describe('approvalProblems', () => {
+  it.each([
+    ['accepted', { by: admin, reason: 'ok' }, ctx('AwaitingApproval'), []],
+    ['not awaiting approval', { by: admin, reason: 'ok' }, ctx('Deploying'), ['the deployment is Deploying, not AwaitingApproval']],
+    ['no reason', { by: admin, reason: ' ' }, ctx('AwaitingApproval'), ['a reason is required (1 to 2000 characters)']],
+    ['not an Admin', { by: engineer, reason: 'ok' }, ctx('AwaitingApproval', { initiatedBy: 'x' }), ['role MLEngineer may not approve deployments']],
+    ['the initiator', { by: { ...admin, id: 'e' }, reason: 'ok' }, ctx('AwaitingApproval'), ['the initiator cannot approve or reject their own deployment']],
+    ['nobody', { by: { ...admin, id: '' }, reason: 'ok' }, ctx('AwaitingApproval'), ['the command must say who sends it (by.id)']],
+  ] as const)('%s', (_name, cmd, c, expected) => {
+    expect(approvalProblems(cmd, c)).toEqual(expected);
+  });
+});
+
+// Which statuses accept which command (with a reason, by an engineer, previous version warm, steps left).
+const ACCEPTS: Record<ControlCommandKind, DeploymentStatus[]> = {
+  pause: ['Deploying'],
+  resume: ['Paused'],
+  promote: ['Deploying', 'Paused', 'Active'],
+  abort: ['Pending', 'Validating', 'AwaitingApproval', 'Deploying', 'Paused', 'Active'],
+  rollback: ['Deploying', 'Paused', 'Active'],
+};
+
+describe('controlProblems by status', () => {
+  const rows = (Object.keys(ACCEPTS) as ControlCommandKind[]).flatMap((kind) => DEPLOYMENT_STATUSES.map((status) => [kind, status, ACCEPTS[kind].includes(status)] as const));
+  it.each(rows)('%s while %s accepted: %s', (kind, status, accepted) => {
+    expect(controlProblems(kind, { by: engineer, reason: 'because' }, ctx(status)).length === 0).toBe(accepted);
+  });
+});
+
+describe('controlProblems rules', () => {
+  it('abort and rollback need a reason', () => {
+    expect(controlProblems('abort', { by: engineer }, ctx('Deploying'))).toContain('a reason is required (1 to 2000 characters)');
+    expect(controlProblems('rollback', { by: engineer, reason: '' }, ctx('Deploying'))).toContain('a reason is required (1 to 2000 characters)');
+    expect(controlProblems('pause', { by: engineer }, ctx('Deploying'))).toEqual([]);
+  });
+  it('needs deployments:control', () => {
+    expect(controlProblems('pause', { by: { ...engineer, role: 'DataScientist' } }, ctx('Deploying'))).toEqual(['role DataScientist may not pause deployments']);
+  });
+  it('rollback needs the previous version still warm', () => {
+    expect(controlProblems('rollback', { by: engineer, reason: 'x' }, ctx('Active', { canRollBack: false }))).toEqual(['the previous version has been retired; deploy it again instead']);
+    expect(controlProblems('abort', { by: engineer, reason: 'x' }, ctx('Active', { canRollBack: false }))).toEqual(['the deployment has already ended (Active)']);
+  });
+  it('promote needs something left to skip', () => {
+    expect(controlProblems('promote', { by: engineer }, ctx('Deploying', { canPromote: false }))).toEqual(['nothing to promote: the deployment is Deploying']);
+  });
+});
