@@ -27,6 +27,7 @@ import { InferenceGateway } from './gateway/gateway';
 import { noopPredictionSink } from './gateway/noop-sink';
 import type { PredictionSink } from './gateway/prediction-sink';
 import { RoutingAdminService } from './gateway/routing-admin-service';
+import { inferenceDocs } from './gateway/inference-docs';
 import { startPredictionLog, type PredictionRecorder } from './prediction-log';
 
 export interface RunningApi {
@@ -106,7 +107,7 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
       serverHeartbeatTimeoutMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS,
     },
   });
-  const features = [modelRoutes(registry, auth, config.MAX_BODY_BYTES), routingRoutes(routingAdmin), deploymentRoutes(deployments, auth), ...predictionLog.routes];
+  const features = [modelRoutes(registry, auth, config.MAX_BODY_BYTES), routingRoutes(routingAdmin), inferenceDocs(), deploymentRoutes(deployments, auth), ...predictionLog.routes];
   const { app, catalogue } = createApp({ config, log, metrics, auth, health, features });
   const gateway = new InferenceGateway({ config, log, registry: metrics.registry, db: mongo.db, auth, sink: predictionLog.sinkWith(sink === noopPredictionSink ? undefined : sink), models, versions, routing, servers });
   await gateway.start();

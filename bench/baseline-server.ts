@@ -4,7 +4,7 @@
  * preprocessing of the same features. No validation beyond what keeps it from crashing, no
  * metrics, no batching, no logging: what "one ORT session behind HTTP" costs on this machine.
  *
- *   POST /predict {features}  → {prediction, confidence, latencyMs}
+ *   POST /predict {features}  → {prediction: {label, probabilities}, confidence, latencyMs}
  *   GET  /health              → 200
  *
  * Env: BENCH_PORT (default 0), BENCH_HOST (127.0.0.1).
@@ -37,7 +37,8 @@ async function main(): Promise<void> {
     const out = await session.run({ [inputName]: new ort.Tensor('float32', data, [1, WIDTH]) });
     const label = Number((out.label.data as BigInt64Array)[0]);
     const probs = out.probabilities.data as Float32Array;
-    const body = JSON.stringify({ prediction: CLASSES[label], confidence: probs[label], latencyMs: Math.round((performance.now() - t0) * 1000) / 1000 });
+    const probabilities = [probs[0], probs[1]];
+    const body = JSON.stringify({ prediction: { label: CLASSES[label], probabilities }, confidence: probs[label], latencyMs: Math.round((performance.now() - t0) * 1000) / 1000 });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };

@@ -9,6 +9,8 @@
  *   BENCH_CONNECTIONS=32     concurrent connections of the closed-loop runs
  *   BENCH_RATE=1000          the fixed-rate scenario's req/s
  *   BENCH_BATCH_ROWS=100     rows per batch request / raw ORT run
+ *   BENCH_QUIET_WAIT=120     before each scenario, wait up to this long (s) for other processes on the
+ *                            machine to use at most BENCH_QUIET_CORES (0.25) cores (default 0 when quick)
  *   BENCH_WRITE_DOC=1|0      rewrite docs/PERFORMANCE.md's generated sections (default: 1, 0 when quick)
  *   BENCH_KEEP_TMP=1         keep the temp dir (process logs, FerretDB data)
  * `--quick` on the command line is BENCH_QUICK=1.
@@ -24,7 +26,7 @@ import { runAutocannon, runPaced, type LoadResult, type Target } from './load';
 import { delta, loadAverage, processMemory, snapshot } from './proc-stats';
 import type { RawRun } from './raw-ort-batch';
 import { floors, renderTables, writePerformanceDoc, type BenchContext, type BenchResults, type Measured } from './report';
-import { deploy, killAllNow, postJson, sharedSettings, startBaseline, startFerret, startGateway, startModelServer, stopAll, stopProc, waitForGateway, type Deployment, type Proc } from './stack';
+import { deploy, killAllNow, postJson, runningPids, sharedSettings, startBaseline, startFerret, startGateway, startModelServer, stopAll, stopProc, waitForGateway, type Deployment, type Proc } from './stack';
 
 const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 const num = (name: string, def: number) => {
@@ -38,21 +40,41 @@ const DURATION_S = num('BENCH_DURATION', quick ? 3 : 10);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
 const RATE = num('BENCH_RATE', 1000);
 const BATCH_ROWS = num('BENCH_BATCH_ROWS', 100);
+const QUIET_CORES = num('BENCH_QUIET_CORES', 0.25);
+const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT ?? (quick ? 0 : 120));
 const WRITE_DOC = process.env.BENCH_WRITE_DOC ? process.env.BENCH_WRITE_DOC === '1' : !quick;
 
 const say = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until the given processes are (nearly) idle, e.g. FerretDB done writing the last run's prediction log. */
-async function settle(procs: Proc[], maxMs = 60_000): Promise<void> {
-  const deadline = Date.now() + maxMs;
+/**
+ * Before a scenario: waits until the given processes are (nearly) idle — e.g. FerretDB done
+ * writing the last run's prediction log — and, up to QUIET_WAIT_S, until the rest of the
+ * machine is quiet too (other people's tests share these cores; the tables show how much
+ * CPU they took during each measured run either way).
+ */
+async function settle(procs: Proc[]): Promise<void> {
+  const ownDeadline = Date.now() + 60_000;
+  const quietDeadline = Date.now() + QUIET_WAIT_S * 1000;
+  let waitedForOthers = false;
   for (;;) {
-    const a = snapshot(procs.map((p) => p.pid));
-    await sleep(500);
-    const d = delta(a, snapshot(procs.map((p) => p.pid)));
-    let busy = 0;
-    for (const v of d.byPid.values()) busy += v;
-    if (busy / d.wallMs < 0.05 || Date.now() > deadline) return;
+    const pids = runningPids();
+    const a = snapshot(pids);
+    await sleep(1000);
+    const d = delta(a, snapshot(pids));
+    let onPath = 0;
+    for (const p of procs) onPath += d.byPid.get(p.pid) ?? 0;
+    const ownIdle = onPath / d.wallMs < 0.05 || Date.now() > ownDeadline;
+    const others = d.others / d.wallMs;
+    const quiet = others <= QUIET_CORES || Date.now() > quietDeadline;
+    if (ownIdle && quiet) {
+      if (waitedForOthers) say(others <= QUIET_CORES ? `machine quiet (others ${others.toFixed(2)} cores)` : `gave up waiting for a quiet machine (others ${others.toFixed(2)} cores)`);
+      return;
+    }
+    if (ownIdle && !waitedForOthers) {
+      waitedForOthers = true;
+      say(`waiting up to ${QUIET_WAIT_S} s for other processes to calm down (they use ${others.toFixed(2)} cores; load avg ${loadAverage()})`);
+    }
   }
 }
 
@@ -180,8 +202,8 @@ async function main(): Promise<void> {
     const b1Sample = (await postJson(`${b1.url}/predict`, SINGLE_BODY)).body;
     const msSample = (await postJson(msUrl, SINGLE_BODY)).body;
     for (const [name, s] of [['B1', b1Sample], ['model server', msSample], ['gateway', gwSample]] as const) {
-      const v = s as { prediction?: unknown; confidence?: number; cached?: boolean };
-      results.sanity.push(`${name} → ${String(v.prediction)} (${v.confidence?.toFixed(6)})${v.cached ? ' CACHED' : ''}`);
+      const v = s as { prediction?: { label?: unknown }; confidence?: number; cached?: boolean };
+      results.sanity.push(`${name} → ${String(v.prediction?.label)} (${v.confidence?.toFixed(6)})${v.cached ? ' CACHED' : ''}`);
     }
     say(`sanity: ${results.sanity.join('; ')}`);
 

@@ -30,6 +30,11 @@ export function killAllNow(): void {
   for (const p of started) p.killNow();
 }
 
+/** Pids of every process this run started and has not stopped. */
+export function runningPids(): number[] {
+  return [...started].map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
+}
+
 export async function stopProc(p: Proc | undefined): Promise<void> {
   if (!p) return;
   await p.managed.stop();

@@ -165,7 +165,8 @@ describe('approval notification hook', () => {
       expect(received[1].headers['idempotency-key']).toBe('approval-needed:dep-n3');
       expect(received[1].body).toMatchObject({ type: 'deployment.approval_needed', deploymentId: 'dep-n3', modelName: 'fraud-detection', environment: 'Production' });
     } finally {
-      server.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });

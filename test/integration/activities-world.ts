@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { ModelServerClient } from '../../activities/model-server-client';
 import { FilesystemArtifactStore } from '../../infra/artifact-store/filesystem-artifact-store';
@@ -28,7 +29,9 @@ export const SAMPLE_SETS_DIR = join(__dirname, '..', '..', 'examples', 'models')
 
 /** Runs one activity the way a worker would (activity context: heartbeats, cancellation, info). */
 export function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment({ workflowExecution: { workflowId: 'wf-test', runId: 'run-test' } }).run(fn, ...args);
+  // Failures are what several tests expect: log only errors (HOTSWAP_TEST_TEMPORAL_LOG_LEVEL overrides).
+  const logger = new DefaultLogger((process.env.HOTSWAP_TEST_TEMPORAL_LOG_LEVEL as 'ERROR' | undefined) ?? 'ERROR');
+  return new MockActivityEnvironment({ workflowExecution: { workflowId: 'wf-test', runId: 'run-test' } }, { logger }).run(fn, ...args);
 }
 
 export async function startWorld(opts: { servers?: number; versions?: string[]; settings?: Partial<ActivityDeps['settings']>; channels?: NotificationChannel[]; apiEnv?: Record<string, string> } = {}) {

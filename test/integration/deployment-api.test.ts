@@ -77,6 +77,19 @@ async function waitForStatus(id: string, statuses: string[], timeoutMs = 60_000)
   }
 }
 
+/** Until the workflow finished (completedAt set): Active is reached at promotion, before the last steps. */
+async function waitForEnd(id: string, timeoutMs = 60_000): Promise<any> {
+  let last: any;
+  try {
+    return await until(`deployment ${id} to end`, async () => {
+      last = (await get(`/${id}`)).body;
+      return last?.completedAt ? last : undefined;
+    }, timeoutMs, 200);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; last: ${last?.status}/${last?.phase} ${JSON.stringify(last?.history?.slice(-4))}`);
+  }
+}
+
 const canary = (versionId: string, environment: string, strategyConfig: Record<string, unknown> = {}) => ({ modelId: 'fraud-detection', versionId, strategy: 'Canary', environment, strategyConfig });
 
 describe('validation and permissions', () => {
@@ -126,7 +139,7 @@ describe('lifecycle', () => {
     expect(Date.parse(res.body.estimatedCompletionTime)).toBeGreaterThan(Date.parse(res.body.startedAt));
     stagingFirst = res.body.deploymentId;
 
-    const done = await waitForStatus(stagingFirst, ['Active', 'Failed', 'RolledBack', 'Cancelled']);
+    const done = await waitForEnd(stagingFirst);
     expect(done.status).toBe('Active');
     expect(done.validationResult.passed).toBe(true);
     expect(done.validationResult.checks.map((c: { name: string }) => c.name).sort()).toEqual(['artifact-integrity', 'model-loads', 'schema-compatibility']);
@@ -166,11 +179,10 @@ describe('lifecycle', () => {
     const ok = await post(`/${prodFirst}/approve`, admin2, { reason: 'validated, go' });
     expect(ok.status).toBe(200);
     expect(ok.body.approval).toMatchObject({ state: 'Approved', decidedByName: expect.stringMatching(/^admin2-/), reason: 'validated, go' });
+    const done = await waitForEnd(prodFirst);
+    expect(done.status).toBe('Active');
     const again = await post(`/${prodFirst}/approve`, admin2, { reason: 'twice' });
     expect(again.status).toBe(409);
-
-    const done = await waitForStatus(prodFirst, ['Active', 'Failed', 'RolledBack', 'Cancelled']);
-    expect(done.status).toBe('Active');
     expect(done.approval.decidedAt).toBeTruthy();
     expect((await w.deps.models.findByIdOrName(w.modelId))?.activeVersion).toBe('1.0.0');
     expect((await w.deps.versions.find(w.modelId, '1.0.0'))?.status).toBe('Deployed');
@@ -184,7 +196,7 @@ describe('lifecycle', () => {
     const rejected = await post(`/${prodRejected}/reject`, admin, { reason: 'not this week' });
     expect(rejected.status).toBe(200);
     expect(rejected.body.approval).toMatchObject({ state: 'Rejected', reason: 'not this week' });
-    const done = await waitForStatus(prodRejected, ['Active', 'Failed', 'RolledBack', 'Cancelled']);
+    const done = await waitForEnd(prodRejected);
     expect(done.status).toBe('Cancelled');
     expect(done.history).toEqual(expect.arrayContaining([expect.objectContaining({ step: 'approval', decision: 'Rejected' })]));
     expect((await w.deps.routing.get(w.modelId, 'Production'))?.pools.map((p) => [p.version, p.weight])).toEqual([['1.0.0', 100]]);
@@ -235,7 +247,7 @@ describe('lifecycle', () => {
     }, 60_000, 200);
     const promoted = await post(`/${id}/promote`, engineer, { reason: 'confident' });
     expect(promoted.status).toBe(200);
-    const done = await waitForStatus(id, ['Active', 'Failed', 'RolledBack', 'Cancelled']);
+    const done = await waitForEnd(id);
     expect(done.status).toBe('Active');
     expect(done.history).toEqual(expect.arrayContaining([expect.objectContaining({ decision: 'Skipped', reason: 'promote command' })]));
     expect((await w.deps.routing.get(w.modelId, 'Staging'))?.pools.map((p) => [p.version, p.weight])).toEqual([['2.0.0', 100]]);

@@ -393,6 +393,13 @@ describe('the rest of the api is untouched', () => {
     expect((await t.call('GET', '/health/live')).status).toBe(200);
   });
 
+  it('documents the inference and routing paths in the OpenAPI document', async () => {
+    const doc = (await t.call('GET', '/api/v1/openapi.json')).body;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/inference/{modelName}', '/api/v1/inference/{modelName}/batch', '/api/v1/inference/{requestId}/status', '/api/v1/routing/{modelName}/{environment}']),
+    );
+  });
+
   it('the routing routes are in the catalogue with their permissions', () => {
     const routes = t.api.catalogue.routes.map((r) => `${r.method} ${r.path} ${r.permission}`);
     expect(routes).toEqual(expect.arrayContaining(['get /api/v1/routing/:modelName/:environment models:read', 'put /api/v1/routing/:modelName/:environment routes:write']));

@@ -35,7 +35,7 @@ describe('Canary config', () => {
   it('rejects a disagreeing alias', () => {
     const r = CanaryConfigSchema.safeParse({ initialPercentage: 10, canaryPercentage: 20 });
     expect(r.success).toBe(false);
-    expect(r.error!.issues[0]!.path).toEqual(['canaryPercentage']);
+    expect(r.error!.issues[0].path).toEqual(['canaryPercentage']);
   });
   it.each([
     [{ rollbackThreshold: {} }, 'unknown field'],

@@ -73,7 +73,7 @@ describe('abTestDeployment', () => {
   });
 
   it('continues as new during a long test and carries its state', async () => {
-    await runDeployment(h, inputFor('ABTesting', config, { continueAsNewAfterLooks: 2 } as never), { windows: growing(100, 0.8, 0.8) }, async ({ handle, world }) => {
+    await runDeployment(h, inputFor('ABTesting', config, { continueAsNewAfterLooks: 2 }), { windows: growing(100, 0.8, 0.8) }, async ({ handle, world }) => {
       const result = (await handle.result()) as DeploymentStatusView;
       expect(result.status).toBe('RolledBack');
       expect(result.abTest).toMatchObject({ outcome: 'NoDifference', looks: 10 });

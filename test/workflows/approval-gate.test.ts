@@ -1,6 +1,6 @@
 import { ADMIN, createHarness, ENGINEER, inputFor, refusal, runDeployment, runToEnd, SCIENTIST, type Harness } from './helpers/temporal-harness';
 import { abortUpdate, approveUpdate, pauseUpdate, rejectUpdate, rollbackUpdate } from '../../workflows/messages';
-import type { ApprovalState, DeploymentStatusView } from '../../domain/deployments/deployment-status';
+import type { DeploymentStatusView } from '../../domain/deployments/deployment-status';
 
 let h: Harness;
 beforeAll(async () => {
@@ -28,7 +28,7 @@ describe('Production approval gate', () => {
       expect(await refusal(handle.executeUpdate(pauseUpdate, { args: [{ by: ENGINEER }] }))).toMatch(/only a Deploying deployment can be paused/);
       expect(await refusal(handle.executeUpdate(rollbackUpdate, { args: [{ by: ENGINEER, reason: 'x' }] }))).toMatch(/nothing to roll back/);
 
-      const approval = (await handle.executeUpdate(approveUpdate, { args: [{ by: ADMIN, reason: 'validation report reviewed' }] })) as ApprovalState;
+      const approval = await handle.executeUpdate(approveUpdate, { args: [{ by: ADMIN, reason: 'validation report reviewed' }] });
       expect(approval).toMatchObject({ state: 'Approved', decidedBy: ADMIN.id, decidedByName: 'alice', reason: 'validation report reviewed', decidedAt: expect.any(String) });
       expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: ADMIN, reason: 'again' }] }))).toMatch(/not AwaitingApproval/);
       const result = (await handle.result()) as DeploymentStatusView;
@@ -73,7 +73,7 @@ describe('Production approval gate', () => {
   it('abort while awaiting approval ends Cancelled with nothing to undo', async () => {
     await runDeployment(h, production(), {}, async ({ handle, world, waitFor }) => {
       await waitFor((s) => s.status === 'AwaitingApproval', 'approval');
-      const final = (await handle.executeUpdate(abortUpdate, { args: [{ by: ENGINEER, reason: 'superseded' }] })) as DeploymentStatusView;
+      const final = await handle.executeUpdate(abortUpdate, { args: [{ by: ENGINEER, reason: 'superseded' }] });
       expect(final.status).toBe('Cancelled');
       expect(final.rollback).toMatchObject({ trigger: 'abort', durationMs: null });
       expect(world.routes).toEqual([]);

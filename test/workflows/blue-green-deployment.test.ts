@@ -54,7 +54,7 @@ describe('blueGreenDeployment', () => {
       await waitFor((s) => s.phase === 'Analysing', 'post-switch window');
       await h.env.sleep('6 minutes');
       await waitFor((s) => s.status === 'Active' && s.phase === 'KeepingPreviousWarm', 'keep blue');
-      const final = (await handle.executeUpdate(rollbackUpdate, { args: [{ by: ENGINEER, reason: 'support tickets' }] })) as DeploymentStatusView;
+      const final = await handle.executeUpdate(rollbackUpdate, { args: [{ by: ENGINEER, reason: 'support tickets' }] });
       expect(final.status).toBe('RolledBack');
       expect(world.routes.at(-1)!.pools).toEqual([{ versionId: 'v1', weight: 100 }]);
       expect(world.named('activateVersion')).toEqual([expect.objectContaining({ versionId: 'v2' }), expect.objectContaining({ versionId: 'v1', previousVersionId: 'v2' })]);

@@ -101,7 +101,7 @@ describe('canaryDeployment', () => {
   it('pause holds the step (monitoring clock stopped) until resume', async () => {
     await runDeployment(h, inputFor('Canary', config), {}, async ({ handle, world, waitFor, status }) => {
       await waitFor((s) => s.phase === 'Analysing', 'first analysis');
-      const paused = (await handle.executeUpdate(pauseUpdate, { args: [{ by: ENGINEER, reason: 'looking at a dashboard' }] })) as DeploymentStatusView;
+      const paused = await handle.executeUpdate(pauseUpdate, { args: [{ by: ENGINEER, reason: 'looking at a dashboard' }] });
       expect(paused.status).toBe('Paused');
       await h.env.sleep('2 hours');
       const still = await status();
@@ -109,7 +109,7 @@ describe('canaryDeployment', () => {
       expect(still.currentStep?.label).toBe(paused.currentStep?.label);
       expect(world.named('readMetricWindows')).toHaveLength(0);
       expect(await refusal(handle.executeUpdate(pauseUpdate, { args: [{ by: ENGINEER }] }))).toMatch(/only a Deploying deployment can be paused/);
-      const resumed = (await handle.executeUpdate(resumeUpdate, { args: [{ by: ENGINEER }] })) as DeploymentStatusView;
+      const resumed = await handle.executeUpdate(resumeUpdate, { args: [{ by: ENGINEER }] });
       expect(resumed.status).toBe('Deploying');
       const result = (await handle.result()) as DeploymentStatusView;
       expect(result.status).toBe('Active');
@@ -133,7 +133,7 @@ describe('canaryDeployment', () => {
     await runDeployment(h, inputFor('Canary', config), {}, async ({ handle, world, waitFor }) => {
       await waitFor((s) => s.phase === 'Analysing', 'first analysis');
       expect(await refusal(handle.executeUpdate(abortUpdate, { args: [{ by: ENGINEER }] }))).toMatch(/reason is required/);
-      const final = (await handle.executeUpdate(abortUpdate, { args: [{ by: ENGINEER, reason: 'wrong version' }] })) as DeploymentStatusView;
+      const final = await handle.executeUpdate(abortUpdate, { args: [{ by: ENGINEER, reason: 'wrong version' }] });
       expect(final.status).toBe('Cancelled');
       expect(final.rollback).toMatchObject({ trigger: 'abort' });
       expect(world.routes.at(-1)!.pools).toEqual([{ versionId: 'v1', weight: 100 }]);
@@ -146,7 +146,7 @@ describe('canaryDeployment', () => {
     await runDeployment(h, inputFor('Canary', config), {}, async ({ handle, world, waitFor }) => {
       await waitFor((s) => s.phase === 'Analysing' && s.trafficPercentage === 10, 'first analysis');
       expect(await refusal(handle.executeUpdate(rollbackUpdate, { args: [{ by: { ...ENGINEER, role: 'Application' }, reason: 'x' }] }))).toMatch(/may not rollback/);
-      const final = (await handle.executeUpdate(rollbackUpdate, { args: [{ by: ENGINEER, reason: 'customer complaints' }] })) as DeploymentStatusView;
+      const final = await handle.executeUpdate(rollbackUpdate, { args: [{ by: ENGINEER, reason: 'customer complaints' }] });
       expect(final.status).toBe('RolledBack');
       expect(final.rollback).toMatchObject({ trigger: 'rollback-command', errors: [] });
       expect(final.rollback!.reason).toContain('customer complaints');

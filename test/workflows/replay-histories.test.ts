@@ -72,7 +72,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'ab-test-continue-as-new',
-    input: () => inputFor('ABTesting', { minimumSamples: 1000, duration: 'P1D', lookInterval: 'PT1H' }, { continueAsNewAfterLooks: 2 } as never),
+    input: () => inputFor('ABTesting', { minimumSamples: 1000, duration: 'P1D', lookInterval: 'PT1H' }, { continueAsNewAfterLooks: 2 }),
     world: { windows: (call) => ({ stable: { ...goodStable, labelled: 100 * (call + 1), correct: 80 * (call + 1) }, candidate: { ...goodCandidate, requests: 1000, labelled: 100 * (call + 1), correct: 80 * (call + 1) } }) },
   },
   { name: 'shadow-promoted', input: () => inputFor('Shadow', { comparisonSamples: 1000, duration: 'PT30M', checkInterval: 'PT5M' }), world: { shadow: () => goodShadow(1500) } },

@@ -43,10 +43,10 @@ describe('rollingDeployment', () => {
     expect(result.rollback?.trigger).toBe('max-failures');
     const compensation = world.calls.slice(world.calls.findIndex((c) => c.name === 'applyRoute' && c.input.reason.startsWith('rollback')));
     expect(compensation.map((c) => c.name)).toEqual(['applyRoute', 'warmUpVersion', 'applyRoute', 'unloadVersion']);
-    expect(compensation[0]!.input.route.pools).toEqual([{ versionId: 'v1', weight: 100, servers: ['s3'] }]);
-    expect(compensation[1]!.input).toMatchObject({ versionId: 'v1', servers: ['s1', 's2'] });
-    expect(compensation[2]!.input.route.pools).toEqual([{ versionId: 'v1', weight: 100 }]);
-    expect(compensation[3]!.input).toMatchObject({ versionId: 'v2' });
+    expect(compensation[0].input.route.pools).toEqual([{ versionId: 'v1', weight: 100, servers: ['s3'] }]);
+    expect(compensation[1].input).toMatchObject({ versionId: 'v1', servers: ['s1', 's2'] });
+    expect(compensation[2].input.route.pools).toEqual([{ versionId: 'v1', weight: 100 }]);
+    expect(compensation[3].input).toMatchObject({ versionId: 'v2' });
   });
 
   it('promote updates all remaining servers in one batch', async () => {
