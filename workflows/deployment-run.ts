@@ -146,6 +146,7 @@ export class DeploymentRun {
       initiatedBy: this.input.initiatedBy,
       canRollBack: this.canRollBack,
       canPromote: !this.ended && rest.some((s) => isSkippedOnPromote(s) || s.kind === 'updateBatch') && !this.promoteRequested,
+      approvalState: this.view.approval.state,
     };
   }
 

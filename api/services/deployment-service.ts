@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Actor, ControlCommandKind } from '../../domain/deployments/commands';
 import type { ApprovalState, DeploymentStatusView } from '../../domain/deployments/deployment-status';
 import { isTerminalStatus, type DeploymentStatus, type DeploymentStrategy, type Environment } from '../../domain/deployments/enums';
@@ -8,7 +8,7 @@ import { durationMs } from '../../domain/deployments/iso-duration';
 import { planAbTest, planBlueGreen, planCanary, planRolling, planShadow, type DeploymentStep, type PlanContext } from '../../domain/deployments/steps';
 import type { DeploymentRequest } from '../../domain/deployments/strategy-config-schemas';
 import { ratioSplit } from '../../domain/deployments/traffic-split';
-import { AppError, errors } from '../../domain/errors';
+import { AppError, ERROR_CATALOGUE, errors, type ErrorCode } from '../../domain/errors';
 import type { PredictionRole } from '../../domain/metrics';
 import type { Model, ModelVersion } from '../../domain/models/model';
 import { can, type Principal } from '../../domain/permissions';
@@ -161,8 +161,13 @@ function planFor(request: DeploymentRequest, ctx: PlanContext, servers: string[]
   }
 }
 
-/** Why an update validator refused a command → the catalogue error a caller gets. */
-export function refusalError(message: string): AppError {
+/**
+ * Why an update was refused → the catalogue error a caller gets. A failure typed with a
+ * catalogue code keeps it; a validator's plain message is classified: who may not (403), a
+ * missing reason (400), anything else does not fit the deployment's state (409).
+ */
+export function refusalError(message: string, type?: string): AppError {
+  if (type && type in ERROR_CATALOGUE) return new AppError(type as ErrorCode, message);
   const problems = message.split('; ');
   if (problems.some((p) => /initiator cannot|may not/.test(p))) return new AppError('FORBIDDEN', message);
   if (problems.some((p) => /reason is required|longer than|must say who/.test(p)))
@@ -486,7 +491,7 @@ export class DeploymentService {
   }
 
   private async commandError(e: unknown, d: StoredDeployment): Promise<AppError> {
-    if (e instanceof WorkflowUpdateFailedError) return refusalError(e.cause?.message ?? e.message);
+    if (e instanceof WorkflowUpdateFailedError) return refusalError(e.cause?.message ?? e.message, e.cause instanceof ApplicationFailure ? (e.cause.type ?? undefined) : undefined);
     if (e instanceof WorkflowNotFoundError || (e instanceof Error && /already completed|not found/i.test(e.message))) {
       const latest = (await this.deps.deployments.get(d.deploymentId)) ?? d;
       return errors.conflict(`Deployment ${d.deploymentId} has ended (${latest.status}); it takes no more commands`);

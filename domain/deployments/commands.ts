@@ -34,6 +34,8 @@ export interface CommandContext {
   canRollBack: boolean;
   /** Whether any step is left that a promote would skip or hurry. */
   canPromote: boolean;
+  /** The approval decision so far (Pending until someone decides). */
+  approvalState?: 'NotRequired' | 'Pending' | 'Approved' | 'Rejected' | 'TimedOut';
 }
 
 const hasReason = (reason: string | undefined): boolean => typeof reason === 'string' && reason.trim().length > 0 && reason.length <= 2000;
@@ -53,6 +55,7 @@ export function approvalProblems(cmd: ApprovalCommand, ctx: CommandContext): str
   const problems = actorProblems(cmd?.by);
   if (problems.length > 0) return problems;
   if (ctx.status !== 'AwaitingApproval') problems.push(`the deployment is ${ctx.status}, not AwaitingApproval`);
+  else if (ctx.approvalState !== undefined && ctx.approvalState !== 'Pending') problems.push(`the approval has already been decided (${ctx.approvalState})`);
   if (!hasReason(cmd.reason)) problems.push('a reason is required (1 to 2000 characters)');
   if (!can(cmd.by.role, 'deployments:approve')) problems.push(`role ${cmd.by.role} may not approve deployments`);
   if (cmd.by.id === ctx.initiatedBy) problems.push('the initiator cannot approve or reject their own deployment');

@@ -11,6 +11,9 @@ import type { DeploymentStatusView } from '../../domain/deployments/deployment-s
 import { MetricBucketRepository } from '../../infra/mongo/metric-bucket-repository';
 import { ApprovalNotifier, WebhookChannel, type ApprovalRequest } from '../../infra/notifications/approval-notifier';
 import { scoreDifference } from '../../activities/shadow';
+import { pathToDeployed } from '../../activities/lifecycle';
+import { poolRoles } from '../../activities/routing';
+import type { RoutingTableDoc } from '../../infra/mongo/routing-repository';
 import { runActivity, startWorld, type World } from './activities-world';
 
 let w: World;
@@ -91,6 +94,33 @@ describe('projection', () => {
 
   it('refuses a projection without id or sequence', async () => {
     await expect(runActivity(w.activities.recordDeploymentStatus, { ...view('', 1) })).rejects.toMatchObject({ type: 'VALIDATION_ERROR', nonRetryable: true });
+  });
+});
+
+describe('pure rules', () => {
+  it.each([
+    ['Registered', ['Validating', 'Validated', 'Deployed']],
+    ['Validating', ['Validated', 'Deployed']],
+    ['Validated', ['Deployed']],
+    ['Approved', ['Deployed']],
+    ['Deprecated', ['Deployed']],
+    ['Deployed', []],
+    ['Archived', []],
+  ] as const)('pathToDeployed(%s)', (from, path) => {
+    expect(pathToDeployed(from)).toEqual(path);
+  });
+
+  const table = (pools: [string, number, 'primary' | 'canary' | 'challenger'][]) => ({ pools: pools.map(([versionId, weight, role]) => ({ versionId, version: versionId, weight, role })) }) as RoutingTableDoc;
+  const route = (pools: [string, number][], sticky = false) => ({ pools: pools.map(([versionId, weight]) => ({ versionId, weight })), shadow: null, sticky: sticky ? { header: 'x-user-id' } : null });
+  it.each([
+    ['first route', null, route([['v1', 100]]), ['primary']],
+    ['canary enters', table([['v1', 100, 'primary']]), route([['v1', 90], ['v2', 10]]), ['primary', 'canary']],
+    ['canary overtakes: roles stay', table([['v1', 45, 'primary'], ['v2', 55, 'canary']]), route([['v1', 30], ['v2', 70]]), ['primary', 'canary']],
+    ['A/B challenger', table([['v1', 100, 'primary']]), route([['v1', 50], ['v2', 50]], true), ['primary', 'challenger']],
+    ['promotion', table([['v1', 10, 'primary'], ['v2', 90, 'canary']]), route([['v2', 100]]), ['primary']],
+    ['no previous primary: the heaviest', table([]), route([['v1', 30], ['v2', 70]]), ['canary', 'primary']],
+  ] as const)('poolRoles: %s', (_name, current, r, roles) => {
+    expect(poolRoles(r as never, current)).toEqual(roles);
   });
 });
 

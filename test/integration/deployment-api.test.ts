@@ -10,6 +10,9 @@ import { testTemporalAddress, uniqueTaskQueue } from '../helpers/services';
 import { installQuietTemporalRuntime } from '../helpers/temporal-test-env';
 import { FRAUD, until } from '../helpers/gateway-harness';
 import { startWorld, type World } from './activities-world';
+import { estimatePlanMs, refusalError } from '../../api/services/deployment-service';
+import { planCanary } from '../../domain/deployments/steps';
+import { parseStrategyConfig } from '../../domain/deployments/strategy-config-schemas';
 
 const taskQueue = uniqueTaskQueue('deploy-api');
 let w: World;
@@ -90,7 +93,31 @@ async function waitForEnd(id: string, timeoutMs = 60_000): Promise<any> {
   }
 }
 
+const v1Id = () => w.versions['1.0.0'].versionId;
 const canary = (versionId: string, environment: string, strategyConfig: Record<string, unknown> = {}) => ({ modelId: 'fraud-detection', versionId, strategy: 'Canary', environment, strategyConfig });
+
+describe('pure parts of the service', () => {
+  it.each([
+    ['the initiator cannot approve or reject their own deployment', 'FORBIDDEN'],
+    ['role DataScientist may not approve deployments', 'FORBIDDEN'],
+    ['a reason is required (1 to 2000 characters)', 'VALIDATION_ERROR'],
+    ['the deployment is Deploying, not AwaitingApproval; a reason is required (1 to 2000 characters)', 'VALIDATION_ERROR'],
+    ['only a Deploying deployment can be paused; it is Paused', 'CONFLICT'],
+  ])('refusal "%s" → %s', (message, code) => {
+    expect(refusalError(message).code).toBe(code);
+  });
+
+  it('keeps a catalogue-typed failure', () => {
+    expect(refusalError('gone', 'DEPLOYMENT_NOT_FOUND').code).toBe('DEPLOYMENT_NOT_FOUND');
+    expect(refusalError('the deployment is over', 'Error').code).toBe('CONFLICT');
+  });
+
+  it('estimates a canary from its analysis windows', () => {
+    const plan = planCanary(parseStrategyConfig('Canary', { initialPercentage: 10, incrementStep: 40, monitoringDuration: 'PT5M' }), { hasStable: true, approvalRequired: false });
+    // validate, warmUp, 3 × (setWeight, analysis 5 min), promote, retirePrevious = 10 steps
+    expect(estimatePlanMs(plan)).toBe(3 * 300_000 + 30_000 + 10 * 5_000);
+  });
+});
 
 describe('validation and permissions', () => {
   it('rejects unknown fields and bad values per strategy with field-level details', async () => {
@@ -156,7 +183,12 @@ describe('lifecycle', () => {
     const res = await post('', admin, canary('1.0.0', 'Production'));
     expect(res.status).toBe(202);
     prodFirst = res.body.deploymentId;
-    const waiting = await waitForStatus(prodFirst, ['AwaitingApproval']);
+    await waitForStatus(prodFirst, ['AwaitingApproval']);
+    // The notification follows the status change: wait for its history entry.
+    const waiting = await until('approvers notified', async () => {
+      const s = (await get(`/${prodFirst}`)).body;
+      return s.history.some((h: { step: string; decision: string }) => h.step === 'approval' && h.decision === 'Requested') ? s : undefined;
+    }, 15_000, 100);
     expect(waiting.approval).toMatchObject({ required: true, state: 'Pending' });
     expect(Date.parse(waiting.approval.deadline) - Date.parse(waiting.approval.requestedAt)).toBe(10 * 60_000);
     expect(w.sent.map((r) => (r as { deploymentId: string }).deploymentId)).toContain(prodFirst);
@@ -216,6 +248,18 @@ describe('lifecycle', () => {
     expect(deploying.stable).toMatchObject({ version: '1.0.0' });
     expect((await w.deps.routing.get(w.modelId, 'Staging'))?.pools.map((p) => [p.version, p.weight, p.role])).toEqual([['1.0.0', 80, 'primary'], ['2.0.0', 20, 'canary']]);
 
+    // Live metrics per version come from the gateways' metric buckets.
+    for (let i = 0; i < 30; i++) {
+      const r = await w.t.call('POST', '/api/v1/inference/fraud-detection', { token: admin, body: { features: FRAUD }, headers: { 'x-hotswap-environment': 'Staging' } });
+      expect(r.status).toBe(200);
+    }
+    const live = await until('live metrics', async () => {
+      const m = (await get(`/${id}`)).body.liveMetrics;
+      return m && m.stable.requests + m.candidate.requests >= 30 ? m : undefined;
+    }, 15_000, 200);
+    expect(live.stable).toMatchObject({ version: '1.0.0', errorRate: 0 });
+    expect(live.candidate.version).toBe('2.0.0');
+
     const paused = await post(`/${id}/pause`, engineer, { reason: 'lunch' });
     expect(paused.status).toBe(200);
     expect(paused.body.status).toBe('Paused');
@@ -258,10 +302,20 @@ describe('lifecycle', () => {
     expect(answer.body.version).toBe('1.0.0');
   });
 
+  it('blue-green smoke-tests the candidate with its labelled sample set before it takes traffic', async () => {
+    const res = await post('', scientist, { modelId: w.modelId, versionId: v1Id(), strategy: 'BlueGreen', environment: 'Development', strategyConfig: { smokeTestSamples: 300 } });
+    expect(res.status).toBe(202);
+    const done = await waitForEnd(res.body.deploymentId);
+    expect(done.status).toBe('Active');
+    expect(done.smokeTest).toMatchObject({ passed: true, phase: 'Successful' });
+    expect(done.smokeTest.accuracy).toBeGreaterThan(0.8);
+    expect((await w.deps.routing.get(w.modelId, 'Development'))?.pools.map((p) => [p.version, p.weight])).toEqual([['1.0.0', 100]]);
+  });
+
   it('lists with filters, newest first, with total, limit and offset', async () => {
     const all = await get('?model=fraud-detection&limit=2&offset=0');
     expect(all.status).toBe(200);
-    expect(all.body.total).toBe(5);
+    expect(all.body.total).toBe(6);
     expect(all.body.deployments).toHaveLength(2);
     expect(all.body).toMatchObject({ limit: 2, offset: 0 });
     const page2 = await get('?model=fraud-detection&limit=2&offset=2');
@@ -270,7 +324,8 @@ describe('lifecycle', () => {
     const cancelled = await get(`?model=${w.modelId}&environment=Production&status=Cancelled`);
     expect(cancelled.body.deployments.map((d: { deploymentId: string }) => d.deploymentId)).toEqual([prodRejected]);
     expect(cancelled.body.deployments[0]).toMatchObject({ approval: 'Rejected', strategy: 'Canary', environment: 'Production' });
-    expect((await get('?strategy=BlueGreen')).body.total).toBe(0);
+    expect((await get('?strategy=BlueGreen')).body.total).toBe(1);
+    expect((await get('?strategy=Shadow')).body.total).toBe(0);
     expect((await get('?environment=Production&status=Active')).body.deployments.map((d: { deploymentId: string }) => d.deploymentId)).toEqual([prodFirst]);
     expect((await get('?status=Sideways')).status).toBe(400);
     expect((await get('?model=unknown-model')).body.total).toBe(0);

@@ -27,9 +27,9 @@ it('propagates W3C trace context and exports spans over OTLP/HTTP', async () => 
     const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
     const url = `http://127.0.0.1:${chunk.toString().trim()}/`;
 
-    const traced = await (await fetch(url, { headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } })).json();
+    const traced = (await (await fetch(url, { headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } })).json()) as { traceId: string };
     expect(traced.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
-    const fresh = await (await fetch(url)).json();
+    const fresh = (await (await fetch(url)).json()) as { traceId: string };
     expect(fresh.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(fresh.traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
 

@@ -13,6 +13,7 @@ describe('approvalProblems', () => {
     ['not an Admin', { by: engineer, reason: 'ok' }, ctx('AwaitingApproval', { initiatedBy: 'x' }), ['role MLEngineer may not approve deployments']],
     ['the initiator', { by: { ...admin, id: 'e' }, reason: 'ok' }, ctx('AwaitingApproval'), ['the initiator cannot approve or reject their own deployment']],
     ['nobody', { by: { ...admin, id: '' }, reason: 'ok' }, ctx('AwaitingApproval'), ['the command must say who sends it (by.id)']],
+    ['already decided (status not yet moved on)', { by: admin, reason: 'ok' }, ctx('AwaitingApproval', { approvalState: 'Approved' }), ['the approval has already been decided (Approved)']],
   ] as const)('%s', (_name, cmd, c, expected) => {
     expect(approvalProblems(cmd, c)).toEqual(expected);
   });

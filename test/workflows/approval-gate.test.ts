@@ -30,7 +30,7 @@ describe('Production approval gate', () => {
 
       const approval = await handle.executeUpdate(approveUpdate, { args: [{ by: ADMIN, reason: 'validation report reviewed' }] });
       expect(approval).toMatchObject({ state: 'Approved', decidedBy: ADMIN.id, decidedByName: 'alice', reason: 'validation report reviewed', decidedAt: expect.any(String) });
-      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: ADMIN, reason: 'again' }] }))).toMatch(/not AwaitingApproval/);
+      expect(await refusal(handle.executeUpdate(rejectUpdate, { args: [{ by: ADMIN, reason: 'changed my mind' }] }))).toMatch(/already been decided \(Approved\)|not AwaitingApproval/);
       const result = (await handle.result()) as DeploymentStatusView;
       expect(result.status).toBe('Active');
       expect(result.approval.state).toBe('Approved');

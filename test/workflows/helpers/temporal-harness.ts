@@ -88,7 +88,13 @@ export async function runDeployment<T>(h: Harness, input: DeploymentInput, world
         await new Promise((r) => setTimeout(r, 50));
       }
     };
-    return body({ handle, world, waitFor, status });
+    try {
+      return await body({ handle, world, waitFor, status });
+    } finally {
+      // A run a failed test left behind would hold the time-skipping server's clock for the next tests.
+      const { status: s } = await handle.describe();
+      if (s.name === 'RUNNING') await handle.terminate('test finished').catch(() => undefined);
+    }
   });
 }
 
