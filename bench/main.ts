@@ -219,6 +219,9 @@ async function main(): Promise<void> {
     results.single.push(
       await measure('gateway-nolog', 'Gateway → model server, prediction log + metrics OFF', [gateway, server, ferret], closedLoop(gwTarget(gateway), DURATION_S), closedLoop(gwTarget(gateway), WARMUP_S)),
     );
+    // Informational: the fixed rate without the prediction log, to see what the log does to the tail.
+    const pacedNolog = (s: number) => () => runPaced(gwTarget(gateway), { rate: RATE, durationS: s, connections: CONNECTIONS });
+    const fixedNolog = await measure('fixed-paced-nolog', `paced open loop, prediction log + metrics OFF (informational)`, [gateway, server, ferret], pacedNolog(DURATION_S), pacedNolog(Math.min(WARMUP_S, 3)));
     await stopProc(gateway);
     gateway = await startGateway(shared, variants.full);
     await waitForGateway(gateway, dep.apiKey);
@@ -238,7 +241,7 @@ async function main(): Promise<void> {
     const fixedPaced = await measure('fixed-paced', `paced open loop, ${CONNECTIONS}-socket pool`, [gateway, server, ferret], paced(DURATION_S), paced(Math.min(WARMUP_S, 3)));
     const acRate = counted(() => runAutocannon(gwTarget(gateway), { connections: CONNECTIONS, durationS: DURATION_S, overallRate: RATE }));
     const fixedAc = await measure('fixed-autocannon', `autocannon overallRate, ${CONNECTIONS} connections`, [gateway, server, ferret], acRate, undefined);
-    results.fixed.push(fixedPaced, fixedAc);
+    results.fixed.push(fixedPaced, fixedAc, fixedNolog);
     await stopProc(gateway); // flushes the prediction log
     results.predictionLog = { entries: (await countPredictions(ferret.uri, shared.dbName)) - gwResponsesBefore, gatewayResponses: gwResponses };
 
@@ -269,7 +272,7 @@ async function main(): Promise<void> {
     const doc = path.join(repoRoot(), 'docs', 'PERFORMANCE.md');
     writePerformanceDoc(doc, results);
     say(`wrote ${path.relative(repoRoot(), doc)}`);
-  } else say('docs/PERFORMANCE.md left unchanged (quick run; BENCH_WRITE_DOC=1 to write it)');
+  } else say(`docs/PERFORMANCE.md left unchanged (${quick ? 'quick run; ' : ''}BENCH_WRITE_DOC=1 to write it)`);
 }
 
 main().then(

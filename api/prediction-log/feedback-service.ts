@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { AppError, errors, type ErrorDetail } from '../../domain/errors';
 import { assertOutputSchema } from '../../domain/feature-schema';
 import {
@@ -5,6 +6,8 @@ import {
   bucketStartMs,
   emptyCounters,
   matchClass,
+  mergeCounters,
+  seriesId,
   observeGroundTruth,
   predictedLabel,
   predictedValue,
@@ -55,7 +58,7 @@ export interface FeedbackDeps {
   predictions: Pick<PredictionLogRepository, 'findByRequestIds'>;
   feedback: FeedbackRepository;
   /** Applies ground-truth increments through the process's serial bucket writer (MetricAggregator.applyNow). */
-  applyDeltas: (deltas: readonly BucketDelta[], guarded: boolean) => Promise<ApplyOutcome>;
+  applyDeltas: (deltas: readonly BucketDelta[], opts: { flushId: string; guarded: boolean }) => Promise<ApplyOutcome>;
   /** Predictions of this process not yet in MongoDB (by request id, and shadows of those). */
   findBuffered: (ids: ReadonlySet<string>) => PredictionDoc[];
   /** When some ids are not found, look again after this long (another replica's buffer may still hold them). */
@@ -76,6 +79,8 @@ interface Evaluated {
 }
 
 const SHADOW_SUFFIX = ':shadow';
+/** A repeated submission counts truth left uncounted by an earlier one only after this long (that one may still be running). */
+const RECOUNT_AFTER_MS = 30_000;
 
 /**
  * Ground truth for logged predictions (POST /api/v1/inference/{model}/feedback).
@@ -90,7 +95,10 @@ const SHADOW_SUFFIX = ':shadow';
  *
  * Accepted truth is stored in `feedback` and counted in the metric buckets of the prediction's
  * time and series (correct/labelled, or |error| and error² sums), and likewise for shadow
- * predictions of the same request (request id `<id>:shadow`) already in the log.
+ * predictions of the same request (request id `<id>:shadow`) already in the log. Counting is
+ * one merged bucket write per submission under a flush id kept on each feedback document; a
+ * document left uncounted (the process died in between) is counted by a later submission of
+ * the same truth, guarded by that flush id.
  */
 export class FeedbackService {
   constructor(private readonly deps: FeedbackDeps) {}
@@ -152,7 +160,8 @@ export class FeedbackService {
     if (conflicts.length > 0) throw new AppError('CONFLICT', 'Ground truth already recorded with a different value', conflicts);
 
     const now = this.deps.now?.() ?? new Date();
-    const { duplicates } = await this.deps.feedback.insertNew(fresh.map((e) => feedbackDoc(e, model, principal, now)));
+    const countFlush = `fb-${randomBytes(8).toString('hex')}`;
+    const { duplicates } = await this.deps.feedback.insertNew(fresh.map((e) => feedbackDoc(e, model, principal, now, countFlush)));
     const raced = fresh.filter((e) => duplicates.has(e.item.requestId));
     const inserted = fresh.filter((e) => !duplicates.has(e.item.requestId));
     if (raced.length > 0) {
@@ -167,23 +176,30 @@ export class FeedbackService {
       }
     }
 
-    // Count: new truth unguarded; repeated truth whose counting was interrupted, guarded.
-    const uncounted = again.filter((e) => existing.get(e.item.requestId)?.counted === false);
+    // Count: new truth under this submission's flush id; truth an earlier submission stored but
+    // did not finish counting, guarded by that submission's flush id (applied at most once).
     const shadowCounts = new Map<string, number>();
-    const deltasFor = (list: Evaluated[]) => list.flatMap((e) => {
-      const own = deltas(e.prediction, e.observation);
-      const counted = (shadows.get(e.item.requestId) ?? []).flatMap((s) => {
-        const obs = shadowObservation(s, e);
-        return obs ? [deltas(s, obs)] : [];
-      });
-      shadowCounts.set(e.item.requestId, counted.length);
-      return [...own, ...counted.flat()];
-    });
-    const firstCount = deltasFor(inserted);
-    const retried = deltasFor(uncounted);
-    if (firstCount.length > 0) await this.deps.applyDeltas(firstCount, false);
-    if (retried.length > 0) await this.deps.applyDeltas(retried, true);
-    await this.deps.feedback.markCounted([...inserted, ...uncounted].map((e) => e.item.requestId));
+    const deltasFor = (list: Evaluated[]) =>
+      mergeDeltas(
+        list.flatMap((e) => {
+          const counted = (shadows.get(e.item.requestId) ?? []).flatMap((s) => {
+            const obs = shadowObservation(s, e);
+            return obs ? deltas(s, obs) : [];
+          });
+          shadowCounts.set(e.item.requestId, counted.length / BUCKET_RESOLUTIONS_S.length);
+          return [...deltas(e.prediction, e.observation), ...counted];
+        }),
+      );
+    if (inserted.length > 0) await this.deps.applyDeltas(deltasFor(inserted), { flushId: countFlush, guarded: false });
+    const uncounted = new Map<string, Evaluated[]>();
+    for (const e of again) {
+      const prior = existing.get(e.item.requestId);
+      if (!prior || prior.counted || now.getTime() - prior.receivedAt.getTime() < RECOUNT_AFTER_MS) continue;
+      const flushId = prior.countFlush;
+      uncounted.set(flushId, [...(uncounted.get(flushId) ?? []), e]);
+    }
+    for (const [flushId, list] of uncounted) await this.deps.applyDeltas(deltasFor(list), { flushId, guarded: true });
+    await this.deps.feedback.markCounted([...inserted, ...[...uncounted.values()].flat()].map((e) => e.item.requestId));
     if (conflicts.length > 0) throw new AppError('CONFLICT', 'Ground truth already recorded with a different value', conflicts);
 
     const insertedIds = new Set(inserted.map((e) => e.item.requestId));
@@ -287,13 +303,29 @@ function shadowObservation(s: PredictionDoc, e: Evaluated): GroundTruthObservati
   return v === undefined || e.truth.value === undefined ? undefined : { task: 'regression', error: v - e.truth.value };
 }
 
-/** One prediction's ground-truth increment at every resolution, applied once per request id. */
+/** One prediction's ground-truth increment at every resolution. */
 function deltas(p: PredictionDoc, o: GroundTruthObservation): BucketDelta[] {
   const counters = emptyCounters();
   observeGroundTruth(counters, o);
   const key = { modelId: p.modelId, modelName: p.modelName, environment: p.environment, version: p.version, versionId: p.versionId, role: p.role };
   const t = p.time.getTime();
-  return BUCKET_RESOLUTIONS_S.map((resolutionS) => ({ key, resolutionS, bucketStartMs: bucketStartMs(t, resolutionS), counters, flushId: `fb:${p._id}` }));
+  return BUCKET_RESOLUTIONS_S.map((resolutionS) => ({ key, resolutionS, bucketStartMs: bucketStartMs(t, resolutionS), counters }));
+}
+
+/** One delta per bucket: a submission writes each bucket once however many items it holds. */
+function mergeDeltas(list: BucketDelta[]): BucketDelta[] {
+  const out = new Map<string, BucketDelta>();
+  for (const d of list) {
+    const id = `${d.resolutionS}|${seriesId(d.key)}|${d.bucketStartMs}`;
+    const existing = out.get(id);
+    if (existing) mergeCounters(existing.counters, d.counters);
+    else {
+      const counters = emptyCounters();
+      mergeCounters(counters, d.counters);
+      out.set(id, { ...d, counters });
+    }
+  }
+  return [...out.values()];
 }
 
 function sameTruth(a: { label?: Label; value?: number }, b: { label?: Label; value?: number }): boolean {
@@ -306,7 +338,7 @@ function conflictDetail(e: Evaluated, prior: FeedbackDoc): ErrorDetail {
   return { field: `feedback[${e.index}]`, message: `request ${e.item.requestId} already has ground truth (${was}); it cannot change` };
 }
 
-function feedbackDoc(e: Evaluated, model: Model, principal: Principal, now: Date): FeedbackDoc {
+function feedbackDoc(e: Evaluated, model: Model, principal: Principal, now: Date, countFlush: string): FeedbackDoc {
   const p = e.prediction;
   const doc: FeedbackDoc = {
     _id: p._id,
@@ -321,6 +353,7 @@ function feedbackDoc(e: Evaluated, model: Model, principal: Principal, now: Date
     task: e.observation.task,
     receivedAt: now,
     by: principal.username,
+    countFlush,
     counted: false,
   };
   if (e.truth.label !== undefined) doc.label = e.truth.label;

@@ -41,7 +41,7 @@ export async function startPredictionLog(deps: { config: ApiConfig; db: Db; log:
     versions,
     predictions: recorder.predictions,
     feedback: recorder.feedback,
-    applyDeltas: (deltas, guarded) => recorder.aggregator.applyNow(deltas, guarded),
+    applyDeltas: (deltas, opts) => recorder.aggregator.applyNow(deltas, opts),
     findBuffered: (ids) => recorder.findBuffered(ids),
     missingRetryMs: 3 * config.PREDICTION_LOG_FLUSH_MS + 100,
   });

@@ -115,11 +115,11 @@ export class MetricAggregator {
 
   /**
    * Applies other increments (ground truth) right away, serialised with the flushes; rejects
-   * when MongoDB fails (the caller reports the failure; its retry passes guarded = true).
+   * when MongoDB fails (a retry passes the same flush id with guarded = true).
    */
-  applyNow(deltas: readonly BucketDelta[], guarded: boolean): Promise<ApplyOutcome> {
+  applyNow(deltas: readonly BucketDelta[], opts: { flushId: string; guarded: boolean }): Promise<ApplyOutcome> {
     this.running++;
-    const run = this.chain.then(() => this.store.apply(deltas, { flushId: `${this.writer}n${(this.seq++).toString(36)}`, guarded, writer: this.writer })).finally(() => this.running--);
+    const run = this.chain.then(() => this.store.apply(deltas, { ...opts, writer: this.writer })).finally(() => this.running--);
     this.chain = run.then(
       () => undefined,
       () => undefined,
@@ -140,7 +140,7 @@ export class MetricAggregator {
     if (fresh.length > 0) this.pending.push({ flushId: `${this.writer}${(this.seq++).toString(36)}`, deltas: fresh, attempted: false });
     try {
       while (this.pending.length > 0) {
-        const batch = this.pending[0]!;
+        const batch = this.pending[0];
         try {
           const out = await this.store.apply(batch.deltas, { flushId: batch.flushId, guarded: batch.attempted, writer: this.writer });
           if (out.rejected > 0) {

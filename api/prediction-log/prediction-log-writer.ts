@@ -251,7 +251,7 @@ export class PredictionLogWriter {
     }
     let stored = outcome.inserted + outcome.duplicates;
     for (const r of outcome.rejected) {
-      const original = batch[r.index]!;
+      const original = batch[r.index];
       if (original.encoded === 'json') {
         this.log.error({ requestId: original._id, reason: r.message }, 'prediction log: MongoDB refused an entry; dropped');
         this.drop(1, 'refused');

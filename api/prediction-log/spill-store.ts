@@ -40,14 +40,14 @@ interface ParsedName {
 function parseName(file: string): ParsedName | undefined {
   const m = NAME.exec(file);
   if (!m) return undefined;
-  const state = m[5]!.startsWith('replay') ? 'replay' : (m[5] as 'open' | 'ndjson');
+  const state = m[5].startsWith('replay') ? 'replay' : (m[5] as 'open' | 'ndjson');
   return {
     file,
     startMs: Number(m[1]),
-    instance: m[2]!,
+    instance: m[2],
     pid: Number(m[3]),
     state,
-    ...(state === 'replay' && { claimInstance: m[6]!, claimPid: Number(m[7]) }),
+    ...(state === 'replay' && { claimInstance: m[6], claimPid: Number(m[7]) }),
   };
 }
 

@@ -256,21 +256,21 @@ export class DeploymentService {
 
     const client = await this.client();
     const start = () => client.workflow.start(WORKFLOW_TYPES[request.strategy], {
-        taskQueue: settings.taskQueue,
-        workflowId,
-        args: [input],
-        // A finished deployment frees the id for the next one; a running one makes the start fail (→ 409).
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        workflowIdConflictPolicy: 'FAIL',
-        memo: { deploymentId, initiatedBy: principal.id },
-        typedSearchAttributes: [
-          { key: ModelNameKey, value: model.name },
-          { key: ModelVersionKey, value: version.version },
-          { key: DeploymentStrategyKey, value: request.strategy },
-          { key: EnvironmentKey, value: request.environment },
-          { key: DeploymentPhaseKey, value: 'Pending' },
-        ],
-      });
+      taskQueue: settings.taskQueue,
+      workflowId,
+      args: [input],
+      // A finished deployment frees the id for the next one; a running one makes the start fail (→ 409).
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
+      memo: { deploymentId, initiatedBy: principal.id },
+      typedSearchAttributes: [
+        { key: ModelNameKey, value: model.name },
+        { key: ModelVersionKey, value: version.version },
+        { key: DeploymentStrategyKey, value: request.strategy },
+        { key: EnvironmentKey, value: request.environment },
+        { key: DeploymentPhaseKey, value: 'Pending' },
+      ],
+    });
     let firstExecutionRunId: string;
     try {
       firstExecutionRunId = (await start()).firstExecutionRunId;

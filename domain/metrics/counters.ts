@@ -106,7 +106,7 @@ export function observePrediction(c: BucketCounters, o: PredictionObservation): 
   c.latSqSum += ms * ms;
   if (c.latMin === null || ms < c.latMin) c.latMin = ms;
   if (c.latMax === null || ms > c.latMax) c.latMax = ms;
-  c.hist[latencyBucketIndex(ms)]!++;
+  c.hist[latencyBucketIndex(ms)]++;
 }
 
 export type GroundTruthObservation = { task: 'classification'; correct: boolean } | { task: 'regression'; error: number };

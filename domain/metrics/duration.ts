@@ -11,7 +11,7 @@ export type DurationParse = { ok: true; seconds: number } | { ok: false; reason:
 export function parseIsoDuration(text: string): DurationParse {
   const weeks = WEEKS.exec(text);
   if (weeks) return { ok: true, seconds: Number(weeks[1]) * 7 * 86400 };
-  const datePart = text.startsWith('P') ? text.slice(1).split('T')[0]! : '';
+  const datePart = text.startsWith('P') ? text.slice(1).split('T')[0] : '';
   if (/\d[YM]/.test(datePart))
     return { ok: false, reason: 'years and months are not supported (their length varies); use days, e.g. P30D' };
   const m = DAY_TIME.exec(text);

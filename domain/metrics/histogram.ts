@@ -20,12 +20,12 @@ export const HISTOGRAM_SIZE = LATENCY_BOUNDS_MS.length + 1;
 
 /** Index of the bucket that holds `ms` (binary search; NaN and negatives go to bucket 0). */
 export function latencyBucketIndex(ms: number): number {
-  if (!(ms > LATENCY_BOUNDS_MS[0]!)) return 0;
+  if (!(ms > LATENCY_BOUNDS_MS[0])) return 0;
   let lo = 0;
   let hi = LATENCY_BOUNDS_MS.length; // answer in [lo, hi]; hi = +Inf bucket
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (ms <= LATENCY_BOUNDS_MS[mid]!) hi = mid;
+    if (ms <= LATENCY_BOUNDS_MS[mid]) hi = mid;
     else lo = mid + 1;
   }
   return lo;
@@ -33,8 +33,8 @@ export function latencyBucketIndex(ms: number): number {
 
 /** [lower, upper] bounds of bucket i in ms; the +Inf bucket's upper bound is Infinity. */
 export function bucketBounds(i: number): [number, number] {
-  const lower = i === 0 ? 0 : LATENCY_BOUNDS_MS[i - 1]!;
-  const upper = i < LATENCY_BOUNDS_MS.length ? LATENCY_BOUNDS_MS[i]! : Number.POSITIVE_INFINITY;
+  const lower = i === 0 ? 0 : LATENCY_BOUNDS_MS[i - 1];
+  const upper = i < LATENCY_BOUNDS_MS.length ? LATENCY_BOUNDS_MS[i] : Number.POSITIVE_INFINITY;
   return [lower, upper];
 }
 
@@ -44,7 +44,7 @@ export function emptyHistogram(): number[] {
 
 /** Adds `from` into `into` bucket by bucket (both of HISTOGRAM_SIZE). */
 export function addHistogram(into: number[], from: readonly number[]): void {
-  for (let i = 0; i < HISTOGRAM_SIZE; i++) into[i]! += from[i] ?? 0;
+  for (let i = 0; i < HISTOGRAM_SIZE; i++) into[i] += from[i] ?? 0;
 }
 
 export interface ObservedRange {
@@ -73,7 +73,7 @@ export function percentileFromHistogram(counts: readonly number[], q: number, ra
   const k = Math.max(1, Math.ceil(rank - 1e-9));
   let cumulative = 0;
   for (let i = 0; i < counts.length; i++) {
-    const c = counts[i]!;
+    const c = counts[i];
     if (c <= 0) continue;
     if (cumulative + c >= k) {
       let [lower, upper] = bucketBounds(i);
@@ -86,7 +86,7 @@ export function percentileFromHistogram(counts: readonly number[], q: number, ra
     cumulative += c;
   }
   // Only reachable through rounding: the last occupied bucket's upper end.
-  return range.max ?? LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 1]!;
+  return range.max ?? LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 1];
 }
 
 /** The exact nearest-rank q-quantile of raw samples (reference for tests and small windows). */
@@ -94,5 +94,5 @@ export function nearestRankPercentile(samples: readonly number[], q: number): nu
   if (samples.length === 0) return null;
   const sorted = [...samples].sort((a, b) => a - b);
   const k = Math.max(1, Math.ceil(q * sorted.length - 1e-9));
-  return sorted[Math.min(k, sorted.length) - 1]!;
+  return sorted[Math.min(k, sorted.length) - 1];
 }

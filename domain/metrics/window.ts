@@ -40,21 +40,21 @@ const floorTo = (t: number, size: number) => Math.floor(t / size) * size;
  * 1 h buckets [01:00, 02:00), 10 s buckets [00:59:50, 01:00) and [02:00, 02:00:30).
  */
 export function coverWindow(fromMs: number, toMs: number, resolutionsS: readonly number[] = BUCKET_RESOLUTIONS_S): WindowCover {
-  const finest = resolutionsS[0]! * 1000;
+  const finest = resolutionsS[0] * 1000;
   const from = ceilTo(fromMs, finest);
   const to = ceilTo(toMs, finest);
   const spans: BucketSpan[] = [];
   const cover = (f: number, t: number, level: number) => {
     if (f >= t) return;
-    const size = resolutionsS[level]! * 1000;
+    const size = resolutionsS[level] * 1000;
     if (level === 0) {
-      spans.push({ resolutionS: resolutionsS[0]!, fromMs: f, toMs: t });
+      spans.push({ resolutionS: resolutionsS[0], fromMs: f, toMs: t });
       return;
     }
     const a = ceilTo(f, size);
     const b = floorTo(t, size);
     if (a >= b) return cover(f, t, level - 1);
-    spans.push({ resolutionS: resolutionsS[level]!, fromMs: a, toMs: b });
+    spans.push({ resolutionS: resolutionsS[level], fromMs: a, toMs: b });
     cover(f, a, level - 1);
     cover(b, t, level - 1);
   };

@@ -36,7 +36,7 @@ export type StoredDeployment = DeploymentStatusView & Partial<WorkflowLocation> 
 const toView = ({ _id, schemaVersion: _s, ...rest }: DeploymentDoc): StoredDeployment => ({ deploymentId: _id, ...rest });
 
 /** How often a write re-checks that no older sequence overwrote it (see `record`). */
-const MAX_FENCE_ROUNDS = 5;
+const MAX_FENCE_ROUNDS = 10;
 
 export class DeploymentRepository {
   readonly col: Collection<DeploymentDoc>;
@@ -83,6 +83,8 @@ export class DeploymentRepository {
       }
       const stored = await this.col.findOne({ _id: deploymentId }, { projection: { sequence: 1 } });
       if (stored && stored.sequence >= view.sequence) return wrote;
+      // Overwritten by an older write: let the racing writers finish before writing again.
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (round + 1)));
     }
     throw new Error(`deployment ${deploymentId}: sequence ${view.sequence} could not be stored (concurrent writers)`);
   }

@@ -28,6 +28,8 @@ export interface FeedbackDoc {
   error?: number;
   receivedAt: Date;
   by: string;
+  /** Flush id the metric-bucket increments are applied with (the submission's). */
+  countFlush: string;
   counted: boolean;
 }
 

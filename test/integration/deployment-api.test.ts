@@ -349,8 +349,24 @@ describe('lifecycle', () => {
 
     // Back with a worker, the same deployment takes commands again.
     await startWorker();
-    const rejected = await post(`/${id}/reject`, admin, { reason: 'cleanup' });
-    expect(rejected.status).toBe(200);
-    await waitForStatus(id, ['Cancelled']);
+    const aborted = await post(`/${id}/abort`, engineer, { reason: 'cleanup' });
+    expect(aborted.status).toBe(200);
+    expect(aborted.body).toMatchObject({ status: 'Cancelled', source: 'workflow' });
+    expect(aborted.body.history).toEqual(expect.arrayContaining([expect.objectContaining({ step: 'abort', decision: 'Abort' })]));
+    expect((await waitForEnd(id)).status).toBe('Cancelled');
+  });
+
+  it('tags the workflows with search attributes the Temporal Web UI filters on', async () => {
+    const client = await w.t.api.temporal.getClient();
+    const query = `ModelName = "fraud-detection" AND Environment = "Production" AND DeploymentStrategy = "Canary" AND TaskQueue = "${taskQueue}"`;
+    const found = await until('visibility to index the deployments', async () => {
+      const ids: string[] = [];
+      for await (const wf of client.workflow.list({ query })) ids.push(wf.runId);
+      return ids.length >= 3 ? ids : undefined;
+    }, 20_000, 250);
+    expect(found.length).toBeGreaterThanOrEqual(3);
+    const cancelled: string[] = [];
+    for await (const wf of client.workflow.list({ query: `${query} AND DeploymentPhase = "Cancelled"` })) cancelled.push(wf.workflowId);
+    expect(cancelled.length).toBeGreaterThanOrEqual(1);
   });
 });

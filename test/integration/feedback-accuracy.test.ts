@@ -51,7 +51,7 @@ function record(t: TestApi, r: Partial<PredictionRecord> & Pick<PredictionRecord
     modelId,
     modelName: 'fraud-detection',
     version: '1.0.0',
-    versionId: versionIds['1.0.0']!,
+    versionId: versionIds['1.0.0'],
     environment: 'Production',
     role: 'primary',
     features: {},
@@ -66,11 +66,10 @@ const feedback = (t: TestApi, body: unknown, token = appToken, model = 'fraud-de
 const metrics = async (query: string) => (await a.call('GET', `/api/v1/models/${modelId}/metrics?${query}`, { token: ds })).body;
 
 beforeAll(async () => {
-  const t0 = Date.now(); (globalThis as any).lg = (m: string) => require('fs').appendFileSync('/tmp/fb-trace.log', `[${Date.now() - t0}ms] ${m}\n`);
   a = await startTestApi({ PREDICTION_LOG_FLUSH_MS: '50', METRICS_FLUSH_MS: '200', RATE_LIMIT_REGISTER_PER_MIN: '1000' });
   // A second api on the same database that keeps predictions in memory for a minute.
   slow = await startTestApi({ MONGODB_DB: a.config.MONGODB_DB, JWT_SECRET: a.config.JWT_SECRET, PREDICTION_LOG_FLUSH_MS: '60000' });
-  (globalThis as any).lg('apis'); ds = await a.tokenFor('DataScientist');
+  ds = await a.tokenFor('DataScientist');
   appToken = await a.tokenFor('Application');
   const created = await a.call('POST', '/api/v1/models', { token: ds, rawBody: uploadForm({ ...v1.metadata, name: 'fraud-detection' }, v1.onnx) });
   expect(created.status).toBe(201);
@@ -78,13 +77,13 @@ beforeAll(async () => {
   versionIds['1.0.0'] = created.body.versionId;
   const second = await a.call('POST', `/api/v1/models/${modelId}/versions`, { token: ds, rawBody: uploadForm(versionBody(v2.metadata), v2.onnx) });
   versionIds['2.0.0'] = second.body.versionId;
-  (globalThis as any).lg('registered'); const [p1, p2] = await Promise.all([predictAll(v1), predictAll(v2)]); (globalThis as any).lg('predicted');
+  const [p1, p2] = await Promise.all([predictAll(v1), predictAll(v2)]);
   predictedV1 = p1.map((p) => p.label);
   predictedV2 = p2.map((p) => p.label);
   // Primaries by v1, shadow copies by v2, as the gateway records them.
   samples.instances.forEach((features, i) => {
     record(a, { requestId: `s-${i}`, features, outputs: p1[i] });
-    record(a, { requestId: `s-${i}:shadow`, primaryRequestId: `s-${i}`, role: 'shadow', version: '2.0.0', versionId: versionIds['2.0.0']!, features, outputs: p2[i] });
+    record(a, { requestId: `s-${i}:shadow`, primaryRequestId: `s-${i}`, role: 'shadow', version: '2.0.0', versionId: versionIds['2.0.0'], features, outputs: p2[i] });
   });
 });
 
@@ -101,7 +100,7 @@ it("gives the sample set's known accuracy (and the shadow version's)", async () 
   expect(expectedV2).toBeCloseTo(JSON.parse(readFileSync(join(v2.dir, 'baseline.json'), 'utf8')).accuracy, 9);
 
   const items = samples.labels.map((label, i) => ({ requestId: `s-${i}`, label }));
-  (globalThis as any).lg('test1'); const first = await feedback(a, { feedback: items.slice(0, 300) }); (globalThis as any).lg('fb1 ' + first.status);
+  const first = await feedback(a, { feedback: items.slice(0, 300) });
   expect(first.status).toBe(200);
   expect(first.body).toMatchObject({ modelId, modelName: 'fraud-detection', recorded: 300, duplicates: 0 });
   expect(first.body.results[0]).toEqual({ requestId: 's-0', status: 'Recorded', version: '1.0.0', environment: 'Production', role: 'primary', correct: predictedV1[0] === samples.labels[0], shadowsCounted: 1 });
@@ -148,7 +147,7 @@ describe('validation (all or nothing)', () => {
 
   it.each([
     ['a label outside the classes', { requestId: 'v-ok', label: 'maybe' }, 'feedback[0].label', '"maybe" is not a class of version 1.0.0 (legit, fraud)'],
-    ['a value for a classifier', { requestId: 'v-ok', value: 1 }, 'feedback[0].value', 'is a classifier: send "label"'],
+    ['a value for a classifier', { requestId: 'v-ok', value: 1 }, 'feedback[0].label', 'is a classifier: send "label"'],
   ])('400 for %s', async (_name, item, field, message) => {
     const res = await feedback(a, { feedback: [item] });
     expect(res.status).toBe(400);

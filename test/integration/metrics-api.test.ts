@@ -49,14 +49,14 @@ const AGES = [30, 130, 250, 400, 610, 900];
 
 function buildSpecs() {
   const fail = (i: number) => (i % 25 === 0 ? { status: 'Failed' as const, errorCode: 'SERVICE_UNAVAILABLE' } : i % 40 === 0 ? { status: 'Failed' as const, errorCode: 'SCHEMA_VALIDATION_ERROR' } : { status: 'Completed' as const });
-  add(400, (i) => ({ api: 'a', version: '1.0.0', role: 'primary', environment: 'Production', ageS: AGES[i % 6]!, latencyMs: 0.2 + ((i * 37) % 1000) / 10, label: 'legit', ...fail(i) }), 'a-v1');
-  add(300, (i) => ({ api: 'b', version: '1.0.0', role: 'primary', environment: 'Production', ageS: AGES[(i % 3) * 2]!, latencyMs: 1 + ((i * 13) % 300), label: 'legit', ...fail(i + 1) }), 'b-v1');
-  add(200, (i) => ({ api: 'b', version: '2.0.0', role: 'canary', environment: 'Production', ageS: AGES[1 + (i % 2) * 2]!, latencyMs: 2 + ((i * 7) % 50) * 3, label: 'fraud', ...fail(i + 3) }), 'b-v2');
-  add(100, (i) => ({ api: 'a', version: '2.0.0', role: 'canary', environment: 'Production', ageS: AGES[2]!, latencyMs: 0.05 + i * 0.9, label: 'legit', status: 'Completed' }), 'a-v2');
+  add(400, (i) => ({ api: 'a', version: '1.0.0', role: 'primary', environment: 'Production', ageS: AGES[i % 6], latencyMs: 0.2 + ((i * 37) % 1000) / 10, label: 'legit', ...fail(i) }), 'a-v1');
+  add(300, (i) => ({ api: 'b', version: '1.0.0', role: 'primary', environment: 'Production', ageS: AGES[(i % 3) * 2], latencyMs: 1 + ((i * 13) % 300), label: 'legit', ...fail(i + 1) }), 'b-v1');
+  add(200, (i) => ({ api: 'b', version: '2.0.0', role: 'canary', environment: 'Production', ageS: AGES[1 + (i % 2) * 2], latencyMs: 2 + ((i * 7) % 50) * 3, label: 'fraud', ...fail(i + 3) }), 'b-v2');
+  add(100, (i) => ({ api: 'a', version: '2.0.0', role: 'canary', environment: 'Production', ageS: AGES[2], latencyMs: 0.05 + i * 0.9, label: 'legit', status: 'Completed' }), 'a-v2');
   // Shadow copies of b's first 50 primaries: 30 agree with the primary's label, 20 do not.
-  add(50, (i) => ({ api: 'b', version: '2.0.0', role: 'shadow', environment: 'Production', ageS: AGES[(i % 3) * 2]!, latencyMs: 3 + i, label: i < 30 ? 'legit' : 'fraud', status: 'Completed', primaryRequestId: `b-v1-${i}` }), 'b-v2-shadow');
+  add(50, (i) => ({ api: 'b', version: '2.0.0', role: 'shadow', environment: 'Production', ageS: AGES[(i % 3) * 2], latencyMs: 3 + i, label: i < 30 ? 'legit' : 'fraud', status: 'Completed', primaryRequestId: `b-v1-${i}` }), 'b-v2-shadow');
   // Elsewhere or earlier: excluded by environment=Production / window=PT1H.
-  add(30, () => ({ api: 'a', version: '1.0.0', role: 'primary', environment: 'Staging', ageS: AGES[0]!, latencyMs: 5, label: 'legit', status: 'Completed' }), 'a-staging');
+  add(30, () => ({ api: 'a', version: '1.0.0', role: 'primary', environment: 'Staging', ageS: AGES[0], latencyMs: 5, label: 'legit', status: 'Completed' }), 'a-staging');
   add(20, () => ({ api: 'a', version: '1.0.0', role: 'primary', environment: 'Production', ageS: 7200, latencyMs: 7, label: 'legit', status: 'Completed' }), 'a-old');
 }
 
@@ -67,7 +67,7 @@ function toRecord(s: Spec): PredictionRecord {
     modelId,
     modelName: 'fraud-detection',
     version: s.version,
-    versionId: versionIds[s.version]!,
+    versionId: versionIds[s.version],
     environment: s.environment,
     role: s.role,
     features: { transaction_amount: 10 },
@@ -166,9 +166,9 @@ it('gives the same answer from the other process', async () => {
   const [fromA, fromB] = await Promise.all(
     [a, b].map((t) => t.call('GET', `/api/v1/models/fraud-detection/metrics?window=PT1H&environment=Production&version=1.0.0`, { token })),
   );
-  expect(fromB!.status).toBe(200);
-  expect(fromB!.body.metrics).toEqual(fromA!.body.metrics);
-  expectMetrics(fromA!.body.metrics, expected((s) => s.environment === 'Production' && inHour(s) && s.version === '1.0.0', 3600));
+  expect(fromB.status).toBe(200);
+  expect(fromB.body.metrics).toEqual(fromA.body.metrics);
+  expectMetrics(fromA.body.metrics, expected((s) => s.environment === 'Production' && inHour(s) && s.version === '1.0.0', 3600));
 });
 
 it('reports one version over every role it served, with shadow agreement', async () => {
