@@ -156,7 +156,8 @@ export async function startGateway(s: Shared, v: GatewayVariant): Promise<Proc> 
   const managed = new ManagedProcess({
     name: v.name,
     command: process.execPath,
-    args: ['--enable-source-maps', path.join(dist(), 'bench', 'gateway-server.js')],
+    // BENCH_API_NODE_ARGS: extra node flags for the api processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    args: [...(process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean), '--enable-source-maps', path.join(dist(), 'bench', 'gateway-server.js')],
     cwd: repoRoot(),
     env: {
       ...baseEnv(),

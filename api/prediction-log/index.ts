@@ -1,3 +1,25 @@
+/**
+ * The prediction log, metric buckets, ground truth and metrics API of an api process.
+ *
+ * - PredictionRecorder is the gateway's PredictionSink. `record(r)` costs a few array/map
+ *   operations, never blocks and never throws. Entries are written to `predictions`
+ *   (`_id` = requestId, so replays are idempotent) with unordered insertMany every
+ *   PREDICTION_LOG_FLUSH_MS or PREDICTION_LOG_BATCH_SIZE entries. At most
+ *   PREDICTION_LOG_BUFFER_MAX entries are in memory; beyond that, and whenever MongoDB is
+ *   unreachable, entries go to append-only NDJSON files under PREDICTION_SPILL_DIR/<db>/ and are
+ *   replayed when MongoDB is back (or by the next process). `close()` flushes (or spills).
+ * - Metric buckets: counts, errors (client/server), latency sum/sum²/min/max and a fixed-bucket
+ *   histogram (domain/metrics/histogram.ts), ground-truth sums and shadow agreement per
+ *   (model, environment, version, role) at 10 s, 5 min and 1 h resolution, flushed every
+ *   METRICS_FLUSH_MS with $inc upserts into documents owned by this process (writer id), so
+ *   replicas add up even where concurrent $inc on one document is not atomic (FerretDB).
+ * - Feedback (POST /api/v1/inference/{model}/feedback): see FeedbackService.
+ * - Metrics API (GET /api/v1/models/{id}/metrics) and readMetricWindow(db, query) for the
+ *   deployment analysis: see MetricsService and infra/mongo/metric-bucket-repository.ts.
+ * - Retention: a TTL index on predictions.time where the server supports it, and a sweep every
+ *   RETENTION_SWEEP_MS deleting predictions/feedback older than PREDICTION_RETENTION_DAYS and
+ *   buckets older than METRIC_BUCKET_RETENTION_DAYS.
+ */
 import type { Db } from 'mongodb';
 import type { Registry } from 'prom-client';
 import type { ApiConfig } from '../../infra/config/schemas';

@@ -1,5 +1,6 @@
 import { AppError, errors } from '../../domain/errors';
 import { parseIsoDuration, summarize, sumCounters, type MetricsSummary } from '../../domain/metrics';
+import { ENVIRONMENTS, normalizeEnvironment } from '../../domain/routing/environments';
 import type { MetricBucketRepository } from '../../infra/mongo/metric-bucket-repository';
 import type { ModelRepository } from '../../infra/mongo/model-repository';
 import type { VersionRepository } from '../../infra/mongo/version-repository';
@@ -86,6 +87,8 @@ export class MetricsService {
 
   async modelMetrics(modelRef: string, q: MetricsQuery): Promise<ModelMetricsResponse> {
     const seconds = this.windowSeconds(q.window);
+    const environment = q.environment === undefined ? undefined : normalizeEnvironment(q.environment);
+    if (q.environment !== undefined && !environment) throw AppError.validation('query.environment', `must be one of ${ENVIRONMENTS.join(', ')}`);
     const model = await this.deps.models.findByIdOrName(modelRef);
     if (!model) throw errors.notFound('MODEL_NOT_FOUND', modelRef);
     let version: string | undefined;
@@ -102,9 +105,9 @@ export class MetricsService {
       from,
       to,
       ...(version !== undefined && { version }),
-      ...(q.environment !== undefined && { environment: q.environment }),
+      ...(environment !== undefined && { environment }),
     });
-    const base = { modelId: model.modelId, modelName: model.name, environment: q.environment ?? null, window: q.window, from: from.toISOString(), to: to.toISOString() };
+    const base = { modelId: model.modelId, modelName: model.name, environment: environment ?? null, window: q.window, from: from.toISOString(), to: to.toISOString() };
     if (version !== undefined) return { ...base, version, metrics: rounded(w.summary), timestamp: to.toISOString() };
 
     const served = w.series.filter((s) => s.role !== 'shadow');

@@ -198,13 +198,14 @@ export class PredictionLogWriter {
         return;
       }
     }
-    // Live entries first, whole batches while there are some, then one replay chunk.
+    // Live entries first, whole batches while there are some, then one replay chunk (so a
+    // steady stream of live entries cannot starve the replay).
     do {
       const batch = this.queue.splice(0, this.opts.batchSize);
       if (batch.length === 0) break;
       if (!(await this.writeLive(batch))) return;
     } while (this.queue.length >= this.opts.batchSize && !this.closing);
-    if (this.queue.length === 0) await this.replayChunk();
+    if (!this.closing) await this.replayChunk();
   }
 
   private takeQueue(): PredictionDoc[] {

@@ -10,7 +10,7 @@ const BASE = '/api/v1/models';
 const MetricsQuerySchema = z.strictObject({
   window: z.string().max(40).default('PT1H').openapi({ description: 'ISO-8601 duration ending now, e.g. PT5M, PT1H, P1D (years/months not accepted; at most METRICS_MAX_WINDOW_DAYS, default P7D)' }),
   version: z.string().min(1).max(100).optional().openapi({ description: 'Semantic version, version id or alias; omitted → the model overall plus one entry per version' }),
-  environment: z.string().min(1).max(64).optional().openapi({ description: 'Only this environment (e.g. Production); omitted → all environments' }),
+  environment: z.string().min(1).max(64).optional().openapi({ description: 'Only this environment: Development, Staging or Production (any case); omitted → all environments' }),
 });
 
 const nullableNumber = () => z.number().nullable();

@@ -210,8 +210,9 @@ it('readMetricWindow: the same numbers for the deployment analysis, by role', as
 });
 
 it('answers an empty window with zeros and nulls', async () => {
-  const res = await a.call('GET', `/api/v1/models/${modelId}/metrics?window=PT1H&environment=Nowhere`, { token });
+  const res = await a.call('GET', `/api/v1/models/${modelId}/metrics?window=PT1H&environment=development`, { token });
   expect(res.status).toBe(200);
+  expect(res.body.environment).toBe('Development');
   expect(res.body.metrics).toMatchObject({ totalRequests: 0, avgLatencyMs: null, p99LatencyMs: null, accuracy: null, throughputRps: 0, errorRate: null });
   expect(res.body.versions).toEqual([]);
 });
@@ -228,6 +229,12 @@ describe('validation', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_ERROR');
     expect(res.body.error.details).toEqual([{ field: 'query.window', message: expect.stringContaining(fragment) }]);
+  });
+
+  it('rejects an unknown environment', async () => {
+    const res = await a.call('GET', `/api/v1/models/${modelId}/metrics?environment=qa`, { token });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ field: 'query.environment', message: 'must be one of Development, Staging, Production' }]);
   });
 
   it('rejects unknown query parameters', async () => {

@@ -116,6 +116,10 @@ describe('process supervisor', () => {
     const child = tcpServer(port, dir, { env: { IGNORE_SIGTERM: '1' }, stopGraceMs: 300, output: (l) => lines.push(l) });
     await child.start();
     const pid = child.pid!;
+    // Ready means the port answers; wait for the child's own line so the probe cannot have
+    // reached some other process that grabbed the port first on this busy machine.
+    for (let i = 0; i < 100 && !lines.some((l) => l.includes(`pid ${pid}`)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(lines.some((l) => l.includes(`pid ${pid}`))).toBe(true);
     const t0 = Date.now();
     await child.stop();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { MongoBulkWriteError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { createLogger } from '../../infra/telemetry/logger';
-import type { InsertOutcome, PredictionDoc } from '../../infra/mongo/prediction-log-repository';
+import { isOutage, type InsertOutcome, type PredictionDoc } from '../../infra/mongo/prediction-log-repository';
 import { createPredictionLogInstruments } from '../../api/prediction-log/instruments';
 import { PredictionLogWriter, type PredictionStore } from '../../api/prediction-log/prediction-log-writer';
 import { SpillStore } from '../../api/prediction-log/spill-store';
@@ -215,4 +216,19 @@ it('never throws from enqueue, even after close', async () => {
   await w.close();
   expect(() => w.enqueue(doc(1))).not.toThrow();
   expect(w.stats().dropped).toBe(1);
+});
+
+describe('isOutage: retry later (spill) or refused for good', () => {
+  it.each([
+    ['a network error', new MongoNetworkError('connect ECONNREFUSED'), true],
+    ['server selection timing out', new MongoServerSelectionError('Server selection timed out', {} as never), true],
+    // What the driver throws when an insertMany loses its connection.
+    ['a network error wrapped in a bulk-write error', new MongoBulkWriteError(new MongoNetworkError('connect ECONNREFUSED'), {} as never), true],
+    ['a plain Error', new Error('socket hang up'), true],
+    ['the server shutting down', new MongoServerError({ message: 'shutdown in progress', code: 91 }), true],
+    ['a refusal (bad key)', new MongoServerError({ message: "invalid key: \"a.b\" (key must not contain '.' sign)", code: 2 }), false],
+    ['a refusal in a bulk write', new MongoBulkWriteError({ message: 'invalid key', code: 2, writeErrors: [] }, {} as never), false],
+  ])('%s → %p', (_name, error, expected) => {
+    expect(isOutage(error)).toBe(expected);
+  });
 });

@@ -1,0 +1,81 @@
+/**
+ * The prediction log behind the real gateway: requests served through the lean inference path
+ * (single, batch, a schema error, shadow mirroring) land in `predictions` and the metric
+ * buckets, and the request ids the callers received take ground truth.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestModelServer } from '../helpers/model-server-harness';
+import { loadOn, registerExample, setRoute, startFleetServer, startGatewayApi, until, waitForReady, type GatewayApi, type RegisteredVersion } from '../helpers/gateway-harness';
+import { exampleModel } from '../helpers/example-models';
+
+jest.setTimeout(120_000);
+
+const samples = JSON.parse(readFileSync(join(exampleModel('fraud-detection', '1.0.0').dir, 'samples.json'), 'utf8')) as { instances: Record<string, unknown>[]; labels: string[] };
+
+let t: GatewayApi;
+let server: TestModelServer;
+let admin: string;
+let app: string;
+let v1: RegisteredVersion;
+let v2: RegisteredVersion;
+
+beforeAll(async () => {
+  t = await startGatewayApi({ env: { PREDICTION_LOG_FLUSH_MS: '50', METRICS_FLUSH_MS: '200' } });
+  admin = await t.tokenFor('Admin');
+  app = await t.tokenFor('Application');
+  v1 = await registerExample(t, admin, 'fraud-detection', '1.0.0');
+  v2 = await registerExample(t, admin, 'fraud-detection', '2.0.0');
+  server = await startFleetServer(t);
+  for (const v of [v1, v2]) await loadOn(server, v);
+  await waitForReady(t, v1, 1);
+  await waitForReady(t, v2, 1);
+  await setRoute(t, admin, 'fraud-detection', { pools: [{ version: '1.0.0', weight: 100 }], shadow: { version: '2.0.0', percentage: 100 } });
+});
+
+afterAll(async () => {
+  await t?.close();
+  await server?.close();
+});
+
+it('logs every prediction the gateway serves, and its request ids take feedback', async () => {
+  const single = await Promise.all(
+    samples.instances.slice(0, 40).map((features) => t.call('POST', '/api/v1/inference/fraud-detection', { token: app, body: { features } })),
+  );
+  expect(single.every((r) => r.status === 200)).toBe(true);
+  const batch = await t.call('POST', '/api/v1/inference/fraud-detection/batch', { token: app, body: { instances: samples.instances.slice(40, 50) } });
+  expect(batch.status).toBe(200);
+  const bad = await t.call('POST', '/api/v1/inference/fraud-detection', { token: app, body: { features: { transaction_amount: -1 } } });
+  expect(bad.status).toBe(400);
+
+  // 40 single + 10 batch rows + 1 failure, each with a shadow copy for the successes.
+  const ids = [...single.map((r) => r.body.requestId as string), ...Array.from({ length: 10 }, (_, i) => `${batch.body.requestId}:${i}`)];
+  const col = t.api.mongo.db.collection('predictions');
+  await until('predictions logged', async () => (await col.countDocuments({ role: 'shadow' })) >= 50 && (await col.countDocuments({ role: 'primary' })) >= 51, 20_000);
+  const first = await col.findOne({ _id: ids[0] as never });
+  expect(first).toMatchObject({ requestId: ids[0], modelId: v1.modelId, modelName: 'fraud-detection', version: '1.0.0', versionId: v1.versionId, environment: 'Production', role: 'primary', status: 'Completed', features: samples.instances[0], outputs: { label: single[0].body.prediction.label } });
+  expect(first!.latencyMs).toBeGreaterThan(0);
+  expect(await col.findOne({ _id: `${ids[0]}:shadow` as never })).toMatchObject({ role: 'shadow', version: '2.0.0', primaryRequestId: ids[0] });
+  expect(await col.countDocuments({ status: 'Failed', errorCode: 'SCHEMA_VALIDATION_ERROR' })).toBe(1);
+
+  // Ground truth for what the callers received.
+  const fb = await t.call('POST', '/api/v1/inference/fraud-detection/feedback', { token: app, body: { feedback: ids.map((requestId, i) => ({ requestId, label: samples.labels[i] })) } });
+  expect(fb.status).toBe(200);
+  expect(fb.body.recorded).toBe(50);
+  const predicted = [...single.map((r) => r.body.prediction.label), ...batch.body.predictions.map((p: { label: string }) => p.label)];
+  const accuracy = predicted.filter((p, i) => p === samples.labels[i]).length / 50;
+
+  await t.api.predictions.flush();
+  const m = (await t.call('GET', '/api/v1/models/fraud-detection/metrics?window=PT10M&version=1.0.0', { token: admin })).body.metrics;
+  expect(m).toMatchObject({ totalRequests: 51, successfulInferences: 50, clientErrors: 1, serverErrors: 0, labelledCount: 50 });
+  expect(m.accuracy).toBeCloseTo(accuracy, 6);
+  const shadow = (await t.call('GET', '/api/v1/models/fraud-detection/metrics?window=PT10M&version=2.0.0', { token: admin })).body.metrics;
+  expect(shadow.totalRequests).toBe(50);
+  expect(shadow.labelledCount).toBe(50);
+  expect(shadow.shadowCompared).toBe(50);
+
+  const scrape = await fetch(`${t.url}/metrics`).then((r) => r.text());
+  expect(scrape).toMatch(/hotswap_prediction_log_written_total\{service="api"\} 101\b/);
+  expect(scrape).toMatch(/hotswap_prediction_log_queue_depth\{service="api"\} 0\b/);
+  expect(scrape).toMatch(/hotswap_prediction_log_spilled_total\{service="api"\} 0\b/);
+});
