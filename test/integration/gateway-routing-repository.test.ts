@@ -38,7 +38,7 @@ it('of many concurrent writers at the same revision exactly one wins', async () 
     const winners = results.filter((r) => r !== null);
     expect(winners).toHaveLength(1);
     const doc = await repo.get('b', 'Production');
-    expect(doc).toMatchObject({ revision: round + 1, updatedBy: winners[0]!.updatedBy });
+    expect(doc).toMatchObject({ revision: round + 1, updatedBy: winners[0].updatedBy });
   }
 });
 

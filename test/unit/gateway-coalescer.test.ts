@@ -54,15 +54,15 @@ describe('Coalescer', () => {
     c.done(target);
     await tick();
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.path).toBe('/v1/models/fraud/versions/1.0.0/predict/batch');
-    expect(calls[0]!.body).toEqual({ instances: [{ f: 1 }, { f: 2 }, { f: 3 }] });
-    calls[0]!.settle(answer([1, 2, 3]));
+    expect(calls[0].path).toBe('/v1/models/fraud/versions/1.0.0/predict/batch');
+    expect(calls[0].body).toEqual({ instances: [{ f: 1 }, { f: 2 }, { f: 3 }] });
+    calls[0].settle(answer([1, 2, 3]));
     expect(await waits[0]).toEqual({ kind: 'answer', prediction: { row: 1 }, confidence: 0.1, serverId: 's1' });
     expect(await waits[2]).toMatchObject({ kind: 'answer', prediction: { row: 3 } });
     await tick();
     expect(calls).toHaveLength(2); // the fourth went in the next call
-    expect(calls[1]!.body).toEqual({ instances: [{ f: 4 }] });
-    calls[1]!.settle(answer([4]));
+    expect(calls[1].body).toEqual({ instances: [{ f: 4 }] });
+    calls[1].settle(answer([4]));
     expect(await waits[3]).toMatchObject({ kind: 'answer', prediction: { row: 4 } });
     expect(sizes).toEqual([3, 1]);
   });
@@ -73,7 +73,7 @@ describe('Coalescer', () => {
     const waits = [1, 2].map((i) => c.wait(target, { f: i }));
     c.done(target);
     await tick();
-    calls[0]!.settle({ status: 400, body: Buffer.from('{"error":{"code":"SCHEMA_VALIDATION_ERROR"}}') });
+    calls[0].settle({ status: 400, body: Buffer.from('{"error":{"code":"SCHEMA_VALIDATION_ERROR"}}') });
     expect(await Promise.all(waits)).toEqual([{ kind: 'alone' }, { kind: 'alone' }]);
   });
 
@@ -83,7 +83,7 @@ describe('Coalescer', () => {
     const waits = [1, 2].map((i) => c.wait(target, { f: i }));
     c.done(target);
     await tick();
-    calls[0]!.settle(answer([1]));
+    calls[0].settle(answer([1]));
     expect(await Promise.all(waits)).toEqual([{ kind: 'alone' }, { kind: 'alone' }]);
   });
 
@@ -94,7 +94,7 @@ describe('Coalescer', () => {
     c.done(target);
     await tick();
     const unavailable = new AppError('SERVICE_UNAVAILABLE', 'nobody');
-    calls[0]!.settle(unavailable);
+    calls[0].settle(unavailable);
     expect(await w).toEqual({ kind: 'error', error: unavailable });
   });
 });
