@@ -20,16 +20,18 @@ let sdk: NodeSDK | undefined;
 /**
  * Starts OpenTelemetry for a process: W3C trace-context propagation always (so trace ids
  * flow through logs and between processes), an OTLP/HTTP exporter only when an endpoint is
- * configured. Must run before the HTTP modules it instruments are used.
+ * configured. Must run before the HTTP modules it instruments are used. `instrumentHttp: false`
+ * keeps the SDK (provider, W3C propagator, manual spans) without per-request server spans, for
+ * hot paths that read `traceparent` themselves.
  */
-export function startTelemetry(serviceName: string, otlpEndpoint?: string): void {
+export function startTelemetry(serviceName: string, otlpEndpoint?: string, opts: { instrumentHttp?: boolean } = {}): void {
   if (sdk) return;
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName, [ATTR_SERVICE_VERSION]: '0.1.0' }),
     // Why a processor even without an endpoint: with none, NodeSDK registers no tracer provider
     // and requests get no trace id of their own.
     spanProcessors: otlpEndpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))] : [discardSpans],
-    instrumentations: [new HttpInstrumentation()],
+    instrumentations: opts.instrumentHttp === false ? [] : [new HttpInstrumentation()],
     textMapPropagator: new W3CTraceContextPropagator(),
   });
   sdk.start();
