@@ -11,11 +11,31 @@ export interface PidRecord {
   startedAt: string;
   /** The supervisor that started it. */
   owner: number;
+  /** Kernel start time of the process (/proc/<pid>/stat field 22), when known: pids are reused. */
+  startTicks?: number;
+}
+
+/**
+ * The kernel's start time of `pid` in clock ticks since boot (Linux), or undefined. Why: pid_max
+ * can be as low as 32768, so a recorded pid may belong to another process minutes later; only
+ * pid plus start time names one process.
+ */
+export function processStartTicks(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm (field 2) may contain spaces and parentheses: fields after the last ')' are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    return Number.isFinite(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function writePidFile(file: string, record: PidRecord): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(record)}\n`);
+  const startTicks = record.startTicks ?? processStartTicks(record.pid);
+  fs.writeFileSync(file, `${JSON.stringify({ ...record, ...(startTicks !== undefined && { startTicks }) })}\n`);
 }
 
 export function readPidFile(file: string): PidRecord | undefined {
@@ -61,6 +81,10 @@ export function processArgv(pid: number): string[] | undefined {
 /** True when `pid` is alive and still runs `record.command` (so not a recycled pid). */
 export function isRecordedProcessAlive(record: PidRecord): boolean {
   if (!isProcessAlive(record.pid)) return false;
+  if (record.startTicks !== undefined) {
+    const now = processStartTicks(record.pid);
+    if (now !== undefined && now !== record.startTicks) return false;
+  }
   const argv = processArgv(record.pid);
   if (!argv || argv.length === 0) return false;
   const base = path.basename(record.command);

@@ -35,8 +35,9 @@ export type StoredDeployment = DeploymentStatusView & Partial<WorkflowLocation> 
 
 const toView = ({ _id, schemaVersion: _s, ...rest }: DeploymentDoc): StoredDeployment => ({ deploymentId: _id, ...rest });
 
-/** How often a write re-checks that no older sequence overwrote it (see `record`). */
-const MAX_FENCE_ROUNDS = 10;
+/** A projection lock older than this belongs to a writer that died; the next writer takes it. */
+const LOCK_TTL_MS = 5000;
+const MAX_LOCK_ATTEMPTS = 1000;
 
 export class DeploymentRepository {
   readonly col: Collection<DeploymentDoc>;
@@ -65,28 +66,44 @@ export class DeploymentRepository {
 
   /**
    * Upserts the projection when `view.sequence` is newer than the stored one; returns whether it
-   * did. Why the re-read loop: on FerretDB a conditional update is not atomic under concurrency
-   * (see routing-repository.ts), so an older write racing a newer one could land last; the newer
-   * writer re-reads and writes again until the stored sequence is at least its own.
+   * did. Why a lock: on FerretDB a conditional update is not atomic under concurrency (see
+   * routing-repository.ts), so an older write racing a newer one could land last. Writers of one
+   * deployment are serialised by a unique-insert lock (inserts of a duplicate _id are refused
+   * atomically on FerretDB and MongoDB alike); a holder that crashed loses it after LOCK_TTL_MS.
    */
   async record(view: DeploymentStatusView, runId?: string): Promise<boolean> {
     const { deploymentId, ...rest } = view;
     const set = { ...rest, schemaVersion: 1 as const, ...(runId && { runId }) };
-    let wrote = false;
-    for (let round = 0; round < MAX_FENCE_ROUNDS; round++) {
+    return this.withLock(deploymentId, async () => {
       try {
         const r = await this.col.updateOne({ _id: deploymentId, sequence: { $lt: view.sequence } }, { $set: set }, { upsert: true });
-        wrote = wrote || r.modifiedCount > 0 || r.upsertedCount > 0;
+        return r.modifiedCount > 0 || r.upsertedCount > 0;
       } catch (e) {
         // The document exists with a sequence ≥ ours: the upsert's insert collided. Nothing to do.
         if (!isDuplicateKeyError(e)) throw e;
+        return false;
       }
-      const stored = await this.col.findOne({ _id: deploymentId }, { projection: { sequence: 1 } });
-      if (stored && stored.sequence >= view.sequence) return wrote;
-      // Overwritten by an older write: let the racing writers finish before writing again.
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (round + 1)));
+    });
+  }
+
+  private async withLock<T>(deploymentId: string, fn: () => Promise<T>): Promise<T> {
+    const locks = this.col.db.collection<{ _id: string; expiresAt: Date }>('deployment_projection_locks');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await locks.insertOne({ _id: deploymentId, expiresAt: new Date(Date.now() + LOCK_TTL_MS) });
+        break;
+      } catch (e) {
+        if (!isDuplicateKeyError(e)) throw e;
+        if (attempt >= MAX_LOCK_ATTEMPTS) throw new Error(`deployment ${deploymentId}: projection lock not acquired (concurrent writers)`);
+        await locks.deleteOne({ _id: deploymentId, expiresAt: { $lt: new Date() } });
+        await new Promise((r) => setTimeout(r, 2 + Math.random() * 10));
+      }
     }
-    throw new Error(`deployment ${deploymentId}: sequence ${view.sequence} could not be stored (concurrent writers)`);
+    try {
+      return await fn();
+    } finally {
+      await locks.deleteOne({ _id: deploymentId });
+    }
   }
 
   async get(deploymentId: string): Promise<StoredDeployment | null> {

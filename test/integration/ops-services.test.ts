@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort, freePorts, assertPortsFree, PortInUseError } from '../../ops/free-port';
-import { isProcessAlive, killStaleProcesses, readPidFile, writePidFile } from '../../ops/pid-files';
+import { isProcessAlive, isRecordedProcessAlive, killStaleProcesses, readPidFile, writePidFile } from '../../ops/pid-files';
 import { ManagedProcess, ProcessStartError, type SupervisorEvent } from '../../ops/process-supervisor';
 import { tcpProbe } from '../../ops/probes';
 import { loadOrCreateSecrets } from '../../ops/secrets';
@@ -220,3 +220,15 @@ async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> 
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+describe('pid records survive pid reuse', () => {
+  it('does not take a live process with another start time for the recorded one', () => {
+    const record = { pid: process.pid, command: process.execPath, startedAt: new Date().toISOString(), owner: process.pid };
+    const dir = makeTestDir('ops-reuse');
+    writePidFile(path.join(dir, 'me.pid'), record);
+    const stored = readPidFile(path.join(dir, 'me.pid'))!;
+    expect(stored.startTicks).toEqual(expect.any(Number));
+    expect(isRecordedProcessAlive(stored)).toBe(true);
+    expect(isRecordedProcessAlive({ ...stored, startTicks: stored.startTicks! - 1 })).toBe(false);
+  });
+});
