@@ -42,7 +42,13 @@ export function readPidFile(file: string): PidRecord | undefined {
   try {
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<PidRecord>;
     if (typeof parsed.pid !== 'number' || typeof parsed.command !== 'string') return undefined;
-    return { pid: parsed.pid, command: parsed.command, startedAt: String(parsed.startedAt), owner: Number(parsed.owner) };
+    return {
+      pid: parsed.pid,
+      command: parsed.command,
+      startedAt: String(parsed.startedAt),
+      owner: Number(parsed.owner),
+      ...(typeof parsed.startTicks === 'number' && { startTicks: parsed.startTicks }),
+    };
   } catch {
     return undefined;
   }
