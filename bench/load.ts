@@ -19,6 +19,8 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
   /** Requests per second the generator aimed at (fixed-rate runs). */
   targetRate?: number;
+  /** Paced runs: how late the generator itself sent requests (p99, ms) — its own share of the latency. */
+  sendLagP99?: number;
 }
 
 export interface Target {
@@ -108,6 +110,7 @@ export async function runPaced(target: Target, opts: { rate: number; durationS: 
   const headers: Record<string, string | number> = { 'content-type': 'application/json', ...target.headers };
   if (body) headers['content-length'] = body.length;
   const lat = new Latencies();
+  const lag = new Latencies();
   const codes: Record<string, number> = {};
   let ok = 0;
   let non2xx = 0;
@@ -118,6 +121,7 @@ export async function runPaced(target: Target, opts: { rate: number; durationS: 
   let drained: (() => void) | undefined;
 
   const send = (due: number) => {
+    lag.add(performance.now() - due);
     pending++;
     const finish = () => {
       if (--pending === 0 && drained) drained();
@@ -155,5 +159,5 @@ export async function runPaced(target: Target, opts: { rate: number; durationS: 
   if (pending > 0) await Promise.race([new Promise<void>((r) => (drained = r)), new Promise((r) => setTimeout(r, 15_000))]);
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
-  return { responses: lat.n, ok, non2xx, errors: errors + pending, seconds, rps: ok / seconds, ...lat.summary(), statusCodes: codes, targetRate: opts.rate };
+  return { responses: lat.n, ok, non2xx, errors: errors + pending, seconds, rps: ok / seconds, ...lat.summary(), statusCodes: codes, targetRate: opts.rate, sendLagP99: lag.summary().p99 };
 }

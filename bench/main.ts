@@ -216,6 +216,10 @@ async function main(): Promise<void> {
     results.single.push(await measure('b1', 'B1: bare node:http + one ORT session', [b1], closedLoop(b1Target, DURATION_S), closedLoop(b1Target, WARMUP_S)));
     results.single.push(await measure('model-server', 'Model server, native predict route', [server], closedLoop(msTarget, DURATION_S), closedLoop(msTarget, WARMUP_S)));
 
+    // Informational: the fixed rate straight at the model server (the shortest path's tail).
+    const pacedMs = (s: number) => () => runPaced(msTarget, { rate: RATE, durationS: s, connections: CONNECTIONS });
+    const fixedMs = await measure('fixed-paced-ms', 'paced open loop, model server directly (informational)', [server], pacedMs(DURATION_S), pacedMs(Math.min(WARMUP_S, 3)));
+
     // The two gateway variants one after the other, so the comparison sees the same machine.
     results.single.push(
       await measure('gateway-nolog', 'Gateway → model server, prediction log + metrics OFF', [gateway, server, ferret], closedLoop(gwTarget(gateway), DURATION_S), closedLoop(gwTarget(gateway), WARMUP_S)),
@@ -242,7 +246,7 @@ async function main(): Promise<void> {
     const fixedPaced = await measure('fixed-paced', `paced open loop, ${CONNECTIONS}-socket pool`, [gateway, server, ferret], paced(DURATION_S), paced(Math.min(WARMUP_S, 3)));
     const acRate = counted(() => runAutocannon(gwTarget(gateway), { connections: CONNECTIONS, durationS: DURATION_S, overallRate: RATE }));
     const fixedAc = await measure('fixed-autocannon', `autocannon overallRate, ${CONNECTIONS} connections`, [gateway, server, ferret], acRate, undefined);
-    results.fixed.push(fixedPaced, fixedAc, fixedNolog);
+    results.fixed.push(fixedPaced, fixedAc, fixedNolog, fixedMs);
     await stopProc(gateway); // flushes the prediction log
     results.predictionLog = { entries: (await countPredictions(ferret.uri, shared.dbName)) - gwResponsesBefore, gatewayResponses: gwResponses };
 
