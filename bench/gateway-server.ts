@@ -1,6 +1,7 @@
 /**
  * The api process as the benchmark runs it: api/main.ts (config from the environment,
  * OpenTelemetry started before node:http loads, then startApi) plus two bench-only switches.
+ * Keep it in step with api/main.ts: the "full gateway path" row is only honest while it is.
  *
  * BENCH_PREDICTION_LOG=off  the prediction log, its metric buckets and the gateway's
  *                           Prometheus instruments do nothing. startApi has no switch for
