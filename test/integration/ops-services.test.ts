@@ -113,7 +113,8 @@ describe('process supervisor', () => {
     const dir = makeTestDir('ops-kill');
     const port = await freePort();
     const lines: string[] = [];
-    const child = tcpServer(port, dir, { env: { IGNORE_SIGTERM: '1' }, stopGraceMs: 300, output: (l) => lines.push(l) });
+    const events: SupervisorEvent[] = [];
+    const child = tcpServer(port, dir, { env: { IGNORE_SIGTERM: '1' }, stopGraceMs: 300, output: (l) => lines.push(l), onEvent: (e) => events.push(e) });
     await child.start();
     const pid = child.pid!;
     // Ready means the port answers; wait for the child's own line so the probe cannot have
@@ -122,9 +123,14 @@ describe('process supervisor', () => {
     expect(lines.some((l) => l.includes(`pid ${pid}`))).toBe(true);
     const t0 = Date.now();
     await child.stop();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    const elapsedMs = Date.now() - t0;
+    // One object, so a failure shows how the child actually ended (events and output).
+    expect({ elapsedAtLeastGrace: elapsedMs >= 250, exit: events.find((e) => e.type === 'exited'), lines }).toMatchObject({
+      elapsedAtLeastGrace: true,
+      exit: { signal: 'SIGKILL', expected: true },
+      lines: expect.arrayContaining(['ignoring SIGTERM']),
+    });
     expect(isProcessAlive(pid)).toBe(false);
-    expect(lines).toContain('ignoring SIGTERM');
   });
 
   it('stops children left running by a supervisor that died (stale pid files)', async () => {
