@@ -166,6 +166,34 @@ describe('upload a version (multipart, streamed)', () => {
     expect(storedFiles().filter((f) => f.startsWith('models/fraud-upload/2.0.0/'))).toHaveLength(1);
   });
 
+  it('takes the metadata as a file part too (curl -F metadata=@metadata.json)', async () => {
+    const form = new FormData();
+    form.append('metadata', new Blob([JSON.stringify({ ...versionBody(v2.metadata), version: '2.1.0' })], { type: 'application/json' }), 'metadata.json');
+    form.append('artifact', new Blob([new Uint8Array(v2.onnx)]), 'model.onnx');
+    const res = await t.call('POST', `/api/v1/models/${modelId}/versions`, { token: ds, rawBody: form });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ version: '2.1.0', checksum: `sha256:${v2.sha256}`, artifactSizeBytes: v2.onnx.length });
+  });
+
+  it('rejects a metadata file part that is not JSON, or too large, with nothing stored', async () => {
+    const before = storedFiles();
+    const notJson = new FormData();
+    notJson.append('metadata', new Blob(['{"version": ']), 'metadata.json');
+    notJson.append('artifact', new Blob([new Uint8Array(v2.onnx)]), 'model.onnx');
+    const res = await t.call('POST', `/api/v1/models/${modelId}/versions`, { token: ds, rawBody: notJson });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0]).toMatchObject({ field: 'metadata', message: 'is not valid JSON' });
+
+    const huge = new FormData();
+    huge.append('metadata', new Blob([JSON.stringify({ ...versionBody(v2.metadata), version: '2.2.0', pad: 'x'.repeat(2 * 1024 * 1024) })]), 'metadata.json');
+    huge.append('artifact', new Blob([new Uint8Array(v2.onnx)]), 'model.onnx');
+    const big = await t.call('POST', `/api/v1/models/${modelId}/versions`, { token: ds, rawBody: huge });
+    expect(big.status).toBe(413);
+    expect(big.body.error.details[0].field).toBe('metadata');
+    expect(storedFiles()).toEqual(before);
+    expect((await t.call('GET', `/api/v1/models/${modelId}/versions/2.2.0`, { token: ds })).status).toBe(404);
+  });
+
   it('needs the metadata part before the artifact part', async () => {
     const form = new FormData();
     form.append('artifact', new Blob([new Uint8Array(v1.onnx)]), 'model.onnx');
