@@ -12,6 +12,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+  testSequencer: '<rootDir>/test/setup/sequencer.js',
   testTimeout: 60000,
   maxWorkers: 2,
   collectCoverageFrom: [

@@ -60,6 +60,13 @@ export interface WarmUpResult {
   failed: { server: string; reason: string }[];
 }
 
+export interface UnloadResult {
+  /** Servers it was unloaded from (or was not loaded on). */
+  unloadedFrom: string[];
+  /** Set when keepIfRouted left it loaded: why. */
+  kept: string | null;
+}
+
 export interface ServerHealth {
   server: string;
   healthy: boolean;
@@ -122,9 +129,10 @@ export interface DeploymentActivities {
   /**
    * Unloads the version from the servers (all of the model's servers when omitted) once no route
    * points at it there and in-flight requests have drained. Unloading a version that is not
-   * loaded is a no-op.
+   * loaded is a no-op. A version a routing table still sends traffic to is refused (CONFLICT),
+   * or, with keepIfRouted, left loaded everywhere (`kept` says why).
    */
-  unloadVersion(input: { deploymentId: string; modelId: string; versionId: string; servers?: string[] }): Promise<void>;
+  unloadVersion(input: { deploymentId: string; modelId: string; versionId: string; servers?: string[]; keepIfRouted?: boolean }): Promise<UnloadResult>;
 
   /**
    * Writes the route of (modelId, environment) as a new routing-table revision and returns once

@@ -1,5 +1,5 @@
 /** Loading, unloading and health of a version on the model servers (through their control API). */
-import type { ServerHealth, WarmUpResult } from './deployment-activity-types';
+import type { ServerHealth, UnloadResult, WarmUpResult } from './deployment-activity-types';
 import type { ModelVersion } from '../domain/models/model';
 import type { ServerRecord } from '../infra/mongo/server-registry';
 import type { DeploymentActivityDeps } from './deployment-deps';
@@ -73,14 +73,19 @@ export function createWarmUpActivities(deps: DeploymentActivityDeps) {
      * Unloads from the given servers (default: every live one). Refuses (non-retryable CONFLICT)
      * when a routing table still sends traffic to the version and no other server would keep
      * it: the workflows route away first, so this only happens when another environment or a
-     * manual route uses it. In-flight requests drain on the server (DELETE waits for them).
+     * manual route uses it. With keepIfRouted that case is not an error: the version stays
+     * loaded everywhere (retiring a version another environment still serves). In-flight
+     * requests drain on the server (DELETE waits for them).
      */
-    async unloadVersion(input: { deploymentId: string; modelId: string; versionId: string; servers?: string[] }): Promise<void> {
+    async unloadVersion(input: { deploymentId: string; modelId: string; versionId: string; servers?: string[]; keepIfRouted?: boolean }): Promise<UnloadResult> {
       const [live, routed] = await Promise.all([deps.servers.live(deps.settings.serverHeartbeatTimeoutMs), deps.routing.routedVersionIds(input.modelId)]);
       const targets = input.servers ?? live.map((s) => s._id);
       if (routed.includes(input.versionId)) {
         const keep = holdersOf(live.filter((s) => s.health !== 'draining'), input.versionId).filter((s) => !targets.includes(s));
-        if (keep.length === 0) throw badInput('CONFLICT', `version ${input.versionId} still receives traffic from a routing table; route away from it before unloading`);
+        if (keep.length === 0) {
+          if (input.keepIfRouted) return { unloadedFrom: [], kept: 'a routing table still sends it traffic (another environment, or a first deployment with nothing to route back to)' };
+          throw badInput('CONFLICT', `version ${input.versionId} still receives traffic from a routing table; route away from it before unloading`);
+        }
       }
       const byId = new Map(live.map((s) => [s._id, s]));
       const signal = cancellation();
@@ -98,6 +103,7 @@ export function createWarmUpActivities(deps: DeploymentActivityDeps) {
         }),
       );
       if (failures.length > 0) throw new Error(`unload of ${input.versionId} failed on ${failures.join('; ')}`);
+      return { unloadedFrom: targets, kept: null };
     },
 
     /** Health (live, not draining) and readiness (asked of the server itself) of the version on each server. */

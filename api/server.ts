@@ -46,6 +46,23 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
+/**
+ * Hands the gateway's requests to it before the server's `emit`, which OpenTelemetry's HTTP
+ * instrumentation wraps (api/main.ts starts it): even for paths its ignore hook skips, the
+ * wrapper enters a context and re-binds the request's and response's event methods, measured at
+ * tens of µs per request. The gateway starts its own span (startRequestSpan); every other request
+ * goes through the (possibly instrumented) emit to Express as before. Without telemetry this
+ * changes nothing but the order of two checks.
+ */
+function bypassInstrumentationForGateway(server: http.Server, gateway: InferenceGateway): void {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the server as `this`
+  const emit = server.emit as (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
+  server.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'request' && gateway.handle(args[0] as http.IncomingMessage, args[1] as http.ServerResponse)) return true;
+    return emit.apply(this, [event, ...args]);
+  } as typeof server.emit;
+}
+
 async function probeServer(url: string, timeoutMs: number): Promise<void> {
   const res = await fetch(`${url.replace(/\/$/, '')}/health`, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -118,6 +135,7 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
   const server = config.TLS_CERT_FILE && config.TLS_KEY_FILE
     ? https.createServer({ cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }, handler)
     : http.createServer(handler);
+  bypassInstrumentationForGateway(server, gateway);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,7 +1,7 @@
 /**
- * The api process as the benchmark runs it: api/main.ts (config from the environment,
- * OpenTelemetry started before node:http loads, then startApi) plus two bench-only switches.
- * Keep it in step with api/main.ts: the "full gateway path" row is only honest while it is.
+ * The api process as the benchmark runs it: api/main.ts's `launchApi` (the production start-up:
+ * config from the environment, OpenTelemetry before node:http loads, then startApi) plus two
+ * bench-only switches.
  *
  * BENCH_PREDICTION_LOG=off  the prediction log, its metric buckets and the gateway's
  *                           Prometheus instruments do nothing. startApi has no switch for
@@ -10,18 +10,9 @@
  *                           no-op and the GatewayMetrics observers with no-ops. Everything
  *                           else (auth, rate limit, routing, balancing, the recorder's timers)
  *                           is the same code as with the switch on.
- * BENCH_OTEL=off            skip startTelemetry (api/main.ts always starts it; with no OTLP
- *                           endpoint it still instruments node:http to mint trace ids).
+ * BENCH_OTEL=off            OpenTelemetry is not started (api/main.ts always starts it).
  */
-import { loadConfigOrExit } from '../infra/config/load';
-import { apiConfigSchema } from '../infra/config/schemas';
-import { startTelemetry, stopTelemetry } from '../infra/telemetry/tracing';
-import { createLogger } from '../infra/telemetry/logger';
-
-const config = loadConfigOrExit(apiConfigSchema);
-const otel = process.env.BENCH_OTEL !== 'off';
-if (otel) startTelemetry('hotswap-api', config.OTEL_EXPORTER_OTLP_ENDPOINT);
-const log = createLogger('api', config.LOG_LEVEL);
+import { launchApi } from '../api/main';
 
 function disablePredictionLogAndMetrics(): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -34,23 +25,10 @@ function disablePredictionLogAndMetrics(): void {
   GatewayMetrics.prototype.coalesced = () => undefined;
 }
 
-async function main(): Promise<void> {
-  const recording = process.env.BENCH_PREDICTION_LOG !== 'off';
-  if (!recording) disablePredictionLogAndMetrics();
-  const { startApi } = await import('../api/server');
-  const api = await startApi(config, log);
-  log.info({ url: api.url, predictionLog: recording, otel }, 'bench api listening');
-  const stop = async (signal: string) => {
-    log.info({ signal }, 'bench api stopping');
-    await api.close();
-    await stopTelemetry();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-}
-
-main().catch((e: unknown) => {
-  log.fatal({ err: e }, 'bench api failed to start');
-  process.exit(1);
+const recording = process.env.BENCH_PREDICTION_LOG !== 'off';
+const otel = process.env.BENCH_OTEL !== 'off';
+void launchApi({
+  telemetry: otel,
+  beforeStart: recording ? undefined : disablePredictionLogAndMetrics,
+  describe: { bench: true, predictionLog: recording, otel },
 });

@@ -150,6 +150,16 @@ export interface GatewayVariant {
   otel: boolean;
 }
 
+/** BENCH_API_ENV="NAME=value NAME2=value2": extra settings for the api processes (e.g. PREDICTION_LOG_FLUSH_MS=25). */
+function extraApiEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (process.env.BENCH_API_ENV ?? '').split(' ').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
 export async function startGateway(s: Shared, v: GatewayVariant): Promise<Proc> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -179,6 +189,7 @@ export async function startGateway(s: Shared, v: GatewayVariant): Promise<Proc> 
       PREDICTION_SPILL_DIR: path.join(s.workDir, 'prediction-spill'),
       BENCH_PREDICTION_LOG: v.predictionLog ? 'on' : 'off',
       BENCH_OTEL: v.otel ? 'on' : 'off',
+      ...extraApiEnv(),
     },
     ready: httpProbe(`${url}/v2/health/live`),
     readyTimeoutMs: 60_000,

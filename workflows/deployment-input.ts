@@ -12,6 +12,9 @@ export interface DeploymentInputBase {
   deploymentId: string;
   modelId: string;
   versionId: string;
+  /** The model's name and the version string, as the API resolved them (the first projection shows them before the workflow resolves its targets). */
+  modelName?: string;
+  version?: string;
   environment: Environment;
   /** User id of the person who started it (approvers must be someone else). */
   initiatedBy: string;

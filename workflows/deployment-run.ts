@@ -75,9 +75,10 @@ export class DeploymentRun {
     this.view = snapshot?.view ?? {
       deploymentId: input.deploymentId,
       modelId: input.modelId,
-      modelName: input.modelId,
+      // Why the fallbacks: inputs of runs started before the API passed the names.
+      modelName: input.modelName ?? input.modelId,
       versionId: input.versionId,
-      version: input.versionId,
+      version: input.version ?? input.versionId,
       stable: null,
       strategy: input.strategy,
       environment: input.environment,
@@ -158,6 +159,8 @@ export class DeploymentRun {
       return this.view.approval;
     };
     const validateApproval = (cmd: ApprovalCommand) => {
+      // An abort or rollback may end a deployment that still shows AwaitingApproval: no decision then.
+      if (this.compensating || this.ended) throw new Error(`the deployment is ${this.ended ? 'over' : 'ending'}; the approval can no longer be decided`);
       const problems = approvalProblems(cmd, this.commandContext());
       if (problems.length > 0) throw new Error(problems.join('; '));
     };

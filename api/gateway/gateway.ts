@@ -12,20 +12,21 @@ import type { RoutingRepository } from '../../infra/mongo/routing-repository';
 import type { ServerRegistry } from '../../infra/mongo/server-registry';
 import type { VersionRepository } from '../../infra/mongo/version-repository';
 import type { Logger } from '../../infra/telemetry/logger';
-import { currentTraceId } from '../../infra/telemetry/tracing';
+import { startRequestSpan, type RequestSpan } from '../../infra/telemetry/tracing';
 import { AsyncRequestStore, type AsyncRequestDoc } from './async-request-store';
 import { AsyncWorkerPool } from './async-workers';
 import { AuthGate, type HeaderAuth } from './auth-gate';
 import { Coalescer } from './coalescer';
 import { GatewayMetrics } from './gateway-metrics';
-import { parseJsonObject, queryParam, readBody, requestIdOf, sendPayload, splitAfter, traceparentFor } from './lean-http';
+import { incomingTraceparent, parseJsonObject, queryParam, readBody, requestIdOf, sendPayload } from './lean-http';
+import { INFERENCE_PREFIX, leanRoute, type LeanRoute } from './lean-paths';
 import { ModelCatalog } from './model-catalog';
 import { validateNativeBody } from './native-body';
 import { asAppError, NativeInference, type NativeKind } from './native-inference';
 import { OipV2Handler } from './oip-v2-handler';
 import type { PredictionSink } from './prediction-sink';
 import { RouteTables } from './route-tables';
-import { ServerDirectory } from './server-directory';
+import { PANIC_STALE_FACTOR, ServerDirectory } from './server-directory';
 import { ShadowMirror } from './shadow-mirror';
 import { TargetResolver } from './target-resolver';
 import { VersionClient } from './version-client';
@@ -67,7 +68,11 @@ export interface GatewayDeps {
   servers: ServerRegistry;
 }
 
-const INFERENCE_PREFIX = '/api/v1/inference/';
+const SPAN_NAMES: Record<LeanRoute['kind'], string> = {
+  native: 'POST /api/v1/inference/{model}',
+  status: 'GET /api/v1/inference/{requestId}/status',
+  v2: 'gateway /v2',
+};
 const ASYNC_CLOSE_GRACE_MS = 5_000;
 const SHADOW_CLOSE_GRACE_MS = 2_000;
 
@@ -107,7 +112,11 @@ export class InferenceGateway {
     const { config, log } = deps;
     this.id = config.GATEWAY_ID ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.metrics = new GatewayMetrics(deps.registry);
-    this.directory = new ServerDirectory({ liveServers: () => deps.servers.live(config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS), log });
+    this.directory = new ServerDirectory({
+      liveServers: () => deps.servers.live(config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS * PANIC_STALE_FACTOR),
+      freshWithinMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS,
+      log,
+    });
     this.gatewayRegistry = new GatewayRegistry(deps.db);
     this.tables = new RouteTables({
       repo: deps.routing,
@@ -136,7 +145,6 @@ export class InferenceGateway {
       maxBodyBytes: config.MAX_BODY_BYTES,
       environmentOf: (req, query) => this.environmentOf(req, query),
       ready: () => this.tables.loaded,
-      currentTraceId,
     });
     this.asyncStore = new AsyncRequestStore(deps.db);
     this.asyncPool = new AsyncWorkerPool({
@@ -169,34 +177,30 @@ export class InferenceGateway {
 
   /** Takes the request when it is a gateway path (true), else leaves it to the caller (false). */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = req.url ?? '/';
-    const method = req.method ?? 'GET';
-    if (url.startsWith(INFERENCE_PREFIX)) {
-      const split = splitAfter(url, INFERENCE_PREFIX);
-      if (!split) return false;
-      const { parts, query } = split;
-      if (method === 'POST' && parts.length === 1) this.guard(this.native(req, res, parts[0], 'single', query), req, res);
-      else if (method === 'POST' && parts.length === 2 && parts[1] === 'batch') this.guard(this.native(req, res, parts[0], 'batch', query), req, res);
-      else if (method === 'GET' && parts.length === 2 && parts[1] === 'status') this.guard(this.status(req, res, parts[0]), req, res);
-      else return false;
-      return true;
-    }
-    if (url === '/v2' || url.startsWith('/v2/') || url.startsWith('/v2?')) {
-      const split = url.startsWith('/v2/') ? splitAfter(url, '/v2/') : { parts: [], query: url.slice(url.indexOf('?') + 1 || url.length) };
-      if (!split) return false;
-      this.guard(this.v2.handle(method, split.parts, split.query, req, res), req, res);
-      return true;
-    }
-    return false;
+    const route = leanRoute(req.method ?? 'GET', req.url ?? '/');
+    if (!route) return false;
+    // The api's OpenTelemetry HTTP instrumentation ignores these paths (api/main.ts): this is
+    // their one span, parented by the caller's traceparent, passed on to the model server.
+    const span = startRequestSpan(SPAN_NAMES[route.kind], incomingTraceparent(req));
+    let p: Promise<void>;
+    if (route.kind === 'native') p = this.native(req, res, route.modelName, route.native, route.query, span);
+    else if (route.kind === 'status') p = this.status(req, res, route.id, span);
+    else p = this.v2.handle(req.method ?? 'GET', route.parts, route.query, req, res, span);
+    this.guard(p, req, res, span);
+    return true;
   }
 
-  /** Last line of defence: every handler catches its own errors; this only guards against bugs. */
-  private guard(p: Promise<void>, req: IncomingMessage, res: ServerResponse): void {
-    p.catch((e: unknown) => {
-      this.deps.log.error({ err: e, url: req.url }, 'gateway: handler crashed');
-      if (!res.headersSent) sendPayload(res, 500, JSON.stringify(errorBody(new AppError('INTERNAL_ERROR'), undefined)));
-      else res.destroy();
-    });
+  /** Ends the span once the handler is done; every handler catches its own errors, this only guards against bugs. */
+  private guard(p: Promise<void>, req: IncomingMessage, res: ServerResponse, span: RequestSpan): void {
+    p.then(
+      () => span.end(res.statusCode),
+      (e: unknown) => {
+        this.deps.log.error({ err: e, url: req.url }, 'gateway: handler crashed');
+        if (!res.headersSent) sendPayload(res, 500, JSON.stringify(errorBody(new AppError('INTERNAL_ERROR'), span.traceId)));
+        else res.destroy();
+        span.end(500);
+      },
+    );
   }
 
   environmentOf(req: IncomingMessage, query: string): string {
@@ -208,11 +212,11 @@ export class InferenceGateway {
     return env;
   }
 
-  private async native(req: IncomingMessage, res: ServerResponse, modelName: string, kind: NativeKind, query: string): Promise<void> {
+  private async native(req: IncomingMessage, res: ServerResponse, modelName: string, kind: NativeKind, query: string, span: RequestSpan): Promise<void> {
     const arrivedAt = Date.now();
     const t0 = performance.now();
     const requestId = requestIdOf(req);
-    const traceId = currentTraceId() ?? requestId;
+    const traceId = span.traceId ?? requestId;
     try {
       const principal = this.gate.cached(req, 'inference:run') ?? (await this.gate.authenticate(req, 'inference:run'));
       await this.gate.limit(principal, req);
@@ -221,7 +225,7 @@ export class InferenceGateway {
       if (mode !== undefined && mode !== 'sync' && mode !== 'async') throw AppError.validation('mode', 'must be sync or async');
       const body = await readBody(req, this.deps.config.MAX_BODY_BYTES);
       const { input, pinned } = validateNativeBody(parseJsonObject(body), kind, this.deps.config.GATEWAY_MAX_BATCH_SIZE);
-      const traceparent = traceparentFor(req);
+      const traceparent = span.traceparent;
       if (mode === 'async') {
         await this.accept(req, res, { kind, modelName, environment, body, requestId, traceId, traceparent, principalId: principal.id, arrivedAt });
         return;
@@ -268,8 +272,8 @@ export class InferenceGateway {
     this.asyncPool.kick();
   }
 
-  private async status(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    const traceId = currentTraceId();
+  private async status(req: IncomingMessage, res: ServerResponse, id: string, span: RequestSpan): Promise<void> {
+    const traceId = span.traceId;
     try {
       const principal = this.gate.cached(req, 'inference:run') ?? (await this.gate.authenticate(req, 'inference:run'));
       req.resume();

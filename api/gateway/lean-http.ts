@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../../domain/errors';
 import { errorBody } from '../http/error-body';
-import { context, propagation } from '../../infra/telemetry/tracing';
 
 /**
  * Request and response plumbing of the lean inference path (no Express): bounded body
@@ -87,29 +86,7 @@ export function sendOipError(res: ServerResponse, status: number, message: strin
   sendPayload(res, status, JSON.stringify({ error: message }), headers);
 }
 
-/**
- * Splits "/a/b%20c?x=1" after `prefix` into decoded segments and the raw query; null when a
- * segment is not valid percent-encoding.
- */
-export function splitAfter(url: string, prefix: string): { parts: string[]; query: string } | null {
-  const q = url.indexOf('?');
-  const path = q === -1 ? url.slice(prefix.length) : url.slice(prefix.length, q);
-  const raw = path.length === 0 ? [] : path.split('/');
-  if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
-  const parts: string[] = new Array<string>(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    const seg = raw[i];
-    if (seg.indexOf('%') === -1) parts[i] = seg;
-    else {
-      try {
-        parts[i] = decodeURIComponent(seg);
-      } catch {
-        return null;
-      }
-    }
-  }
-  return { parts, query: q === -1 ? '' : url.slice(q + 1) };
-}
+export { splitAfter } from './lean-paths';
 
 /** One query parameter (first occurrence), without building a URLSearchParams for the common no-query case. */
 export function queryParam(query: string, name: string): string | undefined {
@@ -117,15 +94,8 @@ export function queryParam(query: string, name: string): string | undefined {
   return new URLSearchParams(query).get(name) ?? undefined;
 }
 
-/**
- * The W3C `traceparent` to send to a model server: the active span's when tracing is on (the
- * gateway's server span), else the caller's own header passed through, so a trace started by
- * the client continues on the model server either way.
- */
-export function traceparentFor(req: IncomingMessage | undefined): string | undefined {
-  const carrier: { traceparent?: string } = {};
-  propagation.inject(context.active(), carrier);
-  if (carrier.traceparent) return carrier.traceparent;
-  const given = req?.headers.traceparent;
+/** The caller's W3C `traceparent` header when it is well-formed. */
+export function incomingTraceparent(req: IncomingMessage): string | undefined {
+  const given = req.headers.traceparent;
   return typeof given === 'string' && TRACEPARENT.test(given) ? given : undefined;
 }

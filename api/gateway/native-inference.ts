@@ -148,7 +148,7 @@ export class NativeInference {
       error: undefined,
       finish: () => {
         this.deps.metrics.observe(target.modelName, target.version, target.role, 200, latencyMs / 1000);
-        this.safeRecord({ ...this.recordBase(r, target, latencyMs), requestId: r.requestId, features: r.input, outputs: a.prediction, status: 'Completed', ...(cached && { cached: true }), ...(serverId !== undefined && { serverId }) });
+        this.safeRecord(this.recordOf(r, target, latencyMs, r.requestId, r.input, a.prediction, undefined, cached, serverId));
         fill?.();
         this.mirror(r, target, route);
       },
@@ -175,10 +175,8 @@ export class NativeInference {
       error: undefined,
       finish: () => {
         this.deps.metrics.observe(target.modelName, target.version, target.role, 200, latencyMs / 1000);
-        const base = this.recordBase(r, target, latencyMs);
         const instances = r.input as unknown[];
-        for (let i = 0; i < instances.length; i++)
-          this.safeRecord({ ...base, requestId: `${r.requestId}:${i}`, features: instances[i], outputs: predictions[i] ?? null, status: 'Completed', serverId });
+        for (let i = 0; i < instances.length; i++) this.safeRecord(this.recordOf(r, target, latencyMs, `${r.requestId}:${i}`, instances[i], predictions[i] ?? null, undefined, false, serverId));
         this.mirror(r, target, route);
       },
     };
@@ -221,17 +219,18 @@ export class NativeInference {
         this.deps.metrics.observe(model, target?.version ?? '', target?.role ?? '', status, latencyMs / 1000);
         this.deps.metrics.error(model, target?.version ?? '', target?.role ?? '', error.code);
         if (!target) return;
-        const base = { ...this.recordBase(r, target, latencyMs), outputs: null, status: 'Failed' as const, errorCode: error.code, ...(serverId !== undefined && { serverId }) };
         if (r.kind === 'batch' && Array.isArray(r.input)) {
           const instances = r.input as unknown[];
-          for (let i = 0; i < instances.length; i++) this.safeRecord({ ...base, requestId: `${r.requestId}:${i}`, features: instances[i] });
-        } else this.safeRecord({ ...base, requestId: r.requestId, features: r.input });
+          for (let i = 0; i < instances.length; i++) this.safeRecord(this.recordOf(r, target, latencyMs, `${r.requestId}:${i}`, instances[i], null, error.code, false, serverId));
+        } else this.safeRecord(this.recordOf(r, target, latencyMs, r.requestId, r.input, null, error.code, false, serverId));
       },
     };
   }
 
-  private recordBase(r: NativeRequest, t: Target, latencyMs: number) {
+  /** One prediction-log record, built in one literal (a fixed shape: cheap to create, copy and serialise). */
+  private recordOf(r: NativeRequest, t: Target, latencyMs: number, requestId: string, features: unknown, outputs: unknown, errorCode: string | undefined, cached: boolean, serverId: string | undefined): PredictionRecord {
     return {
+      requestId,
       time: new Date(r.arrivedAt),
       modelId: t.modelId,
       modelName: t.modelName,
@@ -239,8 +238,14 @@ export class NativeInference {
       versionId: t.versionId,
       environment: t.environment,
       role: t.role,
+      features,
+      outputs,
       latencyMs,
+      status: errorCode === undefined ? 'Completed' : 'Failed',
+      errorCode,
       traceId: r.traceId,
+      cached,
+      serverId,
     };
   }
 

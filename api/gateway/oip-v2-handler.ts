@@ -4,7 +4,8 @@ import { shouldMirror } from '../../domain/routing/traffic-split';
 import type { Logger } from '../../infra/telemetry/logger';
 import type { AuthGate } from './auth-gate';
 import type { GatewayMetrics } from './gateway-metrics';
-import { readBody, requestIdOf, sendOipError, sendPayload, traceparentFor } from './lean-http';
+import { readBody, requestIdOf, sendOipError, sendPayload } from './lean-http';
+import type { RequestSpan } from '../../infra/telemetry/tracing';
 import type { UpstreamHeaders } from './upstream';
 import { asAppError } from './native-inference';
 import type { PredictionSink } from './prediction-sink';
@@ -27,7 +28,6 @@ export interface OipDeps {
   /** Environment from the X-HotSwap-Environment header or ?environment= (throws 400). */
   environmentOf(req: IncomingMessage, query: string): string;
   ready(): boolean;
-  currentTraceId(): string | undefined;
 }
 
 const JSON_TYPE = 'application/json';
@@ -41,8 +41,8 @@ const JSON_TYPE = 'application/json';
 export class OipV2Handler {
   constructor(private readonly d: OipDeps) {}
 
-  /** `parts`: decoded path segments after /v2. */
-  async handle(method: string, parts: string[], query: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `parts`: decoded path segments after /v2; `span`: the gateway's span of this request (trace ids). */
+  async handle(method: string, parts: string[], query: string, req: IncomingMessage, res: ServerResponse, span: RequestSpan): Promise<void> {
     const n = parts.length;
     if (n === 0 && method === 'GET') return sendPayload(res, 200, JSON.stringify({ name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: [] }));
     if (parts[0] === 'health' && n === 2 && method === 'GET') {
@@ -66,7 +66,7 @@ export class OipV2Handler {
     const arrivedAt = Date.now();
     const t0 = performance.now();
     const requestId = requestIdOf(req);
-    const traceId = this.d.currentTraceId() ?? requestId;
+    const traceId = span.traceId ?? requestId;
     let resolved: Resolved | undefined;
     try {
       const principal = this.d.gate.cached(req, 'inference:run') ?? (await this.d.gate.authenticate(req, 'inference:run'));
@@ -91,7 +91,7 @@ export class OipV2Handler {
       const path = action === 'infer' ? `${t.v2Path}/infer` : t.v2Path;
       const headers: UpstreamHeaders = { 'x-request-id': requestId };
       if (body) headers['content-type'] = JSON_TYPE;
-      const traceparent = traceparentFor(req);
+      const traceparent = span.traceparent;
       if (traceparent !== undefined) headers.traceparent = traceparent;
       const up = await this.d.client.call(t, method, path, headers, body);
       sendPayload(res, up.status, up.body, { 'x-request-id': requestId });

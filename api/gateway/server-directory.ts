@@ -8,11 +8,23 @@ export const EJECT_MS = 3_000;
 const MISS_REFRESH_GAP_MS = 100;
 
 export interface DirectoryDeps {
-  /** Live servers (heartbeat within the timeout): ServerRegistry.live. */
+  /** Servers heard from recently (ServerRegistry.live with a bound wider than freshWithinMs). */
   liveServers(): Promise<ServerRecord[]>;
+  /**
+   * A server whose heartbeat is older than this is out of rotation — unless no fresh server
+   * holds the version, when the stale ones still get its traffic ("panic mode", as Envoy's
+   * panic threshold): when every server of a version looks stale at once, the cause is far more
+   * often a lagging database or a starved host than all of them dying, and a request sent to a
+   * server that is really gone fails fast and is retried, so it costs nothing. Undefined: every
+   * server returned by liveServers is fresh.
+   */
+  freshWithinMs?: number;
   log: Logger;
   now?: () => number;
 }
+
+/** How much older than the heartbeat timeout a server may be and still be a last resort. */
+export const PANIC_STALE_FACTOR = 6;
 
 /**
  * Which model servers hold which version Ready, from their heartbeats in `model_servers`
@@ -27,6 +39,8 @@ export class ServerDirectory {
   private lastRefresh = 0;
   private rotation = 0;
   private failures = 0;
+  /** Versions routed to stale servers only (see DirectoryDeps.freshWithinMs). */
+  private panicking = new Set<string>();
   private readonly now: () => number;
 
   constructor(private readonly deps: DirectoryDeps) {
@@ -55,9 +69,13 @@ export class ServerDirectory {
       this.lastRefresh = this.now();
     }
     const byVersion = new Map<string, Upstream[]>();
+    const staleByVersion = new Map<string, Upstream[]>();
     const seen = new Set<string>();
+    const fresh = this.deps.freshWithinMs;
+    const now = this.now();
     for (const s of servers) {
       if (s.health === 'draining') continue;
+      const target = fresh === undefined || now - new Date(s.heartbeatAt).getTime() <= fresh ? byVersion : staleByVersion;
       const key = `${s._id} ${s.url}`;
       let up = this.upstreams.get(key);
       if (!up) {
@@ -67,11 +85,21 @@ export class ServerDirectory {
       seen.add(key);
       for (const v of s.loaded) {
         if (v.state !== 'Ready') continue;
-        let list = byVersion.get(v.versionId);
-        if (!list) byVersion.set(v.versionId, (list = []));
+        let list = target.get(v.versionId);
+        if (!list) target.set(v.versionId, (list = []));
         list.push(up);
       }
     }
+    const panicking = new Set<string>();
+    for (const [versionId, list] of staleByVersion) {
+      if (byVersion.has(versionId)) continue;
+      byVersion.set(versionId, list);
+      panicking.add(versionId);
+      if (!this.panicking.has(versionId)) {
+        this.deps.log.warn({ versionId, servers: list.map((u) => u.id) }, 'gateway: no server of this version has a fresh heartbeat; routing to the stale ones until one is fresh again');
+      }
+    }
+    this.panicking = panicking;
     for (const [key, up] of this.upstreams) {
       if (seen.has(key)) continue;
       this.upstreams.delete(key);
@@ -126,6 +154,11 @@ export class ServerDirectory {
 
   eject(up: Upstream): void {
     up.ejectedUntil = this.now() + EJECT_MS;
+  }
+
+  /** True when the version's traffic goes to servers with stale heartbeats (no fresh one holds it). */
+  isPanicking(versionId: string): boolean {
+    return this.panicking.has(versionId);
   }
 
   /** Servers holding a version Ready (ids), for diagnostics and tests. */

@@ -177,6 +177,24 @@ export function refusalError(message: string, type?: string): AppError {
 
 class CommandTimeout extends Error {}
 
+const PROJECTION_CREATE_ATTEMPTS = 5;
+
+/**
+ * The workflow has started by the time its projection is created: a transient write error
+ * (FerretDB answers SQLITE_BUSY under write contention) must not turn an accepted deployment
+ * into a 500 whose retry is a 409. create() is an idempotent upsert, so it is retried.
+ */
+async function writeWithRetries(write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      if (attempt >= PROJECTION_CREATE_ATTEMPTS) throw e;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
+}
+
 /** How long a new deployment waits for the previous, already ended, run of its workflow id to close. */
 const RUN_CLOSE_WAIT_MS = 10_000;
 
@@ -241,6 +259,8 @@ export class DeploymentService {
       deploymentId,
       modelId: model.modelId,
       versionId: version.versionId,
+      modelName: model.name,
+      version: version.version,
       environment: request.environment,
       initiatedBy: principal.id,
       approval: { required: approvalRequired, timeout: settings.approvalTimeout },
@@ -318,7 +338,7 @@ export class DeploymentService {
       errorMessage: null,
       sequence: 0,
     };
-    await this.deps.deployments.create(view, { workflowId, firstExecutionRunId });
+    await writeWithRetries(() => this.deps.deployments.create(view, { workflowId, firstExecutionRunId }));
     return {
       deploymentId,
       status: 'Pending',

@@ -46,7 +46,8 @@ function actorProblems(by: Actor | undefined): string[] {
 }
 
 /**
- * Why an approve/reject would be refused (empty when it is accepted): the deployment must be
+ * Why an approve/reject would be refused (empty when it is accepted): the approval must still be
+ * Pending (otherwise that is the only problem reported: a conflict), the deployment must be
  * awaiting approval, a reason is required, the approver needs deployments:approve (Admin) and
  * must not be the person who started the deployment (four-eyes rule).
  * Example: the initiator approving their own deployment → ['the initiator cannot approve or reject their own deployment'].
@@ -54,8 +55,11 @@ function actorProblems(by: Actor | undefined): string[] {
 export function approvalProblems(cmd: ApprovalCommand, ctx: CommandContext): string[] {
   const problems = actorProblems(cmd?.by);
   if (problems.length > 0) return problems;
+  // Nothing to decide is the one answer that matters (a conflict, whoever asks and why): a
+  // decision must never overwrite an earlier one, a timeout, or a deployment without approval.
+  if (ctx.approvalState === 'NotRequired') return [`the deployment needs no approval (${ctx.status})`];
+  if (ctx.approvalState !== undefined && ctx.approvalState !== 'Pending') return [`the approval has already been decided (${ctx.approvalState})`];
   if (ctx.status !== 'AwaitingApproval') problems.push(`the deployment is ${ctx.status}, not AwaitingApproval`);
-  else if (ctx.approvalState !== undefined && ctx.approvalState !== 'Pending') problems.push(`the approval has already been decided (${ctx.approvalState})`);
   if (!hasReason(cmd.reason)) problems.push('a reason is required (1 to 2000 characters)');
   if (!can(cmd.by.role, 'deployments:approve')) problems.push(`role ${cmd.by.role} may not approve deployments`);
   if (cmd.by.id === ctx.initiatedBy) problems.push('the initiator cannot approve or reject their own deployment');

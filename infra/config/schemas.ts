@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseIsoDuration } from '../../domain/deployments/iso-duration';
 import { bool, logLevel, port, positiveInt, url } from './load';
+import { TRACES_SAMPLERS } from '../telemetry/sampler-names';
 
 /**
  * Every environment variable the processes read, with its default. README.md documents
@@ -10,6 +11,9 @@ const common = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: logLevel(),
   OTEL_EXPORTER_OTLP_ENDPOINT: url().optional(),
+  // Standard OpenTelemetry names; unset = parentbased_always_on when exporting, else parentbased_always_off (infra/telemetry/sampler.ts).
+  OTEL_TRACES_SAMPLER: z.enum(TRACES_SAMPLERS).optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI'),
   MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a database name').default('hotswap'),
   METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
@@ -79,7 +83,8 @@ export const apiConfigSchema = z
     ASYNC_MAX_ATTEMPTS: positiveInt(20),
     // Prediction log, metric buckets, feedback, metrics API
     PREDICTION_LOG_BATCH_SIZE: positiveInt(500),
-    PREDICTION_LOG_FLUSH_MS: positiveInt(100),
+    // Short: FerretDB/MongoDB spend CPU per document, so many small inserts cost the same as few large ones but never stall the cores for long (docs/PERFORMANCE.md).
+    PREDICTION_LOG_FLUSH_MS: positiveInt(25),
     PREDICTION_LOG_BUFFER_MAX: positiveInt(10000),
     PREDICTION_SPILL_DIR: z.string().min(1).default('./data/prediction-spill'),
     PREDICTION_SPILL_RETRY_MS: positiveInt(1000),

@@ -57,11 +57,18 @@ export class DeploymentRepository {
    */
   async create(view: DeploymentStatusView, location: WorkflowLocation): Promise<void> {
     const { deploymentId, ...rest } = view;
-    await this.col.updateOne(
-      { _id: deploymentId },
-      { $setOnInsert: { ...rest, schemaVersion: 1, sequence: 0 }, $set: { ...location } },
-      { upsert: true },
-    );
+    const write = () => this.col.updateOne({ _id: deploymentId }, { $setOnInsert: { ...rest, schemaVersion: 1, sequence: 0 }, $set: { ...location } }, { upsert: true });
+    // Why the lock and the retry: the workflow starts before this write, and its first projection
+    // (record) may race it; two upserts of one new _id collide on the insert, and the loser must
+    // then update the document the winner created instead of failing the request.
+    await this.withLock(deploymentId, async () => {
+      try {
+        await write();
+      } catch (e) {
+        if (!isDuplicateKeyError(e)) throw e;
+        await write();
+      }
+    });
   }
 
   /**

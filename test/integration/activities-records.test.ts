@@ -92,6 +92,15 @@ describe('projection', () => {
     expect(await w.deps.deployments.get('dep-p4')).toMatchObject({ status: 'Validating', sequence: 2, ...loc });
   });
 
+  it("the API's initial write and the workflow's first publish may also race: neither fails, the newer view wins", async () => {
+    const loc = { workflowId: 'deploy-y', firstExecutionRunId: 'run-2' };
+    for (let i = 0; i < 10; i++) {
+      const id = `dep-race-${i}`;
+      await Promise.all([w.deps.deployments.create(view(id, 0, { status: 'Pending' }), loc), runActivity(w.activities.recordDeploymentStatus, view(id, 1, { status: 'Validating' }))]);
+      expect(await w.deps.deployments.get(id)).toMatchObject({ status: 'Validating', sequence: 1, ...loc });
+    }
+  });
+
   it('refuses a projection without id or sequence', async () => {
     await expect(runActivity(w.activities.recordDeploymentStatus, { ...view('', 1) })).rejects.toMatchObject({ type: 'VALIDATION_ERROR', nonRetryable: true });
   });

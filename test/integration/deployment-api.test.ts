@@ -103,6 +103,9 @@ describe('pure parts of the service', () => {
     ['a reason is required (1 to 2000 characters)', 'VALIDATION_ERROR'],
     ['the deployment is Deploying, not AwaitingApproval; a reason is required (1 to 2000 characters)', 'VALIDATION_ERROR'],
     ['only a Deploying deployment can be paused; it is Paused', 'CONFLICT'],
+    ['the approval has already been decided (Approved)', 'CONFLICT'],
+    ['the deployment needs no approval (Deploying)', 'CONFLICT'],
+    ['the deployment is ending; the approval can no longer be decided', 'CONFLICT'],
   ])('refusal "%s" → %s', (message, code) => {
     expect(refusalError(message).code).toBe(code);
   });
@@ -282,7 +285,7 @@ describe('lifecycle', () => {
     expect(projected.source).toBe('projection');
   });
 
-  it('promote skips the remaining steps; retiring the previous version is refused while Production still routes to it', async () => {
+  it('promote skips the remaining steps; the previous version stays loaded and Deployed while Production still routes to it', async () => {
     const res = await post('', engineer, canary('2.0.0', 'Staging', { initialPercentage: 10, incrementStep: 45, monitoringDuration: 'PT10M' }));
     const id = res.body.deploymentId;
     await until('traffic on the canary', async () => {
@@ -295,8 +298,10 @@ describe('lifecycle', () => {
     expect(done.status).toBe('Active');
     expect(done.history).toEqual(expect.arrayContaining([expect.objectContaining({ decision: 'Skipped', reason: 'promote command' })]));
     expect((await w.deps.routing.get(w.modelId, 'Staging'))?.pools.map((p) => [p.version, p.weight])).toEqual([['2.0.0', 100]]);
-    // 1.0.0 still serves Production on the same servers: it must stay loaded.
-    expect(done.errorMessage).toMatch(/retiring the previous version failed/);
+    // 1.0.0 still serves Production on the same servers: it stays loaded and Deployed, and that is no error of this deployment.
+    expect(done.errorMessage).toBeNull();
+    expect(done.history).toEqual(expect.arrayContaining([expect.objectContaining({ step: 'retirePrevious', decision: 'Kept' })]));
+    expect((await w.deps.versions.find(w.modelId, '1.0.0'))?.status).toBe('Deployed');
     const answer = await w.t.call('POST', '/api/v1/inference/fraud-detection', { token: admin, body: { features: FRAUD } });
     expect(answer.status).toBe(200);
     expect(answer.body.version).toBe('1.0.0');

@@ -79,3 +79,20 @@ it('logs every prediction the gateway serves, and its request ids take feedback'
   expect(scrape).toMatch(/hotswap_prediction_log_queue_depth\{service="api"\} 0\b/);
   expect(scrape).toMatch(/hotswap_prediction_log_spilled_total\{service="api"\} 0\b/);
 });
+
+it('carries the caller’s W3C trace id to the model server and into the prediction log', async () => {
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  const headers = { traceparent: `00-${traceId}-b7ad6b7169203331-01` };
+  const ok = await t.call('POST', '/api/v1/inference/fraud-detection', { token: app, body: { features: samples.instances[0] }, headers });
+  expect(ok.status).toBe(200);
+  // The model server refuses these features; its error body names the trace id it received.
+  const bad = await t.call('POST', '/api/v1/inference/fraud-detection', { token: app, body: { features: { transaction_amount: -1 } }, headers });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.traceId).toBe(traceId);
+
+  const col = t.api.mongo.db.collection('predictions');
+  await t.api.predictions.flush();
+  expect(await col.findOne({ _id: ok.body.requestId })).toMatchObject({ traceId, status: 'Completed' });
+  expect(await col.findOne({ _id: bad.headers.get('x-request-id') as never })).toMatchObject({ traceId, status: 'Failed' });
+  await until('shadow copy logged', async () => (await col.countDocuments({ _id: `${ok.body.requestId}:shadow` as never, traceId })) === 1, 20_000);
+});

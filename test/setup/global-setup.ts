@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePorts } from '../../ops/free-port';
+import { freePort } from '../../ops/free-port';
 import { fileSink } from '../../ops/log-output';
 import { isRecordedProcessAlive, killStaleProcesses, readPidFile, writePidFile } from '../../ops/pid-files';
 import { ProcessStartError, type ManagedProcess } from '../../ops/process-supervisor';
@@ -33,6 +33,7 @@ export function takeTestServices(): TestServices | undefined {
 }
 
 const ABANDONED_WITHOUT_OWNER_MS = 10 * 60_000;
+const SERVICE_START_ATTEMPTS = 3;
 
 /** Runs whose jest process is gone (killed before teardown) leave services and folders behind. */
 async function cleanUpAbandonedRuns(base: string): Promise<void> {
@@ -74,20 +75,35 @@ export default async function globalSetup(globalConfig?: unknown): Promise<void>
   writePidFile(path.join(dir, 'owner.pid'), { pid: process.pid, command: process.argv[0], startedAt: new Date().toISOString(), owner: process.pid });
 
   const testServer = toolPath('temporal-test-server');
-  const [mongoPort, temporalPort] = await freePorts(2);
   const common = (name: string) => ({
     dataDir: path.join(dir, name),
     output: fileSink(path.join(dir, 'logs', `${name}.log`)),
     pidFile: path.join(dir, 'run', `${name}.pid`),
     restart: false as const,
   });
-  const mongo = ferretDb({ ...common('ferretdb'), port: mongoPort });
-  const temporal = temporalDevServer({ ...common('temporal'), port: temporalPort, persist: false });
-  const s3 = await seaweedFs(common('seaweedfs'));
-  const processes = [mongo.process, temporal.process, s3.process];
+  const processes: ManagedProcess[] = [];
   slot.__HOTSWAP_TEST_SERVICES__ = { dir, processes };
-
-  const results = await Promise.allSettled(processes.map((p) => p.start()));
+  // Why attempts: ports are picked free, then bound by the service a moment later; in between an
+  // outgoing connection (ephemeral ports share the range) or another program may take one.
+  const start = async <T extends { process: ManagedProcess }>(make: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      const service = await make();
+      processes.push(service.process);
+      try {
+        await service.process.start();
+        return service;
+      } catch (e) {
+        await service.process.stop();
+        const clash = e instanceof ProcessStartError && e.recentOutput.some((l) => /address already in use/i.test(l));
+        if (!clash || attempt >= SERVICE_START_ATTEMPTS) throw e;
+      }
+    }
+  };
+  const results = await Promise.allSettled([
+    start(async () => ferretDb({ ...common('ferretdb'), port: await freePort() })),
+    start(async () => temporalDevServer({ ...common('temporal'), port: await freePort(), persist: false })),
+    start(() => seaweedFs(common('seaweedfs'))),
+  ]);
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   if (failures.length > 0) {
     await Promise.all(processes.map((p) => p.stop()));
@@ -96,6 +112,11 @@ export default async function globalSetup(globalConfig?: unknown): Promise<void>
       .join('\n');
     throw new Error(`test services did not start (logs in ${path.join(dir, 'logs')}):\n${details}`);
   }
+  const [mongo, temporal, s3] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    ReturnType<typeof ferretDb>,
+    ReturnType<typeof temporalDevServer>,
+    Awaited<ReturnType<typeof seaweedFs>>,
+  ];
 
   Object.assign(process.env, {
     HOTSWAP_TEST_MONGODB_URI: mongo.uri,

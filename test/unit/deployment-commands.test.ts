@@ -14,6 +14,9 @@ describe('approvalProblems', () => {
     ['the initiator', { by: { ...admin, id: 'e' }, reason: 'ok' }, ctx('AwaitingApproval'), ['the initiator cannot approve or reject their own deployment']],
     ['nobody', { by: { ...admin, id: '' }, reason: 'ok' }, ctx('AwaitingApproval'), ['the command must say who sends it (by.id)']],
     ['already decided (status not yet moved on)', { by: admin, reason: 'ok' }, ctx('AwaitingApproval', { approvalState: 'Approved' }), ['the approval has already been decided (Approved)']],
+    ['already decided, even without a reason or by the initiator', { by: { ...admin, id: 'e' }, reason: '' }, ctx('Deploying', { approvalState: 'Rejected' }), ['the approval has already been decided (Rejected)']],
+    ['timed out', { by: admin, reason: 'ok' }, ctx('AwaitingApproval', { approvalState: 'TimedOut' }), ['the approval has already been decided (TimedOut)']],
+    ['no approval needed', { by: admin, reason: 'ok' }, ctx('Deploying', { approvalState: 'NotRequired' }), ['the deployment needs no approval (Deploying)']],
   ] as const)('%s', (_name, cmd, c, expected) => {
     expect(approvalProblems(cmd, c)).toEqual(expected);
   });

@@ -93,4 +93,33 @@ describe('ServerDirectory', () => {
     expect(d.serversOf('v1')).toEqual(['s1']);
     d.close();
   });
+
+  it('routes a version to stale servers only when no fresh server holds it (panic mode)', async () => {
+    const now = 100_000;
+    const beat = (r: ServerRecord, ageMs: number): ServerRecord => ({ ...r, heartbeatAt: new Date(now - ageMs) });
+    let current = [beat(server('s1', [['v1', 'Ready'], ['v2', 'Ready']]), 500), beat(server('s2', [['v1', 'Ready'], ['v2', 'Ready']]), 20_000)];
+    const warnings: string[] = [];
+    const warnLog = { ...log, warn: (_o: unknown, msg: string) => void warnings.push(msg) } as unknown as typeof log;
+    const d = new ServerDirectory({ liveServers: async () => current, freshWithinMs: 5_000, log: warnLog, now: () => now });
+    await d.refresh();
+    // one fresh server holds both versions: the stale one gets nothing
+    expect(d.serversOf('v1')).toEqual(['s1']);
+    expect(d.isPanicking('v1')).toBe(false);
+    // every server looks stale: keep routing to them rather than refusing the version
+    current = current.map((r) => beat(r, 30_000));
+    await d.refresh();
+    expect(d.serversOf('v1').sort()).toEqual(['s1', 's2']);
+    expect(d.isPanicking('v1')).toBe(true);
+    expect(warnings).toHaveLength(2); // once per version, not on every refresh
+    await d.refresh();
+    expect(warnings).toHaveLength(2);
+    // a fresh heartbeat again: back to fresh servers only
+    current = [beat(server('s1', [['v1', 'Ready']]), 100), beat(server('s2', [['v1', 'Ready'], ['v2', 'Ready']]), 30_000)];
+    await d.refresh();
+    expect(d.serversOf('v1')).toEqual(['s1']);
+    expect(d.isPanicking('v1')).toBe(false);
+    expect(d.serversOf('v2')).toEqual(['s2']);
+    expect(d.isPanicking('v2')).toBe(true);
+    d.close();
+  });
 });

@@ -15,7 +15,8 @@ const production = (extra: Record<string, unknown> = {}) => inputFor('Canary', {
 describe('Production approval gate', () => {
   it('notifies approvers, waits, and proceeds once another Admin approves', async () => {
     await runDeployment(h, production(), {}, async ({ handle, world, waitFor }) => {
-      const waiting = await waitFor((s) => s.status === 'AwaitingApproval', 'approval');
+      // The notification follows the status change: wait for its history entry too.
+      const waiting = await waitFor((s) => s.status === 'AwaitingApproval' && s.history.some((e) => e.step === 'approval' && e.decision === 'Requested'), 'approval');
       expect(waiting.approval).toMatchObject({ required: true, state: 'Pending', deadline: expect.any(String) });
       expect(waiting.validationResult?.passed).toBe(true);
       expect(world.named('notifyApprovalNeeded')).toEqual([expect.objectContaining({ deploymentId: waiting.deploymentId, validation: expect.objectContaining({ passed: true }) })]);

@@ -30,6 +30,24 @@ describe('rollingDeployment', () => {
     expect(result.assignedServers).toEqual(servers);
   });
 
+  it('a server holds one version at a time: stable leaves a batch before the candidate arrives; the last batch moves traffic first', async () => {
+    const { result, world } = await runToEnd(h, inputFor('Rolling', config), { servers });
+    expect(result.status).toBe('Active');
+    // Pools are not pinned to servers by the gateways: a server holding both versions would answer for both.
+    const order = world.calls
+      .filter((c) => c.name === 'applyRoute' || c.name === 'unloadVersion' || c.name === 'warmUpVersion')
+      .map((c) => {
+        if (c.name === 'applyRoute') return `route ${c.input.route.pools.map((p: { versionId: string; weight: number }) => `${p.versionId}:${p.weight}`).join('/')}`;
+        return `${c.name === 'warmUpVersion' ? 'load' : 'unload'} ${c.input.versionId}@${(c.input.servers ?? ['*']).join('+')}`;
+      });
+    expect(order).toEqual([
+      ...['unload v1@s1', 'load v2@s1', 'route v1:67/v2:33'],
+      ...['unload v1@s2', 'load v2@s2', 'route v1:33/v2:67'],
+      ...['route v2:100', 'unload v1@s3', 'load v2@s3'],
+      ...['route v2:100', 'unload v1@*'],
+    ]);
+  });
+
   it('retries a failed batch (within maxFailures) after putting it back on stable', async () => {
     const { result, world } = await runToEnd(h, inputFor('Rolling', config), { servers, health: (list, call) => (call === 1 ? sick('s2')(list) : sick('none')(list)) });
     expect(result.status).toBe('Active');

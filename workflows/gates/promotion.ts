@@ -13,12 +13,18 @@ export async function promoteStep(run: DeploymentRun): Promise<void> {
   await run.setStatus('Active', run.stable ? 'KeepingPreviousWarm' : 'Active');
 }
 
-/** Unloads the previous version and marks it Deprecated. From here a rollback is a new deployment. */
+/**
+ * Unloads the previous version and marks it Deprecated. From here a rollback is a new deployment.
+ * A version another environment still routes stays loaded and Deployed there (retireVersion
+ * also leaves a routed version alone): that is not a failure of this deployment.
+ */
 export async function retirePreviousStep(run: DeploymentRun): Promise<void> {
   const stable = run.stable;
   if (!stable) return;
   run.compensation.stableRetired = true;
-  await changes.unloadVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, versionId: stable.versionId });
+  const unloaded = await changes.unloadVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, versionId: stable.versionId, keepIfRouted: true });
   await changes.retireVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, environment: run.input.environment, versionId: stable.versionId });
-  run.record('retirePrevious', 'Retired', `${stable.version} unloaded and Deprecated`);
+  // `unloaded` is undefined when replaying a history recorded before unloadVersion returned a result.
+  if (unloaded?.kept) run.record('retirePrevious', 'Kept', `${stable.version} left loaded and Deployed: ${unloaded.kept}`);
+  else run.record('retirePrevious', 'Retired', `${stable.version} unloaded and Deprecated`);
 }

@@ -4,7 +4,7 @@
  * confirmed), then undo the registry change, then unload the candidate. Each undo step logs and
  * swallows its error so the others still run (saga habit); the errors are recorded.
  */
-import { log } from '@temporalio/workflow';
+import { log, patched } from '@temporalio/workflow';
 import type { RollbackRecord, RollbackTrigger } from '../../domain/deployments/deployment-status';
 import type { RouteApplied } from '../../activities/deployment-activity-types';
 import { changes, warmUps } from '../activity-stubs';
@@ -12,6 +12,8 @@ import type { DeploymentRun } from '../deployment-run';
 import { applyCompensatingRoute, stableRoute } from './routing';
 
 const ROLLBACK_WARMUP_MS = 10 * 60_000;
+/** Workflow patch: a first deployment no longer tries to route back to nothing (an empty route is refused). */
+export const FIRST_DEPLOYMENT_ROLLBACK_PATCH = 'first-deployment-rollback-keeps-route';
 
 export async function compensate(run: DeploymentRun, trigger: RollbackTrigger, reason: string): Promise<RollbackRecord> {
   run.compensating = true;
@@ -31,7 +33,13 @@ export async function compensate(run: DeploymentRun, trigger: RollbackTrigger, r
   await run.setPhase('RollingBack');
 
   let restored: RouteApplied | undefined;
-  if (c.stableRetired) {
+  const notes: string[] = [];
+  if (c.routeChanged && !run.stable && !c.stableRetired && patched(FIRST_DEPLOYMENT_ROLLBACK_PATCH)) {
+    // A first deployment has no previous version to route back to, and a route without pools is
+    // refused: leave the route as it is (the candidate, if it was written, keeps serving — nothing
+    // else could) rather than fail the rollback.
+    notes.push('no previous version to route back to (first deployment): route left unchanged');
+  } else if (c.stableRetired) {
     errors.push('the previous version was already retired: nothing to roll back to (deploy it again)');
   } else if (c.routeChanged) {
     const stableServers = run.servers.filter((s) => !c.stableUnloadedOn.includes(s));
@@ -53,7 +61,9 @@ export async function compensate(run: DeploymentRun, trigger: RollbackTrigger, r
     await attempt('retire candidate', () => changes.retireVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, environment: run.input.environment, versionId: run.input.versionId }));
   }
   if (c.candidateOn.length > 0 && !c.stableRetired) {
-    await attempt('unload candidate', () => changes.unloadVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, versionId: run.input.versionId, servers: c.candidateOn }));
+    // keepIfRouted: a route that still sends it traffic (a first deployment, another environment) keeps it loaded.
+    const unloaded = await attempt('unload candidate', () => changes.unloadVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, versionId: run.input.versionId, servers: c.candidateOn, keepIfRouted: true }));
+    if (unloaded?.kept) notes.push(`candidate left loaded: ${unloaded.kept}`);
   }
 
   let durationMs: number | null = null;
@@ -73,6 +83,6 @@ export async function compensate(run: DeploymentRun, trigger: RollbackTrigger, r
     errors,
   };
   run.view.rollback = record;
-  run.record('rollback', errors.length === 0 ? 'Done' : 'DoneWithErrors', `${trigger}: ${reason}${durationMs !== null ? `; traffic restored in ${durationMs} ms` : ''}${errors.length ? `; errors: ${errors.join('; ')}` : ''}`);
+  run.record('rollback', errors.length === 0 ? 'Done' : 'DoneWithErrors', `${trigger}: ${reason}${durationMs !== null ? `; traffic restored in ${durationMs} ms` : ''}${notes.length ? `; ${notes.join('; ')}` : ''}${errors.length ? `; errors: ${errors.join('; ')}` : ''}`);
   return record;
 }

@@ -1,16 +1,19 @@
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
 import { assessWindow } from '../../domain/deployments/analysis';
 import { durationMs } from '../../domain/deployments/iso-duration';
 import { describeStep, planRolling } from '../../domain/deployments/steps';
 import { serverShareSplit } from '../../domain/deployments/traffic-split';
-import type { DeploymentResult } from '../../domain/deployments/deployment-status';
-import type { RouteSpec } from '../../activities/deployment-activity-types';
+import type { DeploymentResult, VersionRef } from '../../domain/deployments/deployment-status';
+import type { RouteApplied, RouteSpec } from '../../activities/deployment-activity-types';
 import { changes, reads, warmUps } from '../activity-stubs';
 import type { RollingDeploymentInput } from '../deployment-input';
 import type { DeploymentRun } from '../deployment-run';
 import { endingAfterTraffic } from '../gates/ending';
 import { applyForwardRoute } from '../gates/routing';
 import { runDeploymentWorkflow } from '../run-deployment';
+
+/** Replay safety: runs recorded before this change loaded, routed, then unloaded stable in every batch. */
+export const ROLLING_ONE_VERSION_PER_SERVER_PATCH = 'rolling-one-version-per-server';
 
 /** The route for a server assignment: each version's pool is its servers, weighted by count. */
 function rollingRoute(run: DeploymentRun, onCandidate: Set<string>): RouteSpec {
@@ -50,17 +53,35 @@ export async function rollingDeployment(input: RollingDeploymentInput): Promise<
   /** One attempt at a batch; returns why it failed, or null. */
   async function updateServers(run: DeploymentRun, label: string, servers: string[]): Promise<string | null> {
     run.compensation.candidateOn = [...new Set([...run.compensation.candidateOn, ...servers])];
+    const stable = run.stable;
+    const unloadStable = async (from: VersionRef) => {
+      run.compensation.stableUnloadedOn = [...new Set([...run.compensation.stableUnloadedOn, ...servers])];
+      await changes.unloadVersion({ ...ids, versionId: from.versionId, servers });
+    };
+    const lastBatch = new Set([...onCandidate, ...servers]).size >= run.servers.length;
+    // Why this order: a route pool is every server holding the version Ready (gateways do not pin
+    // pools to servers), so a server holding both versions answers for both. Stable leaves the
+    // batch before the candidate arrives; on the last batch traffic moves first (to the servers
+    // already updated), since stable has nowhere else to go. A single all-server batch cannot
+    // avoid a moment with both versions loaded.
+    const oneAtATime = stable !== null && (!lastBatch || onCandidate.size > 0) && patched(ROLLING_ONE_VERSION_PER_SERVER_PATCH);
+    let applied: RouteApplied | undefined;
+    if (oneAtATime) {
+      if (lastBatch) {
+        servers.forEach((s) => onCandidate.add(s));
+        applied = await applyForwardRoute(run, rollingRoute(run, onCandidate), label);
+      }
+      await unloadStable(stable);
+    }
     const warm = await warmUps(durationMs(c.warmupDuration)).warmUpVersion({ ...ids, versionId: input.versionId, servers });
     if (warm.failed.length > 0) {
-      await changes.unloadVersion({ ...ids, versionId: input.versionId, servers });
+      if (oneAtATime) await revertBatch(run, servers);
+      else await changes.unloadVersion({ ...ids, versionId: input.versionId, servers });
       return `warm-up failed: ${warm.failed.map((f) => `${f.server}: ${f.reason}`).join('; ')}`;
     }
     servers.forEach((s) => onCandidate.add(s));
-    const applied = await applyForwardRoute(run, rollingRoute(run, onCandidate), label);
-    if (run.stable) {
-      run.compensation.stableUnloadedOn = [...new Set([...run.compensation.stableUnloadedOn, ...servers])];
-      await changes.unloadVersion({ ...ids, versionId: run.stable.versionId, servers });
-    }
+    applied ??= await applyForwardRoute(run, rollingRoute(run, onCandidate), label);
+    if (stable && !oneAtATime) await unloadStable(stable);
     run.view.assignedServers = run.servers.filter((s) => onCandidate.has(s));
     run.record(label, 'Switched', `${servers.join(', ')} serve ${run.view.version} (revision ${applied.revision}, ${run.view.trafficPercentage}% of traffic)`);
     await run.publish();

@@ -34,6 +34,10 @@ export interface FakeWorldOptions {
   /** Return an error to make applyRoute fail for this input. */
   applyRouteError?: (route: RouteSpec, call: number) => Error | null;
   notifyError?: boolean;
+  /** Versions a routing table of another environment still sends traffic to (unloading them is refused, as by the real activity). */
+  routedElsewhere?: string[];
+  /** Make activateVersion fail (non-retryable) for this version id. */
+  activateError?: string;
 }
 
 export interface Call {
@@ -96,11 +100,21 @@ export function fakeWorld(opts: FakeWorldOptions = {}): FakeWorld {
     },
     async unloadVersion(input) {
       log('unloadVersion', input);
+      // As the real activity: a version some route still sends traffic to is refused, or kept with keepIfRouted.
+      const routedHere = routes.at(-1)?.pools.some((p) => p.versionId === input.versionId) ?? false;
+      const everywhere = servers.every((s) => (input.servers ?? servers).includes(s));
+      if (everywhere && (routedHere || opts.routedElsewhere?.includes(input.versionId))) {
+        if (input.keepIfRouted) return { unloadedFrom: [], kept: 'a routing table still sends it traffic' };
+        throw ApplicationFailure.nonRetryable(`version ${input.versionId} still receives traffic from a routing table`, 'CONFLICT');
+      }
+      return { unloadedFrom: input.servers ?? servers, kept: null };
     },
     async applyRoute(input) {
       log('applyRoute', input);
       const error = opts.applyRouteError?.(input.route, count('applyRoute'));
       if (error) throw error;
+      // As the real activity: a route must have pools.
+      if (input.route.pools.length === 0) throw ApplicationFailure.nonRetryable('invalid route: pools must not be empty', 'VALIDATION_ERROR');
       routes.push(input.route);
       revision += 1;
       return { revision, confirmedAt: new Date().toISOString(), gateways: 2, elapsedMs: 7 };
@@ -123,6 +137,7 @@ export function fakeWorld(opts: FakeWorldOptions = {}): FakeWorld {
     },
     async activateVersion(input) {
       log('activateVersion', input);
+      if (opts.activateError === input.versionId) throw ApplicationFailure.nonRetryable(`cannot activate ${input.versionId}`, 'CONFLICT');
     },
     async retireVersion(input) {
       log('retireVersion', input);
