@@ -1,3 +1,4 @@
+import { PANIC_STALE_FACTOR } from '../../api/gateway/server-directory';
 import { rmSync } from 'node:fs';
 import type { TestModelServer } from '../helpers/model-server-harness';
 import {
@@ -161,11 +162,18 @@ describe('async requests survive the api', () => {
     const token = await second!.tokenFor('Admin');
     await ms!.close();
     ms = undefined;
-    // the server left rotation: its document is gone
-    await until('the gateway to see no server', async () => {
-      await second!.api.gateway.directory.refresh();
-      return second!.api.gateway.directory.count(v1.versionId) === 0;
-    });
+    // the server left rotation: its document is gone. A server an earlier test stopped without
+    // removing its document stays a last resort ("panic mode") until its heartbeat is older than
+    // PANIC_STALE_FACTOR × the heartbeat timeout.
+    await until(
+      'the gateway to see no server',
+      async () => {
+        await second!.api.gateway.directory.refresh();
+        return second!.api.gateway.directory.count(v1.versionId) === 0;
+      },
+      PANIC_STALE_FACTOR * Number(second!.config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS) + 15_000,
+      100,
+    );
     const r = await second!.call('POST', asyncPath(), { token, body: { features: FRAUD } });
     expect(r.status).toBe(202);
     const pending = await until('a failed attempt', async () => {
