@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePort, freePorts, assertPortsFree, PortInUseError } from '../../ops/free-port';
+import { freePorts, assertPortsFree, PortInUseError } from '../../ops/free-port';
 import { isProcessAlive, isRecordedProcessAlive, killStaleProcesses, readPidFile, writePidFile } from '../../ops/pid-files';
 import { ManagedProcess, ProcessStartError, type SupervisorEvent } from '../../ops/process-supervisor';
 import { tcpProbe } from '../../ops/probes';
@@ -57,40 +57,53 @@ describe('process supervisor', () => {
     await Promise.all(running.splice(0).map((p) => p.stop()));
   });
 
-  function tcpServer(port: number, dir: string, extra: Partial<ConstructorParameters<typeof ManagedProcess>[0]> = {}): ManagedProcess {
-    const p = new ManagedProcess({
+  /** The tcp-server fixture on a kernel-assigned port. A fixed port chosen beforehand can be
+   * taken by another process (or an outgoing connection's ephemeral port) while the child is
+   * down for a restart; so readiness is "this pid announced its port, and that port answers". */
+  function tcpServer(dir: string, extra: Partial<ConstructorParameters<typeof ManagedProcess>[0]> = {}): { child: ManagedProcess; lines: string[]; portOf: (pid: number) => number | undefined } {
+    const lines: string[] = [];
+    const portOf = (pid: number) => {
+      const match = lines.map((l) => /^listening on (\d+) pid (\d+)$/.exec(l)).find((m) => m && Number(m[2]) === pid);
+      return match ? Number(match[1]) : undefined;
+    };
+    const child: ManagedProcess = new ManagedProcess({
       name: 'tcp-server',
       command: process.execPath,
       args: [path.join(fixtures, 'tcp-server.mjs')],
-      ready: tcpProbe('127.0.0.1', port),
+      ready: async () => {
+        const port = child.pid === undefined ? undefined : portOf(child.pid);
+        return port !== undefined && tcpProbe('127.0.0.1', port)();
+      },
       readyTimeoutMs: 10_000,
       pidFile: path.join(dir, 'tcp-server.pid'),
       ...extra,
-      env: { PATH: process.env.PATH, PORT: String(port), ...(extra.env ?? {}) },
+      output: (line, stream) => {
+        lines.push(line);
+        extra.output?.(line, stream);
+      },
+      env: { PATH: process.env.PATH, PORT: '0', ...(extra.env ?? {}) },
     });
-    running.push(p);
-    return p;
+    running.push(child);
+    return { child, lines, portOf };
   }
 
   it('restarts a child that crashed, with its pid file following', async () => {
     const dir = makeTestDir('ops-restart');
-    const port = await freePort();
     const events: SupervisorEvent[] = [];
-    const lines: string[] = [];
-    const child = tcpServer(port, dir, { restart: { initialDelayMs: 50 }, onEvent: (e) => events.push(e), output: (l) => lines.push(l) });
+    const { child, lines, portOf } = tcpServer(dir, { restart: { initialDelayMs: 50 }, onEvent: (e) => events.push(e) });
     await child.start();
     const firstPid = child.pid!;
     expect(readPidFile(path.join(dir, 'tcp-server.pid'))?.pid).toBe(firstPid);
-    expect(lines.some((l) => l.includes(`listening on ${port}`))).toBe(true);
+    expect(portOf(firstPid)).toBeDefined();
 
     process.kill(firstPid, 'SIGKILL');
     await waitFor(() => events.some((e) => e.type === 'ready' && e.restart === 1));
 
     expect(events.map((e) => e.type)).toEqual(['ready', 'exited', 'restarting', 'ready']);
-    expect(events[1]).toMatchObject({ type: 'exited', expected: false, signal: 'SIGKILL' });
+    expect({ exit: events[1], lines }).toMatchObject({ exit: { type: 'exited', expected: false, signal: 'SIGKILL' } });
     expect(child.restarts).toBe(1);
     expect(child.pid).not.toBe(firstPid);
-    expect(await tcpProbe('127.0.0.1', port)()).toBe(true);
+    expect(await tcpProbe('127.0.0.1', portOf(child.pid!)!)()).toBe(true);
     expect(readPidFile(path.join(dir, 'tcp-server.pid'))?.pid).toBe(child.pid);
 
     const lastPid = child.pid!;
@@ -111,16 +124,10 @@ describe('process supervisor', () => {
 
   it('SIGKILLs a child that ignores SIGTERM after the grace period', async () => {
     const dir = makeTestDir('ops-kill');
-    const port = await freePort();
-    const lines: string[] = [];
     const events: SupervisorEvent[] = [];
-    const child = tcpServer(port, dir, { env: { IGNORE_SIGTERM: '1' }, stopGraceMs: 300, output: (l) => lines.push(l), onEvent: (e) => events.push(e) });
+    const { child, lines } = tcpServer(dir, { env: { IGNORE_SIGTERM: '1' }, stopGraceMs: 300, onEvent: (e) => events.push(e) });
     await child.start();
     const pid = child.pid!;
-    // Ready means the port answers; wait for the child's own line so the probe cannot have
-    // reached some other process that grabbed the port first on this busy machine.
-    for (let i = 0; i < 100 && !lines.some((l) => l.includes(`pid ${pid}`)); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(lines.some((l) => l.includes(`pid ${pid}`))).toBe(true);
     const t0 = Date.now();
     await child.stop();
     const elapsedMs = Date.now() - t0;
@@ -135,8 +142,7 @@ describe('process supervisor', () => {
 
   it('stops children left running by a supervisor that died (stale pid files)', async () => {
     const dir = makeTestDir('ops-stale');
-    const port = await freePort();
-    const orphan = tcpServer(port, dir);
+    const { child: orphan } = tcpServer(dir);
     await orphan.start();
     const pid = orphan.pid!;
     // A new supervisor only sees the pid file, as after a crash of the first one.
