@@ -14,6 +14,8 @@
  *   limited number of times, then fails safe by rolling back: low traffic never passes.
  * - Successful everywhere → Continue (more steps to go) or Promote (the last step).
  */
+import { normalSf } from '../statistics/distributions';
+import { twoProportionZTest } from '../statistics/hypothesis-tests';
 import type { RollbackThresholds } from './strategy-config-schemas';
 
 export type { RollbackThresholds };
@@ -114,7 +116,19 @@ function checkLatency(metric: 'p99Latency' | 'meanLatency', c: MetricWindow, s: 
   return { ...base, phase: 'Successful', reason: `${label} ${round(c[key], 2)} ms is ${round(ratio, 3)}× stable (limit ${limit}×)` };
 }
 
-function checkAccuracy(c: MetricWindow, s: MetricWindow, limit: number, min: number): MetricCheck {
+/** One-sided significance level of the accuracy rule's evidence test. */
+export const ACCURACY_ALPHA = 0.05;
+
+/**
+ * One-sided p-value that the candidate's accuracy is really below the stable's (pooled
+ * two-proportion z-test; 1 when the test is undefined, i.e. every label agrees).
+ */
+export function accuracyDropPValue(c: Pick<MetricWindow, 'labelled' | 'correct'>, s: Pick<MetricWindow, 'labelled' | 'correct'>): number {
+  const t = twoProportionZTest(s.correct, s.labelled, c.correct, c.labelled);
+  return Number.isFinite(t.z) ? normalSf(t.z) : 1;
+}
+
+function checkAccuracy(c: MetricWindow, s: MetricWindow, limit: number, min: number, evidence: boolean): MetricCheck {
   const ca = c.labelled > 0 ? c.correct / c.labelled : null;
   const sa = s.labelled > 0 ? s.correct / s.labelled : null;
   const base = { metric: 'accuracy' as const, candidate: ca, stable: sa, limit };
@@ -122,7 +136,13 @@ function checkAccuracy(c: MetricWindow, s: MetricWindow, limit: number, min: num
   if (s.labelled < min) return { ...base, phase: 'Inconclusive', reason: `accuracy: stable has ${s.labelled} labelled predictions, needs ${min}` };
   if (sa === 0) return { ...base, phase: 'Error', reason: 'accuracy: stable accuracy is 0, so a relative drop is undefined' };
   const drop = (sa! - ca!) / sa!;
-  if (drop > limit) return { ...base, phase: 'Failed', reason: `accuracy ${pct(ca!)} is ${pct(drop)} below stable ${pct(sa!)} (limit ${pct(limit)} relative)` };
+  if (drop > limit) {
+    const breach = `accuracy ${pct(ca!)} is ${pct(drop)} below stable ${pct(sa!)} (limit ${pct(limit)} relative)`;
+    if (!evidence) return { ...base, phase: 'Failed', reason: breach };
+    const p = accuracyDropPValue(c, s);
+    if (p < ACCURACY_ALPHA) return { ...base, phase: 'Failed', reason: `${breach}, p = ${round(p, 4)}` };
+    return { ...base, phase: 'Inconclusive', reason: `${breach}, but not yet significant on ${c.labelled} vs ${s.labelled} labels (p = ${round(p, 4)} ≥ ${ACCURACY_ALPHA}); waiting for more` };
+  }
   return { ...base, phase: 'Successful', reason: `accuracy ${pct(ca!)} vs stable ${pct(sa!)} (limit −${pct(limit)} relative)` };
 }
 
@@ -130,13 +150,21 @@ function checkAccuracy(c: MetricWindow, s: MetricWindow, limit: number, min: num
  * Assesses one window. Thresholds (a null threshold is not checked):
  * - errorRateIncrease (absolute): fail when candidate error rate − stable error rate > limit;
  * - latencyIncrease (ratio, on p99 and on mean): fail when candidate / stable > limit;
- * - accuracyDrop (relative): fail when (stable accuracy − candidate accuracy) / stable accuracy > limit.
+ * - accuracyDrop (relative): fail when (stable accuracy − candidate accuracy) / stable accuracy > limit
+ *   and the candidate is significantly less accurate than stable (one-sided pooled two-proportion
+ *   z-test, p < ACCURACY_ALPHA). A drop past the limit that is not yet significant is
+ *   Inconclusive: a few dozen labels cannot tell 85 % from 95 % (17/20 vs 19/20: p ≈ 0.14), so a
+ *   good version is not rolled back on noise, and it is not promoted on it either; the window
+ *   grows until the labels decide. `options.accuracyEvidence: false` is the rule without the test
+ *   (workflow histories recorded before it replay with it).
  * Equal to the limit passes. Below the minimum samples a check is Inconclusive, never a pass.
  *
  * Worked example (limits 0.01, 1.5, 0.05; minimum 100 requests, 50 labelled):
  *   stable    {requests 1000, errors 5, p99 100, mean 40, labelled 200, correct 180}  (0.5%, 90%)
  *   candidate {requests  200, errors 2, p99 120, mean 45, labelled  60, correct  53}  (1.0%, 88.3%)
  *   error rate +0.5% ≤ 1% ✓; p99 1.2× ≤ 1.5× ✓; mean 1.125× ✓; accuracy drop 1.85% ≤ 5% ✓ → Continue.
+ *   With candidate correct = 48 (80 %): drop 11.1% > 5% and p = 0.019 < 0.05 → Failed → Rollback.
+ *   With candidate labelled 20, correct 17 (85 %): drop 5.6% > 5% but p = 0.24 → Inconclusive.
  *   With candidate p99 = 180 ms: 1.8× > 1.5× → Failed → Rollback.
  *   With candidate requests = 40: every request-based check is Inconclusive → Inconclusive.
  */
@@ -145,7 +173,7 @@ export function assessWindow(
   stable: MetricWindow,
   thresholds: RollbackThresholds,
   minSamples: number | MinSamples,
-  options: { final?: boolean } = {},
+  options: { final?: boolean; accuracyEvidence?: boolean } = {},
 ): WindowAssessment {
   const min: MinSamples = typeof minSamples === 'number' ? { requests: minSamples, labelled: minSamples } : minSamples;
   const problems = [...windowProblems(candidate).map((p) => `candidate ${p}`), ...windowProblems(stable).map((p) => `stable ${p}`)];
@@ -158,7 +186,7 @@ export function assessWindow(
       checks.push(checkLatency('p99Latency', candidate, stable, thresholds.latencyIncrease, min.requests));
       checks.push(checkLatency('meanLatency', candidate, stable, thresholds.latencyIncrease, min.requests));
     }
-    if (thresholds.accuracyDrop !== null) checks.push(checkAccuracy(candidate, stable, thresholds.accuracyDrop, min.labelled));
+    if (thresholds.accuracyDrop !== null) checks.push(checkAccuracy(candidate, stable, thresholds.accuracyDrop, min.labelled, options.accuracyEvidence ?? true));
     if (checks.length === 0) {
       const short = enoughRequests(candidate, stable, min.requests);
       checks.push({ metric: 'traffic', phase: short ? 'Inconclusive' : 'Successful', candidate: candidate.requests, stable: stable.requests, limit: min.requests, reason: short ? `traffic: ${short}` : 'enough traffic; no thresholds configured' });

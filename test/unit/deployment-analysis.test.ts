@@ -1,4 +1,4 @@
-import { assessWindow, unmeasuredWindow, worst, ANALYSIS_PHASES, type AnalysisPhase, type MetricWindow, type RollbackThresholds } from '../../domain/deployments/analysis';
+import { accuracyDropPValue, assessWindow, unmeasuredWindow, worst, ANALYSIS_PHASES, type AnalysisPhase, type MetricWindow, type RollbackThresholds } from '../../domain/deployments/analysis';
 
 const stable: MetricWindow = { requests: 1000, errors: 5, p99LatencyMs: 100, meanLatencyMs: 40, labelled: 200, correct: 180 };
 const candidate: MetricWindow = { requests: 200, errors: 2, p99LatencyMs: 120, meanLatencyMs: 45, labelled: 60, correct: 53 };
@@ -18,6 +18,9 @@ const rows: [string, MetricWindow, MetricWindow, RollbackThresholds, boolean, st
   ['two breaches are both reported', { ...candidate, errors: 10, p99LatencyMs: 300 }, stable, thresholds, false, 'Rollback', 'Failed', ['errorRate', 'p99Latency']],
   ['candidate below minimum requests', { ...candidate, requests: 40, errors: 0 }, stable, thresholds, false, 'Inconclusive', 'Inconclusive', []],
   ['stable below minimum requests', candidate, { ...stable, requests: 50, errors: 0 }, thresholds, false, 'Inconclusive', 'Inconclusive', []],
+  ['accuracy drop past the limit but not significant (42/50 vs 180/200, p 0.11) → wait', { ...candidate, labelled: 50, correct: 42 }, stable, thresholds, false, 'Inconclusive', 'Inconclusive', []],
+  ['a not-yet-significant drop is never a promotion', { ...candidate, labelled: 50, correct: 42 }, stable, thresholds, true, 'Inconclusive', 'Inconclusive', []],
+  ['the same drop on 40/50 is significant (p 0.026) → rollback', { ...candidate, labelled: 50, correct: 40 }, stable, thresholds, false, 'Rollback', 'Failed', ['accuracy']],
   ['too few labelled predictions', { ...candidate, labelled: 10, correct: 9 }, stable, thresholds, false, 'Inconclusive', 'Inconclusive', []],
   ['too few samples is never a pass, even on the final step', { ...candidate, requests: 40, errors: 0 }, stable, thresholds, true, 'Inconclusive', 'Inconclusive', []],
   ['a breach outweighs inconclusive accuracy (worst of)', { ...candidate, labelled: 10, correct: 9, p99LatencyMs: 400 }, stable, thresholds, false, 'Rollback', 'Failed', ['p99Latency']],
@@ -52,6 +55,23 @@ describe('assessWindow details', () => {
   it('a number minimum applies to requests and labelled predictions alike', () => {
     expect(assessWindow(candidate, stable, thresholds, 100).decision).toBe('Inconclusive');
     expect(assessWindow(candidate, stable, thresholds, 50).decision).toBe('Continue');
+  });
+
+  it('accuracy evidence: a pooled one-sided two-proportion test (17/20 vs 19/20 by hand: z 1.0541, p 0.1459)', () => {
+    expect(accuracyDropPValue({ labelled: 20, correct: 17 }, { labelled: 20, correct: 19 })).toBeCloseTo(0.14592, 4);
+    // Candidate better than stable: no evidence of a drop at all.
+    expect(accuracyDropPValue({ labelled: 20, correct: 19 }, { labelled: 20, correct: 17 })).toBeCloseTo(1 - 0.14592, 4);
+    // Every label agrees: the test is undefined, which is no evidence.
+    expect(accuracyDropPValue({ labelled: 20, correct: 20 }, { labelled: 30, correct: 30 })).toBe(1);
+  });
+
+  it('says why a breach of the accuracy limit is not acted on yet, and acts on it without the evidence test', () => {
+    const few = { ...candidate, labelled: 20, correct: 17 };
+    const small = { ...stable, labelled: 20, correct: 19 };
+    const r = assessWindow(few, small, thresholds, { requests: 100, labelled: 20 });
+    expect(r.reasons).toEqual(['accuracy 85% is 10.53% below stable 95% (limit 5% relative), but not yet significant on 20 vs 20 labels (p = 0.1459 ≥ 0.05); waiting for more']);
+    // Histories recorded before the evidence test replay with the old rule: the same window rolls back.
+    expect(assessWindow(few, small, thresholds, { requests: 100, labelled: 20 }, { accuracyEvidence: false })).toMatchObject({ decision: 'Rollback', breached: ['accuracy'] });
   });
 
   it('an unreadable window is Error (couldn\'t measure), decided Inconclusive', () => {

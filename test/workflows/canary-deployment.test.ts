@@ -81,6 +81,24 @@ describe('canaryDeployment', () => {
     expect(result.history.some((e) => e.decision === 'Extend')).toBe(true);
   });
 
+  it('an accuracy dip past the limit on few labels waits for more labels instead of rolling back', async () => {
+    // 42/50 (84 %) against 180/200 (90 %): 6.7 % below stable, over the 5 % limit, but p = 0.11.
+    const noisy = { ...goodCandidate, labelled: 50, correct: 42 };
+    const { result } = await runToEnd(h, inputFor('Canary', config), { windows: (call) => ({ stable: goodStable, candidate: call === 0 ? noisy : goodCandidate }) });
+    expect(result.status).toBe('Active');
+    const inconclusive = result.history.find((e) => e.decision === 'Inconclusive');
+    expect(inconclusive?.reason).toMatch(/accuracy 84% is 6\.67% below stable 90% .* not yet significant on 50 vs 200 labels \(p = 0\.114\d* ≥ 0\.05\)/);
+    expect(result.history.some((e) => e.decision === 'Extend')).toBe(true);
+  });
+
+  it('rolls back on an accuracy drop the labels make significant', async () => {
+    // 40/50 (80 %) against 180/200: 11 % below stable, p = 0.026.
+    const { result } = await runToEnd(h, inputFor('Canary', config), { windows: always({ stable: goodStable, candidate: { ...goodCandidate, labelled: 50, correct: 40 } }) });
+    expect(result.status).toBe('RolledBack');
+    expect(result.rollback).toMatchObject({ trigger: 'threshold' });
+    expect(result.rollback!.reason).toContain('accuracy 80% is 11.11% below stable 90%');
+  });
+
   it('fails safe: still inconclusive after maxInconclusiveExtensions → rolled back', async () => {
     const thin = { ...goodCandidate, requests: 20 };
     const { result, world } = await runToEnd(h, inputFor('Canary', { ...config, maxInconclusiveExtensions: 2 }), { windows: always({ stable: goodStable, candidate: thin }) });

@@ -4,7 +4,7 @@
  * next read covers the whole step so far, so samples accumulate — up to a limit, then fails
  * safe by rolling back.
  */
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
 import { assessWindow, unmeasuredWindow, worst, type MinSamples, type RollbackThresholds, type WindowAssessment } from '../../domain/deployments/analysis';
 import type { WindowSpec } from '../../activities/deployment-activity-types';
 import { reads } from '../activity-stubs';
@@ -19,12 +19,21 @@ export interface AnalysisSettings {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Accuracy breaches need statistical evidence (domain/deployments/analysis.ts); histories
+ * recorded before it replay with the old rule. */
+export const ACCURACY_EVIDENCE_PATCH = 'accuracy-significance';
+
+/** Whether this workflow judges accuracy with the evidence test (always, for new runs). */
+export function accuracyEvidence(): boolean {
+  return patched(ACCURACY_EVIDENCE_PATCH);
+}
+
 /** Reads and assesses one window. A failed read is an Error assessment ("couldn't measure"), never a pass. */
 export async function measureWindow(run: DeploymentRun, stable: WindowSpec, candidate: WindowSpec, settings: Omit<AnalysisSettings, 'maxInconclusiveExtensions'>, final: boolean): Promise<WindowAssessment> {
   let assessment: WindowAssessment;
   try {
     const windows = await reads.readMetricWindows({ modelId: run.input.modelId, environment: run.input.environment, stable, candidate });
-    assessment = assessWindow(windows.candidate, windows.stable, settings.thresholds, settings.minSamples, { final });
+    assessment = assessWindow(windows.candidate, windows.stable, settings.thresholds, settings.minSamples, { final, accuracyEvidence: accuracyEvidence() });
     run.view.metrics = { from: candidate.from, to: candidate.to, stable: windows.stable, candidate: windows.candidate, assessment };
   } catch (err) {
     if (isCancellation(err)) throw err;

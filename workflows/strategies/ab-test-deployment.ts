@@ -8,6 +8,7 @@ import { startSequentialTest } from '../../domain/statistics/sequential';
 import { reads } from '../activity-stubs';
 import type { AbCarryOver, AbTestDeploymentInput } from '../deployment-input';
 import type { DeploymentRun } from '../deployment-run';
+import { accuracyEvidence } from '../gates/analysis-loop';
 import { DeploymentEnding } from '../gates/ending';
 import { applyForwardRoute, splitRoute } from '../gates/routing';
 import { runDeploymentWorkflow } from '../run-deployment';
@@ -50,7 +51,7 @@ export async function abTestDeployment(input: AbTestDeploymentInput): Promise<De
         if (final) throw new DeploymentEnding('RolledBack', 'experiment', 'the test ended and its metrics could not be read: keeping the control (fail safe)');
         continue;
       }
-      const guard = assessWindow(windows.candidate, windows.stable, c.rollbackThresholds, { requests: c.guardrailMinSamples, labelled: c.guardrailMinSamples });
+      const guard = assessWindow(windows.candidate, windows.stable, c.rollbackThresholds, { requests: c.guardrailMinSamples, labelled: c.guardrailMinSamples }, { accuracyEvidence: accuracyEvidence() });
       run.view.metrics = { ...window, stable: windows.stable, candidate: windows.candidate, assessment: guard };
       if (guard.decision === 'Rollback') throw new DeploymentEnding('RolledBack', 'threshold', `guardrail breached (${guard.breached.join(', ')}): ${guard.reasons.join('; ')}`);
 

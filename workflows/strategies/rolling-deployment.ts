@@ -8,6 +8,7 @@ import type { RouteApplied, RouteSpec } from '../../activities/deployment-activi
 import { changes, reads, warmUps } from '../activity-stubs';
 import type { RollingDeploymentInput } from '../deployment-input';
 import type { DeploymentRun } from '../deployment-run';
+import { accuracyEvidence } from '../gates/analysis-loop';
 import { endingAfterTraffic } from '../gates/ending';
 import { applyForwardRoute } from '../gates/routing';
 import { runDeploymentWorkflow } from '../run-deployment';
@@ -94,7 +95,7 @@ export async function rollingDeployment(input: RollingDeploymentInput): Promise<
       const window = { from: new Date(switchedAt).toISOString(), to: new Date(Date.now()).toISOString() };
       try {
         const w = await reads.readMetricWindows({ modelId: input.modelId, environment: input.environment, stable: { versionId: run.stable.versionId, ...window }, candidate: { versionId: input.versionId, ...window } });
-        const assessment = assessWindow(w.candidate, w.stable, c.rollbackThresholds, c.minSamples);
+        const assessment = assessWindow(w.candidate, w.stable, c.rollbackThresholds, c.minSamples, { accuracyEvidence: accuracyEvidence() });
         run.view.metrics = { ...window, stable: w.stable, candidate: w.candidate, assessment };
         // Rolling is health-gated: Inconclusive metrics are recorded, only a breach fails the batch.
         if (assessment.decision === 'Rollback') return `threshold breached: ${assessment.reasons.join('; ')}`;
