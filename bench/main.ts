@@ -14,6 +14,7 @@
  *   BENCH_WRITE_DOC=1|0      rewrite docs/PERFORMANCE.md's generated sections (default: 1, 0 when quick)
  *   BENCH_KEEP_TMP=1         keep the temp dir (process logs, FerretDB data)
  *   BENCH_API_NODE_ARGS      extra node flags for the api processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+ *   BENCH_MODEL_SERVER_NODE_ARGS  the same for the model server process
  *   BENCH_API_ENV            extra settings for the api processes ("NAME=value NAME2=value", e.g. "PREDICTION_LOG_FLUSH_MS=100")
  * `--quick` on the command line is BENCH_QUICK=1.
  */

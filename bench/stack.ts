@@ -117,7 +117,7 @@ export async function startModelServer(s: Shared): Promise<Proc> {
   const managed = new ManagedProcess({
     name: 'model-server',
     command: process.execPath,
-    args: ['--enable-source-maps', path.join(dist(), 'model-server', 'main.js')],
+    args: [...(process.env.BENCH_MODEL_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--enable-source-maps', path.join(dist(), 'model-server', 'main.js')],
     cwd: repoRoot(),
     env: {
       ...baseEnv(),

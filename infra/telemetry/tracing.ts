@@ -48,14 +48,18 @@ export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): SamplerSpe
 export function startTelemetry(serviceName: string, otlpEndpoint?: string, opts: TelemetryOptions = {}): void {
   if (sdk) return;
   const ignore = opts.ignoreIncoming;
-  const http = new HttpInstrumentation(ignore ? { ignoreIncomingRequestHook: (req: IncomingMessage) => ignore(req.method ?? 'GET', req.url ?? '/') } : {});
+  // Constructed only when wanted: an instrumentation enables itself (patches node:http) in its
+  // constructor, whether or not it is handed to the SDK. (Built unconditionally, it put
+  // per-request spans back into the model server: 133 → 247 µs of CPU per request.)
+  const instrumentations =
+    opts.instrumentHttp === false ? [] : [new HttpInstrumentation(ignore ? { ignoreIncomingRequestHook: (req: IncomingMessage) => ignore(req.method ?? 'GET', req.url ?? '/') } : {})];
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName, [ATTR_SERVICE_VERSION]: '0.1.0' }),
     // Why a processor even without an endpoint: with none, NodeSDK registers no tracer provider
     // and requests get no trace id of their own.
     spanProcessors: otlpEndpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))] : [discardSpans],
     sampler: createSampler(opts.sampler ?? samplerFromEnv(), Boolean(otlpEndpoint)),
-    instrumentations: opts.instrumentHttp === false ? [] : [http],
+    instrumentations,
     textMapPropagator: new W3CTraceContextPropagator(),
   });
   sdk.start();

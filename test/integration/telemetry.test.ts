@@ -27,8 +27,8 @@ it('propagates W3C trace context and exports spans over OTLP/HTTP', async () => 
     const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
     const url = `http://127.0.0.1:${chunk.toString().trim()}/`;
 
-    const traced = (await (await fetch(url, { headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } })).json()) as { traceId: string };
-    expect(traced.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    const traced = (await (await fetch(url, { headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } })).json()) as { traceId: string; patched: boolean };
+    expect(traced).toEqual({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', patched: true });
     const fresh = (await (await fetch(url)).json()) as { traceId: string };
     expect(fresh.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(fresh.traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
@@ -40,5 +40,30 @@ it('propagates W3C trace context and exports spans over OTLP/HTTP', async () => 
     child.kill('SIGKILL');
     collector.closeAllConnections();
     collector.close();
+  }
+});
+
+/**
+ * `instrumentHttp: false` (the model server without an exporter): node:http is not patched,
+ * so requests pay for no automatic span; spans still get real trace ids.
+ */
+it('leaves node:http alone when HTTP instrumentation is off', async () => {
+  // `node --import tsx` (not tsx's CLI, which runs the script in a grandchild that a kill misses).
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'fixtures', 'telemetry', 'traced-server.ts')], {
+    env: { ...process.env, INSTRUMENT_HTTP: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+    const url = `http://127.0.0.1:${chunk.toString().trim()}/`;
+    const answer = (await (await fetch(url, { headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } })).json()) as { traceId: string; patched: boolean };
+    // No server span was started from the caller's traceparent: the manual span is a new root.
+    expect(answer.patched).toBe(false);
+    expect(answer.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(answer.traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  } finally {
+    const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
   }
 });
