@@ -15,6 +15,7 @@
  *   BENCH_KEEP_TMP=1         keep the temp dir (process logs, FerretDB data)
  *   BENCH_API_NODE_ARGS      extra node flags for the api processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
  *   BENCH_MODEL_SERVER_NODE_ARGS  the same for the model server process
+ *   BENCH_GENERATOR_NICE     niceness added to the load generator while it measures (default -10; 0 = off)
  *   BENCH_API_ENV            extra settings for the api processes ("NAME=value NAME2=value", e.g. "PREDICTION_LOG_FLUSH_MS=100")
  * `--quick` on the command line is BENCH_QUICK=1.
  */
@@ -44,6 +45,7 @@ const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
 const RATE = num('BENCH_RATE', 1000);
 const BATCH_ROWS = num('BENCH_BATCH_ROWS', 100);
 const QUIET_CORES = num('BENCH_QUIET_CORES', 0.25);
+const GENERATOR_NICE = Number(process.env.BENCH_GENERATOR_NICE ?? -10);
 const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT ?? (quick ? 0 : 120));
 const WRITE_DOC = process.env.BENCH_WRITE_DOC ? process.env.BENCH_WRITE_DOC === '1' : !quick;
 
@@ -84,6 +86,29 @@ async function settle(procs: Proc[]): Promise<void> {
 type Runner = () => Promise<LoadResult>;
 
 /** Warm-up, then the measured run with CPU and memory of every process on the path. */
+/**
+ * Runs a measured load with the generator's (this process's main thread's) scheduling priority
+ * raised by GENERATOR_NICE, then restores it. Clients sit on other machines in production; here
+ * they share two cores with the servers, and a starved generator sends late, which the paced
+ * runs charge to the servers. Only this thread is changed (Linux niceness is per thread), and
+ * every server was spawned before, so none inherits it.
+ */
+async function withGeneratorPriority<T>(run: () => Promise<T>): Promise<T> {
+  if (GENERATOR_NICE === 0) return run();
+  const before = os.getPriority();
+  try {
+    os.setPriority(before + GENERATOR_NICE);
+  } catch (e) {
+    say(`could not raise the generator's priority (${(e as Error).message}); measuring at nice ${before}`);
+    return run();
+  }
+  try {
+    return await run();
+  } finally {
+    os.setPriority(before);
+  }
+}
+
 async function measure(id: string, label: string, path_: Proc[], run: Runner, warm: Runner | undefined, rows = 1): Promise<Measured> {
   await settle(path_);
   if (warm) {
@@ -93,7 +118,7 @@ async function measure(id: string, label: string, path_: Proc[], run: Runner, wa
   const loadavg = loadAverage();
   say(`${label}: measuring (load avg ${loadavg})`);
   const a = snapshot(path_.map((p) => p.pid));
-  const load = await run();
+  const load = await withGeneratorPriority(run);
   const b = snapshot(path_.map((p) => p.pid));
   const d = delta(a, b);
   const procs = path_.map((p) => ({ name: p.name, cpuMs: d.byPid.get(p.pid) ?? NaN, rssBytes: processMemory(p.pid).rss }));
