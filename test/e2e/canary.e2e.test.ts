@@ -57,6 +57,15 @@ async function approve(id: string): Promise<any> {
   return res.body;
 }
 
+/** A Production canary to `version` under the Production load: deploy, approve, wait for the end. */
+async function productionCanary(version: string, strategyConfig: Record<string, unknown>): Promise<{ done: any; during: LoadResult }> {
+  const before = prodLoad!.snapshot();
+  const id = await deploy(engineer, versions[version], 'Production', strategyConfig);
+  await approve(id);
+  const done = await withOutput(() => stack.waitForDeployment(id, ended, 180_000));
+  return { done, during: diffLoad(prodLoad!.snapshot(), before) };
+}
+
 async function infer(environment: string): Promise<{ status: number; body: any }> {
   return stack.call('POST', `/api/v1/inference/${MODEL}`, { token: stack.admin.token, body: { features: { transaction_amount: 115.04, merchant_category: 'grocery', user_age_days: 107, transaction_hour: 4, is_international: true } }, headers: { 'x-hotswap-environment': environment } });
 }
@@ -137,8 +146,7 @@ describe('canary deployments on the real stack under constant load', () => {
   });
 
   it('2. canary 1.0.0 → 2.0.0 in Production with 8 s steps: Active, versions follow, zero failed requests, traffic reached 2.0.0', async () => {
-    const before = prodLoad!.snapshot();
-    const id = await deploy(engineer, versions['2.0.0'], 'Production', {
+    const { done, during } = await productionCanary('2.0.0', {
       initialPercentage: 25,
       incrementStep: 25,
       monitoringDuration: 'PT8S',
@@ -150,9 +158,6 @@ describe('canary deployments on the real stack under constant load', () => {
       // latency rule is covered by the workflow and unit tests.
       rollbackThresholds: { accuracyDrop: 0.3, latencyIncrease: null, errorRateIncrease: 0.01 },
     });
-    await approve(id);
-    const done = await withOutput(() => stack.waitForDeployment(id, ended, 180_000));
-    const during = diffLoad(prodLoad!.snapshot(), before);
 
     expectEnded(done, 'Active');
     expect(done.errorMessage).toBeNull();
@@ -176,8 +181,7 @@ describe('canary deployments on the real stack under constant load', () => {
   });
 
   it('3. canary 2.0.0 → 3.0.0-degraded with feedback flowing: automatic rollback on accuracy, zero failed requests, traffic back on 2.0.0', async () => {
-    const before = prodLoad!.snapshot();
-    const id = await deploy(engineer, versions['3.0.0-degraded'], 'Production', {
+    const { done, during } = await productionCanary('3.0.0-degraded', {
       initialPercentage: 30,
       incrementStep: 35,
       monitoringDuration: 'PT8S',
@@ -187,9 +191,6 @@ describe('canary deployments on the real stack under constant load', () => {
       // Latency is not checked so that the rollback is the accuracy threshold's doing.
       rollbackThresholds: { accuracyDrop: 0.3, latencyIncrease: null, errorRateIncrease: 0.01 },
     });
-    await approve(id);
-    const done = await withOutput(() => stack.waitForDeployment(id, ended, 180_000));
-    const during = diffLoad(prodLoad!.snapshot(), before);
 
     expectEnded(done, 'RolledBack');
     expect(done.rollback).toMatchObject({ trigger: 'threshold', errors: [] });

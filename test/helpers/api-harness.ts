@@ -7,14 +7,9 @@ import { apiConfigSchema, type ApiConfig } from '../../infra/config/schemas';
 import { createLogger } from '../../infra/telemetry/logger';
 import { startApi, type RunningApi } from '../../api/server';
 import type { Role } from '../../domain/permissions';
+import { apiCaller, login, tokenCache, type Call, type CallResult } from './http-client';
 
-type RawBody = NonNullable<RequestInit['body']>;
-
-export interface CallResult<T = any> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
+export type { CallResult };
 
 export interface TestApi {
   api: RunningApi;
@@ -24,7 +19,7 @@ export interface TestApi {
   adminPassword: string;
   /** A token of a user with `role` (created on first use). */
   tokenFor(role: Role): Promise<string>;
-  call<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; rawBody?: RawBody; headers?: Record<string, string> }): Promise<CallResult<T>>;
+  call: Call;
   close(): Promise<void>;
 }
 
@@ -58,49 +53,8 @@ export async function startTestApi(overrides: Record<string, string> = {}): Prom
     ...overrides,
   });
   const api = await startApi(config, createLogger('api', 'silent'));
-  const tokens = new Map<Role, Promise<string>>();
-
-  const call = async <T>(method: string, path: string, opts: { token?: string; body?: unknown; rawBody?: RawBody; headers?: Record<string, string> } = {}): Promise<CallResult<T>> => {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    let body: RawBody | undefined = opts.rawBody;
-    if (opts.body !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = JSON.stringify(opts.body);
-    }
-    const res = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined && { body, duplex: 'half' }) });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON */
-    }
-    return { status: res.status, body: parsed as T, headers: res.headers };
-  };
-
-  const login = async (username: string, password: string) => {
-    const res = await call<{ token: string }>('POST', '/api/v1/authentication/login', { body: { username, password } });
-    if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.token;
-  };
-
-  const tokenFor = (role: Role): Promise<string> => {
-    let t = tokens.get(role);
-    if (!t) {
-      t = (async () => {
-        if (role === 'Admin') return login('admin', adminPassword);
-        const admin = await tokenFor('Admin');
-        const username = `${role.toLowerCase()}-${randomBytes(3).toString('hex')}`;
-        const password = randomBytes(18).toString('base64url');
-        const created = await call('POST', '/api/v1/users', { token: admin, body: { username, password, role } });
-        if (created.status !== 201) throw new Error(`creating ${role} failed: ${created.status} ${JSON.stringify(created.body)}`);
-        return login(username, password);
-      })();
-      tokens.set(role, t);
-    }
-    return t;
-  };
+  const call = apiCaller(api.url);
+  const tokenFor = tokenCache(call, () => login(call, 'admin', adminPassword));
 
   return {
     api,

@@ -12,7 +12,8 @@ import { createLogger } from '../../infra/telemetry/logger';
 import { startApi, type RunningApi } from '../../api/server';
 import type { PredictionRecord, PredictionSink } from '../../api/gateway/prediction-sink';
 import type { Role } from '../../domain/permissions';
-import { requireEnv, type CallResult } from './api-harness';
+import { requireEnv } from './api-harness';
+import { apiCaller, login, tokenCache, type Call } from './http-client';
 import { exampleModel, uploadForm, versionBody } from './example-models';
 import { startTestModelServer, type TestModelServer } from './model-server-harness';
 
@@ -45,7 +46,7 @@ export interface GatewayApi {
   artifactDir: string;
   sink: RecordingSink;
   tokenFor(role: Role): Promise<string>;
-  call<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; rawBody?: RequestInit['body']; headers?: Record<string, string> }): Promise<CallResult<T>>;
+  call: Call;
   /** Stops the api; with drop (default: only when this api created the database), drops the database and artifact folder. */
   close(opts?: { drop?: boolean }): Promise<void>;
 }
@@ -89,48 +90,8 @@ export async function startGatewayApi(opts: { dbName?: string; artifactDir?: str
   });
   const sink = new RecordingSink();
   const api = await startApi(config, createLogger('api', process.env.HOTSWAP_TEST_API_LOG ?? 'silent'), sink);
-  const tokens = new Map<Role, Promise<string>>();
-
-  const call: GatewayApi['call'] = async (method, path, o = {}) => {
-    const headers: Record<string, string> = { ...o.headers };
-    if (o.token) headers.authorization = `Bearer ${o.token}`;
-    let body = o.rawBody;
-    if (o.body !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = JSON.stringify(o.body);
-    }
-    const res = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined && { body, duplex: 'half' }) });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON */
-    }
-    return { status: res.status, body: parsed as any, headers: res.headers };
-  };
-
-  const login = async (username: string, password: string) => {
-    const res = await call<{ token: string }>('POST', '/api/v1/authentication/login', { body: { username, password } });
-    if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.token;
-  };
-  const tokenFor = (role: Role): Promise<string> => {
-    let t = tokens.get(role);
-    if (!t) {
-      t = (async () => {
-        if (role === 'Admin') return login('admin', adminPassword);
-        const admin = await tokenFor('Admin');
-        const username = `${role.toLowerCase()}-${randomBytes(3).toString('hex')}`;
-        const password = randomBytes(18).toString('base64url');
-        const created = await call('POST', '/api/v1/users', { token: admin, body: { username, password, role } });
-        if (created.status !== 201) throw new Error(`creating ${role} failed: ${created.status} ${JSON.stringify(created.body)}`);
-        return login(username, password);
-      })();
-      tokens.set(role, t);
-    }
-    return t;
-  };
+  const call = apiCaller(api.url);
+  const tokenFor = tokenCache(call, () => login(call, 'admin', adminPassword));
 
   return {
     api,

@@ -12,6 +12,7 @@ import type { Role } from '../../domain/permissions';
 import { freePorts } from '../../ops/free-port';
 import { httpProbe, type Probe } from '../../ops/probes';
 import { acquireE2ELock } from './e2e-lock';
+import { apiCaller, login, tokenCache, type Call } from './http-client';
 import { exampleModel, uploadForm, versionBody } from './example-models';
 import { makeTestDir, testMongoUri, testTemporalAddress, uniqueDbName, uniqueTaskQueue } from './services';
 
@@ -39,7 +40,7 @@ export interface E2EStack {
   serviceToken: string;
   admin: { username: string; password: string; token: string };
   tokenFor(role: RoleName): Promise<string>;
-  call<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: RequestInit['body'] }): Promise<{ status: number; body: T; headers: Headers }>;
+  call: Call;
   api: ProcessHandle;
   worker: ProcessHandle;
   modelServers: ProcessHandle[];
@@ -296,55 +297,18 @@ async function startLockedStack(opts: { modelServers?: number; env?: Record<stri
     throw e;
   }
 
-  const call: E2EStack['call'] = async (method, p, o = {}) => {
-    const headers: Record<string, string> = { ...o.headers };
-    if (o.token) headers.authorization = `Bearer ${o.token}`;
-    let body = o.rawBody;
-    if (o.body !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = JSON.stringify(o.body);
-    }
-    const res = await fetch(`${apiUrl}${p}`, { method, headers, ...(body !== undefined && { body, duplex: 'half' }) });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON */
-    }
-    return { status: res.status, body: parsed as any, headers: res.headers };
-  };
-
-  const login = async (username: string, password: string): Promise<string> => {
-    const res = await call<{ token: string }>('POST', '/api/v1/authentication/login', { body: { username, password } });
-    if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.token;
-  };
+  const call = apiCaller(apiUrl);
 
   let adminToken: string;
   try {
-    adminToken = await login('admin', adminPassword);
+    adminToken = await login(call, 'admin', adminPassword);
   } catch (e) {
     const out = outputs();
     await stop();
     throw new Error(`${(e as Error).message}\n${out}`);
   }
 
-  const tokens = new Map<RoleName, Promise<string>>([['Admin', Promise.resolve(adminToken)]]);
-  const tokenFor = (role: RoleName): Promise<string> => {
-    let t = tokens.get(role);
-    if (!t) {
-      t = (async () => {
-        const username = `${role.toLowerCase()}-${randomBytes(3).toString('hex')}`;
-        const password = randomBytes(18).toString('base64url');
-        const created = await call('POST', '/api/v1/users', { token: adminToken, body: { username, password, role } });
-        if (created.status !== 201) throw new Error(`creating ${role} failed: ${created.status} ${JSON.stringify(created.body)}`);
-        return login(username, password);
-      })();
-      tokens.set(role, t);
-    }
-    return t;
-  };
+  const tokenFor = tokenCache(call, () => Promise.resolve(adminToken));
 
   const registerExample: E2EStack['registerExample'] = async (modelName, version) => {
     const ex = exampleModel(modelName, version);
