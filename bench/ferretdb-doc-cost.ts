@@ -1,0 +1,70 @@
+/**
+ * What one stored document costs FerretDB (SQLite backend) in CPU, by document shape: the
+ * prediction log's real shape against smaller ones. Standalone (not part of `npm run bench`):
+ *
+ *   npx tsx bench/ferretdb-doc-cost.ts            # 4,000 documents per shape, 25 per insertMany, 3 rounds
+ *   FERRET_DOCS=8000 FERRET_BATCH=100 npx tsx bench/ferretdb-doc-cost.ts
+ *
+ * CPU is FerretDB's own (utime + stime from /proc/<pid>/stat, 10 ms resolution) over the inserts.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { freePort } from '../ops/free-port';
+import { ferretDb } from '../ops/services/ferretdb';
+
+const DOCS = Number(process.env.FERRET_DOCS ?? 4000);
+const BATCH = Number(process.env.FERRET_BATCH ?? 25);
+const ROUNDS = Number(process.env.FERRET_ROUNDS ?? 3);
+
+const features = { transaction_amount: 115.04, merchant_category: 'grocery', user_age_days: 107, transaction_hour: 4, is_international: true };
+const outputs = { label: 'fraud', confidence: 0.6197, probabilities: { fraud: 0.6197, legit: 0.3803 } };
+const series = { modelId: '665f1c2e9b1d4a0012345678', versionId: '665f1c2e9b1d4a0012345679', environment: 'Production', role: 'primary' };
+const meta = { modelName: 'fraud-detection', version: '1.0.0', latencyMs: 1.234, traceId: '0af7651916cd43dd8448eb211c80319c', serverId: 'ms-1' };
+
+/** Shapes, from the prediction log's (api/prediction-log/prediction-recorder.ts `toDoc`) down to an empty document. */
+const shapes: Record<string, (id: string) => Record<string, unknown>> = {
+  'prediction log (current shape)': (id) => ({ _id: id, requestId: id, time: new Date(), ...series, ...meta, features, outputs, status: 'Completed', cached: false }),
+  'features/outputs as JSON text': (id) => ({ _id: id, time: new Date(), ...series, ...meta, features: JSON.stringify(features), outputs: JSON.stringify(outputs), encoded: 'json', status: 'Completed' }),
+  'series fields + one JSON body': (id) => ({ _id: id, time: new Date(), ...series, status: 'Completed', body: JSON.stringify({ ...meta, features, outputs }) }),
+  '{_id, time} (time index)': (id) => ({ _id: id, time: new Date() }),
+  '{_id} only (time index)': (id) => ({ _id: id }),
+};
+
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hotswap-ferret-cost-'));
+  const db = ferretDb({ dataDir: dir, port: await freePort() });
+  await db.process.start();
+  const client = await MongoClient.connect(db.uri);
+  try {
+    console.log(`FerretDB CPU per stored document: ${DOCS} documents per shape, ${BATCH} per insertMany, ${ROUNDS} rounds`);
+    let n = 0;
+    const results = new Map<string, number[]>();
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [name, make] of Object.entries(shapes)) {
+        const col = client.db('cost').collection<Record<string, unknown>>(`r${round}_${Object.keys(shapes).indexOf(name)}`);
+        await col.createIndex({ time: 1 });
+        const before = cpuMicros(db.process.pid!);
+        for (let i = 0; i < DOCS; i += BATCH) await col.insertMany(Array.from({ length: BATCH }, () => make(`req-${++n}-${round}`)), { ordered: false });
+        const perDoc = (cpuMicros(db.process.pid!) - before) / DOCS;
+        results.set(name, [...(results.get(name) ?? []), perDoc]);
+      }
+    }
+    for (const [name, runs] of results) console.log(`${name.padEnd(34)} ${runs.map((r) => `${r.toFixed(0).padStart(4)} µs`).join('  ')}`);
+  } finally {
+    await client.close();
+    await db.process.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
