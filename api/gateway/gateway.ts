@@ -26,7 +26,7 @@ import { asAppError, NativeInference, type NativeKind } from './native-inference
 import { OipV2Handler } from './oip-v2-handler';
 import type { PredictionSink } from './prediction-sink';
 import { RouteTables } from './route-tables';
-import { PANIC_STALE_FACTOR, ServerDirectory } from './server-directory';
+import { ServerDirectory } from './server-directory';
 import { ShadowMirror } from './shadow-mirror';
 import { TargetResolver } from './target-resolver';
 import { VersionClient } from './version-client';
@@ -51,6 +51,7 @@ export type GatewayConfig = Pick<
   | 'ASYNC_MAX_ATTEMPTS'
   | 'MAX_BODY_BYTES'
   | 'MODEL_SERVER_HEARTBEAT_TIMEOUT_MS'
+  | 'MODEL_SERVER_LAST_RESORT_MS'
   | 'PUBLIC_URL'
 >;
 
@@ -113,8 +114,9 @@ export class InferenceGateway {
     this.id = config.GATEWAY_ID ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.metrics = new GatewayMetrics(deps.registry);
     this.directory = new ServerDirectory({
-      liveServers: () => deps.servers.live(config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS * PANIC_STALE_FACTOR),
-      freshWithinMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS,
+      // Servers heard from within MODEL_SERVER_LAST_RESORT_MS stay a last resort (panic mode; 0 = off).
+      liveServers: () => deps.servers.live(Math.max(config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS, config.MODEL_SERVER_LAST_RESORT_MS)),
+      freshWithinMs: config.MODEL_SERVER_LAST_RESORT_MS > 0 ? config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS : undefined,
       log,
     });
     this.gatewayRegistry = new GatewayRegistry(deps.db);

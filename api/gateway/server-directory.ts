@@ -23,9 +23,6 @@ export interface DirectoryDeps {
   now?: () => number;
 }
 
-/** How much older than the heartbeat timeout a server may be and still be a last resort. */
-export const PANIC_STALE_FACTOR = 6;
-
 /**
  * Which model servers hold which version Ready, from their heartbeats in `model_servers`
  * (re-read every GATEWAY_SERVER_POLL_MS and on demand), and the choice among them: least

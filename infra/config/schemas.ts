@@ -65,6 +65,8 @@ export const apiConfigSchema = z
     MAX_ARTIFACT_BYTES: positiveInt(2 * 1024 * 1024 * 1024),
     HEALTH_TIMEOUT_MS: positiveInt(2000),
     MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: positiveInt(10000),
+    // Panic mode (api/gateway/server-directory.ts): 0 = off; otherwise at least the heartbeat timeout.
+    MODEL_SERVER_LAST_RESORT_MS: z.coerce.number().int().min(0).default(60000),
     // Inference gateway (data plane)
     GATEWAY_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'expected letters, digits, ".", "_" and "-"').optional(),
     GATEWAY_MAX_BATCH_SIZE: positiveInt(1000),
@@ -106,6 +108,8 @@ export const apiConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['S3_ENDPOINT'], message: 'is required when ARTIFACT_STORE=s3' });
     if (c.PREDICTION_LOG_BATCH_SIZE > c.PREDICTION_LOG_BUFFER_MAX)
       ctx.addIssue({ code: 'custom', path: ['PREDICTION_LOG_BATCH_SIZE'], message: 'must not exceed PREDICTION_LOG_BUFFER_MAX' });
+    if (c.MODEL_SERVER_LAST_RESORT_MS !== 0 && c.MODEL_SERVER_LAST_RESORT_MS < c.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS)
+      ctx.addIssue({ code: 'custom', path: ['MODEL_SERVER_LAST_RESORT_MS'], message: 'must be 0 (off) or at least MODEL_SERVER_HEARTBEAT_TIMEOUT_MS' });
     if (c.OIDC_ISSUER && !c.OIDC_JWKS_URL)
       ctx.addIssue({ code: 'custom', path: ['OIDC_JWKS_URL'], message: 'is required when OIDC_ISSUER is set' });
   });

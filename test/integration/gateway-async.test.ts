@@ -1,4 +1,3 @@
-import { PANIC_STALE_FACTOR } from '../../api/gateway/server-directory';
 import { rmSync } from 'node:fs';
 import type { TestModelServer } from '../helpers/model-server-harness';
 import {
@@ -164,14 +163,14 @@ describe('async requests survive the api', () => {
     ms = undefined;
     // the server left rotation: its document is gone. A server an earlier test stopped without
     // removing its document stays a last resort ("panic mode") until its heartbeat is older than
-    // PANIC_STALE_FACTOR × the heartbeat timeout.
+    // MODEL_SERVER_LAST_RESORT_MS.
     await until(
       'the gateway to see no server',
       async () => {
         await second!.api.gateway.directory.refresh();
         return second!.api.gateway.directory.count(v1.versionId) === 0;
       },
-      PANIC_STALE_FACTOR * Number(second!.config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS) + 15_000,
+      Number(second!.config.MODEL_SERVER_LAST_RESORT_MS) + 15_000,
       100,
     );
     const r = await second!.call('POST', asyncPath(), { token, body: { features: FRAUD } });

@@ -30,6 +30,7 @@ it.each([
   [{ ...base, OIDC_ISSUER: 'https://id.example.com' }, 'OIDC_JWKS_URL', 'OIDC_ISSUER'],
   [{ ...base, S3_FORCE_PATH_STYLE: 'yes' }, 'S3_FORCE_PATH_STYLE', 'invalid value'],
   [{ ...base, TEMPORAL_ADDRESS: 'localhost' }, 'TEMPORAL_ADDRESS', 'host:port'],
+  [{ ...base, MODEL_SERVER_LAST_RESORT_MS: '5000' }, 'MODEL_SERVER_LAST_RESORT_MS', 'at least MODEL_SERVER_HEARTBEAT_TIMEOUT_MS'],
 ])('names the variable and what is expected (%#)', (env, variable, fragment) => {
   try {
     parseEnv(apiConfigSchema, env as NodeJS.ProcessEnv);
@@ -40,6 +41,12 @@ it.each([
     expect((e as ConfigError).message).toMatch(new RegExp(`^Invalid configuration: ${variable} `));
     expect((e as ConfigError).message).toContain(fragment);
   }
+});
+
+it('accepts panic mode off (0) or any bound at least the heartbeat timeout', () => {
+  expect(parseEnv(apiConfigSchema, { ...base, MODEL_SERVER_LAST_RESORT_MS: '0' }).MODEL_SERVER_LAST_RESORT_MS).toBe(0);
+  expect(parseEnv(apiConfigSchema, { ...base, MODEL_SERVER_LAST_RESORT_MS: '10000' }).MODEL_SERVER_LAST_RESORT_MS).toBe(10000);
+  expect(parseEnv(apiConfigSchema, base as NodeJS.ProcessEnv).MODEL_SERVER_LAST_RESORT_MS).toBe(60000);
 });
 
 it('documents every variable in the README', () => {
