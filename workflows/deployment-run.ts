@@ -5,7 +5,7 @@
  */
 import { CancellationScope, condition, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { approvalProblems, controlProblems, type ApprovalCommand, type ControlCommand, type ControlCommandKind } from '../domain/deployments/commands';
-import type { ApprovalState, DeploymentStatusView, HistoryEntry, VersionRef } from '../domain/deployments/deployment-status';
+import { initialDeploymentView, type ApprovalState, type DeploymentStatusView, type HistoryEntry, type VersionRef } from '../domain/deployments/deployment-status';
 import { isTerminalStatus, type DeploymentPhase, type DeploymentStatus } from '../domain/deployments/enums';
 import { describeStep, isSkippedOnPromote, progressPercentage, type DeploymentStep } from '../domain/deployments/steps';
 import type { DeploymentInput } from './deployment-input';
@@ -72,38 +72,23 @@ export class DeploymentRun {
   constructor(readonly input: DeploymentInput, snapshot?: RunSnapshot) {
     const at = now();
     const required = input.approval?.required ?? input.environment === 'Production';
-    this.view = snapshot?.view ?? {
-      deploymentId: input.deploymentId,
-      modelId: input.modelId,
-      // Why the fallbacks: inputs of runs started before the API passed the names.
-      modelName: input.modelName ?? input.modelId,
-      versionId: input.versionId,
-      version: input.version ?? input.versionId,
-      stable: null,
-      strategy: input.strategy,
-      environment: input.environment,
-      initiatedBy: input.initiatedBy,
-      status: 'Pending',
-      phase: 'Pending',
-      progressPercentage: 0,
-      trafficPercentage: 0,
-      currentStep: null,
-      history: [],
-      approval: { required, state: required ? 'Pending' : 'NotRequired', requestedAt: null, deadline: null, decidedBy: null, decidedByName: null, decidedAt: null, reason: null },
-      validationResult: null,
-      metrics: null,
-      assignedServers: [],
-      smokeTest: null,
-      shadow: null,
-      abTest: null,
-      rollback: null,
-      analysisPhase: 'Successful',
-      startedAt: at,
-      updatedAt: at,
-      completedAt: null,
-      errorMessage: null,
-      sequence: 0,
-    };
+    this.view =
+      snapshot?.view ??
+      initialDeploymentView(
+        {
+          deploymentId: input.deploymentId,
+          modelId: input.modelId,
+          // Why the fallbacks: inputs of runs started before the API passed the names.
+          modelName: input.modelName ?? input.modelId,
+          versionId: input.versionId,
+          version: input.version ?? input.versionId,
+          strategy: input.strategy,
+          environment: input.environment,
+          initiatedBy: input.initiatedBy,
+        },
+        required,
+        at,
+      );
     if (snapshot) {
       this.plan = snapshot.plan;
       this.stepIndex = snapshot.stepIndex;

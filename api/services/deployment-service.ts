@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Actor, ControlCommandKind } from '../../domain/deployments/commands';
-import type { ApprovalState, DeploymentStatusView } from '../../domain/deployments/deployment-status';
+import { initialDeploymentView, type ApprovalState, type DeploymentStatusView } from '../../domain/deployments/deployment-status';
 import { isTerminalStatus, type DeploymentStatus, type DeploymentStrategy, type Environment } from '../../domain/deployments/enums';
 import { durationMs } from '../../domain/deployments/iso-duration';
 import { planAbTest, planBlueGreen, planCanary, planRolling, planShadow, type DeploymentStep, type PlanContext } from '../../domain/deployments/steps';
@@ -307,37 +307,21 @@ export class DeploymentService {
     }
 
     const at = started.toISOString();
-    const view: DeploymentStatusView = {
-      deploymentId,
-      modelId: model.modelId,
-      modelName: model.name,
-      versionId: version.versionId,
-      version: version.version,
-      stable: null,
-      strategy: request.strategy,
-      environment: request.environment,
-      initiatedBy: principal.id,
-      status: 'Pending',
-      phase: 'Pending',
-      progressPercentage: 0,
-      trafficPercentage: 0,
-      currentStep: null,
-      history: [{ at, step: 'request', decision: 'Accepted', reason: `requested by ${principal.username} (${principal.role})` }],
-      approval: { required: approvalRequired, state: approvalRequired ? 'Pending' : 'NotRequired', requestedAt: null, deadline: null, decidedBy: null, decidedByName: null, decidedAt: null, reason: null },
-      validationResult: null,
-      metrics: null,
-      assignedServers: [],
-      smokeTest: null,
-      shadow: null,
-      abTest: null,
-      rollback: null,
-      analysisPhase: 'Successful',
-      startedAt: at,
-      updatedAt: at,
-      completedAt: null,
-      errorMessage: null,
-      sequence: 0,
-    };
+    const view = initialDeploymentView(
+      {
+        deploymentId,
+        modelId: model.modelId,
+        modelName: model.name,
+        versionId: version.versionId,
+        version: version.version,
+        strategy: request.strategy,
+        environment: request.environment,
+        initiatedBy: principal.id,
+      },
+      approvalRequired,
+      at,
+      [{ at, step: 'request', decision: 'Accepted', reason: `requested by ${principal.username} (${principal.role})` }],
+    );
     await writeWithRetries(() => this.deps.deployments.create(view, { workflowId, firstExecutionRunId }));
     return {
       deploymentId,

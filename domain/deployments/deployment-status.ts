@@ -130,5 +130,39 @@ export interface DeploymentStatusView {
   sequence: number;
 }
 
+/** Who and what a new deployment is about: the fields its first status view is built from. */
+export type DeploymentIdentity = Pick<DeploymentStatusView, 'deploymentId' | 'modelId' | 'modelName' | 'versionId' | 'version' | 'strategy' | 'environment' | 'initiatedBy'>;
+
+/**
+ * The status view of a deployment that has not done anything yet (Pending, no traffic, approval
+ * Pending when required). The API writes it as the first projection; the workflow starts from it.
+ */
+export function initialDeploymentView(who: DeploymentIdentity, approvalRequired: boolean, at: string, history: HistoryEntry[] = []): DeploymentStatusView {
+  return {
+    ...who,
+    stable: null,
+    status: 'Pending',
+    phase: 'Pending',
+    progressPercentage: 0,
+    trafficPercentage: 0,
+    currentStep: null,
+    history,
+    approval: { required: approvalRequired, state: approvalRequired ? 'Pending' : 'NotRequired', requestedAt: null, deadline: null, decidedBy: null, decidedByName: null, decidedAt: null, reason: null },
+    validationResult: null,
+    metrics: null,
+    assignedServers: [],
+    smokeTest: null,
+    shadow: null,
+    abTest: null,
+    rollback: null,
+    analysisPhase: 'Successful',
+    startedAt: at,
+    updatedAt: at,
+    completedAt: null,
+    errorMessage: null,
+    sequence: 0,
+  };
+}
+
 /** A workflow's result: the final status view. */
 export type DeploymentResult = DeploymentStatusView;
