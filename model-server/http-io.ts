@@ -1,51 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, type ErrorDetail } from '../domain/errors';
+import { readBody } from '../infra/http/read-body';
 import { currentTraceId } from '../infra/telemetry/tracing';
 
 /** Largest request body the model server accepts (a batch of a few thousand rows). */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** Reads and parses a JSON body. Malformed JSON → 400 VALIDATION_ERROR; too large → 413. */
-export function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > maxBytes) {
-      req.resume();
-      reject(tooLarge(maxBytes));
-      return;
-    }
-    let first: Buffer | null = null;
-    let chunks: Buffer[] | null = null;
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge(maxBytes));
-        return;
-      }
-      if (first === null) first = chunk;
-      else (chunks ??= [first]).push(chunk);
-    });
-    req.on('end', () => {
-      if (size > maxBytes) return;
-      const buf = chunks ? Buffer.concat(chunks, size) : first;
-      if (buf === null || size === 0) {
-        reject(new AppError('VALIDATION_ERROR', 'Request body is required', [{ field: 'body', message: 'must be a JSON object' }]));
-        return;
-      }
-      try {
-        resolve(JSON.parse(buf.toString('utf8')));
-      } catch {
-        reject(new AppError('VALIDATION_ERROR', 'Malformed JSON body', [{ field: 'body', message: 'is not valid JSON' }]));
-      }
-    });
-    req.on('error', reject);
-  });
+/** Reads and parses a JSON body. Malformed JSON → 400 VALIDATION_ERROR; too large → 413; empty → 400. */
+export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  const buf = await readBody(req, maxBytes);
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch {
+    throw new AppError('VALIDATION_ERROR', 'Malformed JSON body', [{ field: 'body', message: 'is not valid JSON' }]);
+  }
 }
-
-const tooLarge = (max: number) => new AppError('PAYLOAD_TOO_LARGE', undefined, [{ field: 'body', message: `exceeds the limit of ${max} bytes` }]);
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 

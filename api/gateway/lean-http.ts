@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../../domain/errors';
 import { errorBody } from '../http/error-body';
+import { readBody } from '../../infra/http/read-body';
+
+export { readBody };
 
 /**
  * Request and response plumbing of the lean inference path (no Express): bounded body
@@ -16,42 +19,6 @@ export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
-
-/** Reads the whole body, refusing more than `maxBytes` (413) and an empty body (400). */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > maxBytes) {
-      req.resume();
-      reject(tooLarge(maxBytes));
-      return;
-    }
-    let first: Buffer | null = null;
-    let chunks: Buffer[] | null = null;
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.off('data', onData);
-        req.resume();
-        reject(tooLarge(maxBytes));
-        return;
-      }
-      if (first === null) first = chunk;
-      else (chunks ??= [first]).push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => {
-      if (size > maxBytes) return;
-      const buf = chunks ? Buffer.concat(chunks, size) : first;
-      if (buf === null || size === 0) reject(new AppError('VALIDATION_ERROR', 'Request body is required', [{ field: 'body', message: 'must be a JSON object' }]));
-      else resolve(buf);
-    });
-    req.once('error', reject);
-  });
-}
-
-const tooLarge = (max: number) => new AppError('PAYLOAD_TOO_LARGE', undefined, [{ field: 'body', message: `exceeds the limit of ${max} bytes` }]);
 
 /** Parses a JSON object body; anything else is a 400 VALIDATION_ERROR. */
 export function parseJsonObject(buf: Buffer): Record<string, unknown> {
