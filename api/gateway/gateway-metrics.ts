@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 /** Gateway time per request, end to end: from a few hundred µs (cache hit) to seconds. */
 const DURATION_BUCKETS = [0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-export type RetryReason = 'connect' | 'reset' | 'unavailable' | 'not_loaded';
+export type RetryReason = 'connect' | 'reset' | 'unavailable' | 'not_loaded' | 'rerouted';
 
 /**
  * The gateway's Prometheus instruments on the api's registry. Children are cached per label
@@ -27,7 +27,7 @@ export class GatewayMetrics {
     this.requests = new client.Counter({ name: 'hotswap_inference_requests_total', help: 'Inference requests through the gateway by model, version, role and HTTP status', labelNames: ['model', 'version', 'role', 'status'] as const, registers });
     this.duration = new client.Histogram({ name: 'hotswap_inference_duration_seconds', help: 'Gateway time per inference request (routing, model server, response)', labelNames: ['model', 'version', 'role'] as const, buckets: DURATION_BUCKETS, registers });
     this.errors = new client.Counter({ name: 'hotswap_inference_errors_total', help: 'Failed inference requests through the gateway by catalogue code', labelNames: ['model', 'version', 'role', 'code'] as const, registers });
-    this.retries = new client.Counter({ name: 'hotswap_gateway_retries_total', help: 'Requests retried on another model server, by reason', labelNames: ['reason'] as const, registers });
+    this.retries = new client.Counter({ name: 'hotswap_gateway_retries_total', help: 'Requests retried on another model server (or, rerouted, on the version the routing table now picks), by reason', labelNames: ['reason'] as const, registers });
     this.revision = new client.Gauge({ name: 'hotswap_routing_revision', help: 'Routing-table revision this gateway serves', labelNames: ['model', 'environment'] as const, registers });
     this.shadowDropped = new client.Counter({ name: 'hotswap_shadow_dropped_total', help: 'Shadow copies dropped because the shadow queue was full', labelNames: ['model'] as const, registers });
     this.coalescedRows = new client.Histogram({ name: 'hotswap_gateway_coalesced_batch_size', help: 'Single predictions sent together in one coalesced model-server call', buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });

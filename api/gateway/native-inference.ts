@@ -8,7 +8,7 @@ import type { PredictionRecord, PredictionSink } from './prediction-sink';
 import type { CachedAnswer, CompiledRoute } from './route-tables';
 import type { ShadowMirror } from './shadow-mirror';
 import type { Target } from './target';
-import type { HeaderReader, TargetResolver } from './target-resolver';
+import type { HeaderReader, Resolved, TargetResolver } from './target-resolver';
 import type { VersionClient } from './version-client';
 import type { UpstreamHeaders } from './upstream';
 import type { Coalescer } from './coalescer';
@@ -74,8 +74,26 @@ const JSON_TYPE = 'application/json';
 export class NativeInference {
   constructor(private readonly deps: NativeInferenceDeps) {}
 
-  async run(r: NativeRequest): Promise<NativeOutcome> {
-    let resolved = this.deps.resolver.resolveRouted(r.modelName, r.environment, r.pinned, r.header);
+  run(r: NativeRequest): Promise<NativeOutcome> {
+    return this.attempt(r, undefined, true);
+  }
+
+  /**
+   * A routed (unpinned) request whose version turned out to be gone everywhere — it was resolved
+   * just before a route switch and reached the servers after the old version was unloaded — goes
+   * once more through the routing table as it is now, when that picks another version. Without
+   * this, the few requests in flight across "switch the route, then unload" would fail.
+   */
+  private reroute(r: NativeRequest, failedOn: Target, e: AppError): Resolved | undefined {
+    if (r.pinned !== undefined || e.code !== 'SERVICE_UNAVAILABLE') return undefined;
+    const now = this.deps.resolver.resolveRouted(r.modelName, r.environment, undefined, r.header);
+    if (!now || now.target.versionId === failedOn.versionId) return undefined;
+    this.deps.metrics.retry('rerouted');
+    return now;
+  }
+
+  private async attempt(r: NativeRequest, given: Resolved | undefined, mayReroute: boolean): Promise<NativeOutcome> {
+    let resolved = given ?? this.deps.resolver.resolveRouted(r.modelName, r.environment, r.pinned, r.header);
     if (!resolved) {
       try {
         resolved = await this.deps.resolver.resolve(r.modelName, r.environment, r.pinned, r.header);
@@ -98,7 +116,10 @@ export class NativeInference {
     let alone = true;
     if (r.kind === 'single' && !coalescer.admit(target)) {
       const c = await coalescer.wait(target, r.input);
-      if (c.kind === 'error') return this.failed(r, target, route, c.error);
+      if (c.kind === 'error') {
+        const again = mayReroute ? this.reroute(r, target, c.error) : undefined;
+        return again ? this.attempt(r, again, false) : this.failed(r, target, route, c.error);
+      }
       if (c.kind === 'answer') return this.fresh(r, target, route, { prediction: c.prediction, confidence: c.confidence }, cache, cacheKey, c.serverId);
       alone = false; // the coalesced call failed as a whole: this request goes on its own, outside the lane
     }
@@ -114,7 +135,13 @@ export class NativeInference {
       answer = JSON.parse(up.body.toString('utf8')) as Record<string, unknown>;
       if (status !== 200) return this.upstreamFailed(r, target, route, status, up.body, answer, serverId);
     } catch (e) {
-      return this.failed(r, target, route, asAppError(e, this.deps.log));
+      const failure = asAppError(e, this.deps.log);
+      const again = mayReroute ? this.reroute(r, target, failure) : undefined;
+      if (!again) return this.failed(r, target, route, failure);
+      // Release this lane before the second attempt takes one of its own (and not again below).
+      if (r.kind === 'single' && alone) coalescer.done(target);
+      alone = false;
+      return this.attempt(r, again, false);
     } finally {
       if (r.kind === 'single' && alone) coalescer.done(target);
     }

@@ -74,10 +74,11 @@ export class OipV2Handler {
       const environment = this.d.environmentOf(req, query);
       const body = action === 'infer' ? await readBody(req, this.d.maxBodyBytes) : null;
       if (body === null) req.resume();
-      resolved = await this.d.resolver.resolve(modelName, environment, version, (h) => {
+      const header = (h: string) => {
         const v = req.headers[h];
         return typeof v === 'string' ? v : undefined;
-      });
+      };
+      resolved = await this.d.resolver.resolve(modelName, environment, version, header);
       const t = resolved.target;
       if (action === 'ready') {
         let ready = false;
@@ -93,7 +94,18 @@ export class OipV2Handler {
       if (body) headers['content-type'] = JSON_TYPE;
       const traceparent = span.traceparent;
       if (traceparent !== undefined) headers.traceparent = traceparent;
-      const up = await this.d.client.call(t, method, path, headers, body);
+      let up;
+      try {
+        up = await this.d.client.call(t, method, path, headers, body);
+      } catch (e) {
+        // As on the native path (NativeInference.reroute): an unpinned request whose version is
+        // gone everywhere goes once more through the routing table as it is now.
+        const now = action === 'infer' && version === undefined && e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE' ? this.d.resolver.resolveRouted(modelName, environment, undefined, header) : undefined;
+        if (!now || now.target.versionId === t.versionId) throw e;
+        this.d.metrics.retry('rerouted');
+        resolved = now;
+        up = await this.d.client.call(now.target, method, `${now.target.v2Path}/infer`, headers, body);
+      }
       sendPayload(res, up.status, up.body, { 'x-request-id': requestId });
       if (action === 'infer') this.afterInfer(resolved, requestId, traceId, traceparent, arrivedAt, t0, body!, up.status, up.body);
     } catch (e) {
