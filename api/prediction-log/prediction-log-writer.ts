@@ -60,7 +60,13 @@ export class PredictionLogWriter {
   private overflowScheduled = false;
   private state: State = 'healthy';
   private nextProbeAt = 0;
-  private replay: { claimed: string; batches: AsyncGenerator<{ docs: PredictionDoc[]; corrupt: number }> } | undefined;
+  private replay: { claimed: string; segment: string; batches: AsyncGenerator<{ docs: PredictionDoc[]; corrupt: number }>; skip: number; consumed: number } | undefined;
+  /**
+   * Entries of a segment this process already stored before an outage interrupted its replay
+   * (by segment name): a segment is given back and read again from its start, and these are
+   * skipped, so nothing is written (or counted as replayed) twice.
+   */
+  private readonly replayProgress = new Map<string, number>();
   private lastRescan = 0;
   private wakeUp: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -280,39 +286,49 @@ export class PredictionLogWriter {
       for (const file of this.spill.replayable()) {
         const claimed = this.spill.claim(file);
         if (claimed) {
-          this.replay = { claimed, batches: this.spill.read(claimed, this.opts.replayBatchSize ?? this.opts.batchSize) };
+          const segment = claimed.replace(/\.replay-[a-z0-9]+-\d+$/, '');
+          const skip = this.replayProgress.get(segment) ?? 0;
+          this.replay = { claimed, segment, batches: this.spill.read(claimed, this.opts.replayBatchSize ?? this.opts.batchSize), skip, consumed: skip };
           break;
         }
       }
       if (!this.replay) return;
     }
-    const { claimed, batches } = this.replay;
+    const r = this.replay;
+    const { claimed, batches } = r;
     let next: IteratorResult<{ docs: PredictionDoc[]; corrupt: number }>;
     try {
       next = await batches.next();
     } catch (e) {
       this.log.error({ err: e, file: claimed }, 'prediction log: cannot read spill file; will retry');
       this.replay = undefined;
+      this.replayProgress.set(r.segment, r.consumed);
       this.spill.release(claimed);
       return;
     }
     if (next.done) {
       this.spill.remove(claimed);
+      this.replayProgress.delete(r.segment);
       this.replay = undefined;
       return;
     }
     const { docs, corrupt } = next.value;
-    if (corrupt > 0) {
+    const firstRead = r.skip === 0;
+    const skipped = Math.min(r.skip, docs.length);
+    r.skip -= skipped;
+    if (corrupt > 0 && firstRead) {
       this.log.error({ file: claimed, lines: corrupt }, 'prediction log: unreadable lines in spill file (interrupted write); dropped');
       this.drop(corrupt, 'corrupt_spill');
     }
     try {
-      const stored = await this.insert(docs);
+      const stored = skipped < docs.length ? await this.insert(skipped > 0 ? docs.slice(skipped) : docs) : 0;
+      r.consumed += docs.length - skipped;
       this.counts.replayed += stored;
       this.instruments.replayed.inc(stored);
     } catch (e) {
       await batches.return(undefined);
       this.replay = undefined;
+      this.replayProgress.set(r.segment, r.consumed);
       this.spill.release(claimed);
       this.enterDegraded(e);
     }

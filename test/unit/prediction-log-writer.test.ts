@@ -16,6 +16,8 @@ class FakeStore implements PredictionStore {
   down = false;
   /** Apply this many documents of the next batch, then fail (an outage mid-write). */
   partialThenFail: number | undefined;
+  /** Go down after this many more successful batches (an outage in the middle of a replay). */
+  downAfterBatches: number | undefined;
   /** Documents whose features the "server" refuses unless they are JSON text. */
   refuse = (d: PredictionDoc) => typeof d.features === 'object' && d.features !== null && 'bad.key' in d.features;
   batches: number[] = [];
@@ -42,6 +44,10 @@ class FakeStore implements PredictionStore {
       throw new Error('connection reset');
     }
     this.batches.push(batch.length);
+    if (this.downAfterBatches !== undefined && --this.downAfterBatches === 0) {
+      this.downAfterBatches = undefined;
+      this.down = true;
+    }
     return out;
   }
 
@@ -92,6 +98,14 @@ function writer(store: FakeStore, dir: string, opts: Partial<{ batchSize: number
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 
+async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await tick();
+  }
+}
+
 it('writes every entry once, in batches of at most batchSize', async () => {
   // A burst within bufferMax stays in memory: nothing is spilled.
   const store = new FakeStore();
@@ -113,6 +127,28 @@ it('sends a burst beyond bufferMax to the spill file and still writes it all', a
   expect(store.docs.size).toBe(1000);
   expect(w.stats().spilled).toBeGreaterThan(800);
   expect(w.stats().dropped).toBe(0);
+  await w.close();
+});
+
+it('an outage in the middle of a replay neither writes nor counts an entry twice', async () => {
+  const store = new FakeStore();
+  const { w } = writer(store, tempDir(), { bufferMax: 100 });
+  store.down = true;
+  for (let i = 0; i < 1000; i++) w.enqueue(doc(i));
+  await until(() => w.stats().spilled >= 900);
+  // Back up for three replay batches, down again (the segment is given back half replayed), then up.
+  store.downAfterBatches = 3;
+  store.down = false;
+  await until(() => store.down);
+  const replayedBefore = w.stats().replayed;
+  await new Promise((r) => setTimeout(r, 50));
+  store.down = false;
+  await w.flush({ replay: true, timeoutMs: 10_000 });
+  const s = w.stats();
+  expect(replayedBefore).toBeGreaterThan(0);
+  expect(replayedBefore).toBeLessThan(s.spilled);
+  expect(store.docs.size).toBe(1000);
+  expect({ replayed: s.replayed, duplicates: s.duplicates, dropped: s.dropped }).toEqual({ replayed: s.spilled, duplicates: 0, dropped: 0 });
   await w.close();
 });
 
