@@ -1,10 +1,12 @@
 /** Production approval: notify, then wait for approve/reject until the deadline (then Cancelled). */
-import { condition, log } from '@temporalio/workflow';
+import { CancellationScope, condition, log, patched } from '@temporalio/workflow';
 import { durationMs } from '../../domain/deployments/iso-duration';
 import { bookkeeping } from '../activity-stubs';
 import { DEFAULT_APPROVAL_TIMEOUT } from '../deployment-input';
 import type { DeploymentRun } from '../deployment-run';
 import { DeploymentEnding } from './ending';
+
+export const APPROVAL_NOTIFY_NOT_CANCELLED_PATCH = 'approval-notify-not-cancelled';
 
 export async function approvalGate(run: DeploymentRun): Promise<void> {
   if (!run.view.approval.required || run.view.approval.state === 'Approved') return;
@@ -13,16 +15,22 @@ export async function approvalGate(run: DeploymentRun): Promise<void> {
   run.view.approval = { ...run.view.approval, state: 'Pending', requestedAt: new Date(requestedAt).toISOString(), deadline: new Date(requestedAt + timeoutMs).toISOString() };
   await run.setStatus('AwaitingApproval', 'AwaitingApproval');
   try {
-    await bookkeeping.notifyApprovalNeeded({
-      deploymentId: run.input.deploymentId,
-      modelName: run.view.modelName,
-      version: run.view.version,
-      environment: run.input.environment,
-      strategy: run.input.strategy,
-      initiatedBy: run.input.initiatedBy,
-      deadline: run.view.approval.deadline!,
-      validation: run.view.validationResult,
-    });
+    const notify = () =>
+      bookkeeping.notifyApprovalNeeded({
+        deploymentId: run.input.deploymentId,
+        modelName: run.view.modelName,
+        version: run.view.version,
+        environment: run.input.environment,
+        strategy: run.input.strategy,
+        initiatedBy: run.input.initiatedBy,
+        deadline: run.view.approval.deadline!,
+        validation: run.view.validationResult,
+      });
+    // Not cancelled by an abort that arrives meanwhile: the notification is short, and cancelling
+    // it could race its completion (the test server then refused the cancel, ACTIVITY_UNKNOWN, and
+    // the workflow task failed and stalled). The abort takes effect at the wait below.
+    if (patched(APPROVAL_NOTIFY_NOT_CANCELLED_PATCH)) await CancellationScope.nonCancellable(notify);
+    else await notify();
     run.record('approval', 'Requested', `approvers notified; deadline ${run.view.approval.deadline}`);
   } catch (err) {
     // Why swallowed: the request is visible in the API and the Web UI; a mail outage must not cancel the deployment.
