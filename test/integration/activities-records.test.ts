@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BUCKET_RESOLUTIONS_S, bucketStartMs, emptyCounters, observeGroundTruth, observePrediction, observeShadowAgreement, type BucketCounters, type PredictionRole } from '../../domain/metrics';
-import type { DeploymentStatusView } from '../../domain/deployments/deployment-status';
+import { initialDeploymentView, type DeploymentStatusView } from '../../domain/deployments/deployment-status';
 import { MetricBucketRepository } from '../../infra/mongo/metric-bucket-repository';
 import { ApprovalNotifier, WebhookChannel, type ApprovalRequest } from '../../infra/notifications/approval-notifier';
 import { scoreDifference } from '../../activities/shadow';
@@ -29,35 +29,14 @@ afterAll(() => w?.close());
 
 function view(deploymentId: string, sequence: number, extra: Partial<DeploymentStatusView> = {}): DeploymentStatusView {
   const at = new Date().toISOString();
+  const identity = { deploymentId, modelId: w.modelId, modelName: 'fraud-detection', versionId: v2.versionId, version: '2.0.0', strategy: 'Canary', environment: 'Staging', initiatedBy: 'u-1' } as const;
   return {
-    deploymentId,
-    modelId: w.modelId,
-    modelName: 'fraud-detection',
-    versionId: v2.versionId,
-    version: '2.0.0',
+    ...initialDeploymentView(identity, false, at, [{ at, step: 'start', decision: 'Planned', reason: `sequence ${sequence}` }]),
     stable: { versionId: v1.versionId, version: '1.0.0' },
-    strategy: 'Canary',
-    environment: 'Staging',
-    initiatedBy: 'u-1',
     status: 'Deploying',
     phase: 'ShiftingTraffic',
     progressPercentage: sequence,
     trafficPercentage: 10,
-    currentStep: null,
-    history: [{ at, step: 'start', decision: 'Planned', reason: `sequence ${sequence}` }],
-    approval: { required: false, state: 'NotRequired', requestedAt: null, deadline: null, decidedBy: null, decidedByName: null, decidedAt: null, reason: null },
-    validationResult: null,
-    metrics: null,
-    assignedServers: [],
-    smokeTest: null,
-    shadow: null,
-    abTest: null,
-    rollback: null,
-    analysisPhase: 'Successful',
-    startedAt: at,
-    updatedAt: at,
-    completedAt: null,
-    errorMessage: null,
     sequence,
     ...extra,
   };
