@@ -5,14 +5,15 @@
  *   npx tsx bench/ferretdb-doc-cost.ts            # 4,000 documents per shape, 25 per insertMany, 3 rounds
  *   FERRET_DOCS=8000 FERRET_BATCH=100 npx tsx bench/ferretdb-doc-cost.ts
  *
- * CPU is FerretDB's own (utime + stime from /proc/<pid>/stat, 10 ms resolution) over the inserts.
+ * CPU is FerretDB's own (bench/proc-stats.ts `processCpuMs`, 10 ms resolution) over the inserts.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { freePort } from '../ops/free-port';
 import { ferretDb } from '../ops/services/ferretdb';
+import { processCpuMs } from './proc-stats';
 
 const DOCS = Number(process.env.FERRET_DOCS ?? 4000);
 const BATCH = Number(process.env.FERRET_BATCH ?? 25);
@@ -32,10 +33,7 @@ const shapes: Record<string, (id: string) => Record<string, unknown>> = {
   '{_id} only (time index)': (id) => ({ _id: id }),
 };
 
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
+const cpuMicros = (pid: number) => processCpuMs(pid) * 1000;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hotswap-ferret-cost-'));
