@@ -52,11 +52,7 @@ export function scoreDifference(shadowOutputs: unknown, primaryOutputs: unknown)
 
 export function createShadowActivities(deps: DeploymentActivityDeps) {
   async function meanScoreDifference(modelId: string, environment: string, shadowVersionId: string, from: Date, to: Date): Promise<number> {
-    const shadows = await deps.predictions.col
-      .find({ modelId, environment, versionId: shadowVersionId, role: 'shadow', status: 'Completed', time: { $gte: from, $lt: to } }, { projection: { outputs: 1, primaryRequestId: 1, encoded: 1 } })
-      .sort({ time: -1 })
-      .limit(MAX_PAIRS)
-      .toArray();
+    const shadows = await deps.predictions.findSeries({ modelId, environment, versionId: shadowVersionId, role: 'shadow', status: 'Completed', from, to }, MAX_PAIRS);
     const outputsOf = (d: Pick<PredictionDoc, 'outputs' | 'encoded'>) => (d.encoded === 'json' && typeof d.outputs === 'string' ? (JSON.parse(d.outputs) as unknown) : d.outputs);
     const ids = [...new Set(shadows.flatMap((s) => (s.primaryRequestId ? [s.primaryRequestId] : [])))];
     const primaries = new Map<string, unknown>();

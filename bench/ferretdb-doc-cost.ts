@@ -1,6 +1,7 @@
 /**
- * What one stored document costs FerretDB (SQLite backend) in CPU, by document shape: the
- * prediction log's real shape against smaller ones. Standalone (not part of `npm run bench`):
+ * What one stored prediction costs FerretDB (SQLite backend) in CPU, by document shape: one
+ * document per prediction (the log's former shape) against smaller ones, and the segments the
+ * log stores now (infra/mongo/prediction-segment-codec.ts), per entry. Standalone (not part of `npm run bench`):
  *
  *   npx tsx bench/ferretdb-doc-cost.ts            # 4,000 documents per shape, 25 per insertMany, 3 rounds
  *   FERRET_DOCS=8000 FERRET_BATCH=100 npx tsx bench/ferretdb-doc-cost.ts
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { freePort } from '../ops/free-port';
 import { ferretDb } from '../ops/services/ferretdb';
+import { PredictionLogRepository, type PredictionDoc } from '../infra/mongo/prediction-log-repository';
 import { processCpuMs } from './proc-stats';
 
 const DOCS = Number(process.env.FERRET_DOCS ?? 4000);
@@ -26,12 +28,14 @@ const meta = { modelName: 'fraud-detection', version: '1.0.0', latencyMs: 1.234,
 
 /** Shapes, from the prediction log's (api/prediction-log/prediction-recorder.ts `toDoc`) down to an empty document. */
 const shapes: Record<string, (id: string) => Record<string, unknown>> = {
-  'prediction log (current shape)': (id) => ({ _id: id, requestId: id, time: new Date(), ...series, ...meta, features, outputs, status: 'Completed', cached: false }),
+  'one document per prediction (former)': (id) => ({ _id: id, requestId: id, time: new Date(), ...series, ...meta, features, outputs, status: 'Completed', cached: false }),
   'features/outputs as JSON text': (id) => ({ _id: id, time: new Date(), ...series, ...meta, features: JSON.stringify(features), outputs: JSON.stringify(outputs), encoded: 'json', status: 'Completed' }),
   'series fields + one JSON body': (id) => ({ _id: id, time: new Date(), ...series, status: 'Completed', body: JSON.stringify({ ...meta, features, outputs }) }),
   '{_id, time} (time index)': (id) => ({ _id: id, time: new Date() }),
   '{_id} only (time index)': (id) => ({ _id: id }),
 };
+
+const entry = (id: string): PredictionDoc => ({ _id: id, requestId: id, time: new Date(), ...series, role: 'primary', ...meta, features: { ...features, transaction_amount: Math.random() * 1000 }, outputs, status: 'Completed', cached: false });
 
 const cpuMicros = (pid: number) => processCpuMs(pid) * 1000;
 
@@ -52,6 +56,17 @@ async function main(): Promise<void> {
         for (let i = 0; i < DOCS; i += BATCH) await col.insertMany(Array.from({ length: BATCH }, () => make(`req-${++n}-${round}`)), { ordered: false });
         const perDoc = (cpuMicros(db.process.pid!) - before) / DOCS;
         results.set(name, [...(results.get(name) ?? []), perDoc]);
+      }
+    }
+    // The log as it is stored: one compressed segment per written batch (PredictionLogRepository).
+    for (const per of [25, 100, 250]) {
+      const name = `segment of ${per} (as stored now)`;
+      for (let round = 1; round <= ROUNDS; round++) {
+        const repo = new PredictionLogRepository(client.db(`seg${per}_${round}`));
+        await repo.ensureIndexes(30);
+        const before = cpuMicros(db.process.pid!);
+        for (let i = 0; i < DOCS; i += per) await repo.insertBatch(Array.from({ length: per }, () => entry(`req-${++n}-${round}`)));
+        results.set(name, [...(results.get(name) ?? []), (cpuMicros(db.process.pid!) - before) / DOCS]);
       }
     }
     for (const [name, runs] of results) console.log(`${name.padEnd(34)} ${runs.map((r) => `${r.toFixed(0).padStart(4)} µs`).join('  ')}`);

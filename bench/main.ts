@@ -24,6 +24,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
+import { PredictionLogRepository } from '../infra/mongo/prediction-log-repository';
 import { repoRoot } from '../ops/repo-paths';
 import { MODEL_NAME, MODEL_VERSION, sampleRows, SINGLE_BODY } from './fixture';
 import { runAutocannon, runPaced, type LoadResult, type Target } from './load';
@@ -185,7 +186,7 @@ function context(): BenchContext {
 async function countPredictions(uri: string, dbName: string): Promise<number> {
   const client = await MongoClient.connect(uri, { serverSelectionTimeoutMS: 5000 });
   try {
-    return await client.db(dbName).collection('predictions').countDocuments();
+    return await new PredictionLogRepository(client.db(dbName)).countEntries();
   } finally {
     await client.close();
   }

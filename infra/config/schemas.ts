@@ -85,8 +85,8 @@ export const apiConfigSchema = z
     ASYNC_MAX_ATTEMPTS: positiveInt(20),
     // Prediction log, metric buckets, feedback, metrics API
     PREDICTION_LOG_BATCH_SIZE: positiveInt(500),
-    // Short: FerretDB/MongoDB spend CPU per document, so many small inserts cost the same as few large ones but never stall the cores for long (docs/PERFORMANCE.md).
-    PREDICTION_LOG_FLUSH_MS: positiveInt(25),
+    // Each write is one compressed segment: the database's cost per entry falls as segments grow (docs/ARCHITECTURE.md).
+    PREDICTION_LOG_FLUSH_MS: positiveInt(200),
     PREDICTION_LOG_BUFFER_MAX: positiveInt(10000),
     PREDICTION_SPILL_DIR: z.string().min(1).default('./data/prediction-spill'),
     PREDICTION_SPILL_RETRY_MS: positiveInt(1000),

@@ -1,35 +1,7 @@
-import { MongoBulkWriteError, MongoServerError, type Collection, type Db } from 'mongodb';
-import type { PredictionRole } from '../../domain/metrics';
+import { Binary, MongoBulkWriteError, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
+import { decodeSegment, encodeSegment, SEGMENT_CODEC, seriesKey, type PredictionDoc, type SegmentIndex } from './prediction-segment-codec';
 
-/**
- * One logged prediction in `predictions`. The request id is the document `_id` (so it is
- * unique and lookups by request id use the primary index); `requestId` repeats it for readers.
- */
-export interface PredictionDoc {
-  _id: string;
-  requestId: string;
-  time: Date;
-  modelId: string;
-  modelName: string;
-  version: string;
-  versionId: string;
-  environment: string;
-  role: PredictionRole;
-  features: unknown;
-  outputs: unknown;
-  latencyMs: number | null;
-  status: 'Completed' | 'Failed';
-  errorCode?: string;
-  traceId?: string;
-  cached: boolean;
-  serverId?: string;
-  primaryRequestId?: string;
-  /**
-   * Set when features/outputs could not be stored as documents (e.g. keys with "." or a leading
-   * "$" that the server rejects): they are then kept as JSON text in features/outputs.
-   */
-  encoded?: 'json';
-}
+export type { PredictionDoc } from './prediction-segment-codec';
 
 export interface InsertOutcome {
   inserted: number;
@@ -70,60 +42,91 @@ export function isOutage(e: unknown): boolean {
   return TRANSIENT_CODES.has(e.code);
 }
 
-const NOT_IMPLEMENTED = 238;
 
+const NOT_IMPLEMENTED = 238;
+const DUPLICATE_KEY = 11000;
+/** A segment whose compressed payload exceeds this is split in two (MongoDB's document limit is 16 MiB). */
+const MAX_SEGMENT_BYTES = 8 * 1024 * 1024;
+
+/** A stored segment: its index fields, and the packed entries (`prediction-segment-codec.ts`). */
+export interface PredictionSegmentDoc extends SegmentIndex {
+  codec: string;
+  data: Binary;
+}
+
+/** One series of the log (model, environment, version, role) over [from, to). */
+export interface SeriesQuery {
+  modelId: string;
+  environment: string;
+  versionId: string;
+  role: PredictionDoc['role'];
+  from: Date;
+  to: Date;
+  status?: PredictionDoc['status'];
+}
+
+/**
+ * The prediction log in `prediction_log`: each document is a segment holding one written
+ * batch of predictions, packed and compressed (docs/ARCHITECTURE.md, "The prediction log is
+ * stored in segments"). Lookups by request id use a multikey index on `ids`; reads of one
+ * series use `series` and the segment's time range; retention deletes whole segments by their
+ * newest entry (`to`). Storage is at-least-once (a replay after a write of unknown outcome can
+ * store an entry twice); every read returns each entry once.
+ */
 export class PredictionLogRepository {
-  readonly col: Collection<PredictionDoc>;
+  readonly col: Collection<PredictionSegmentDoc>;
   constructor(db: Db) {
-    this.col = db.collection<PredictionDoc>('predictions');
+    this.col = db.collection<PredictionSegmentDoc>('prediction_log');
   }
 
   /**
-   * Indexes: time with a TTL of `retentionDays` (MongoDB deletes expired entries itself;
+   * Indexes: `to` with a TTL of `retentionDays` (MongoDB deletes expired segments itself;
    * servers without TTL support — FerretDB — get a plain index, and the periodic sweep does
-   * the deleting). Lookups by request id use `_id`. Returns whether the server enforces the TTL.
+   * the deleting), `ids` and (`series`, `to`). Returns whether the server enforces the TTL.
    */
   async ensureIndexes(retentionDays: number): Promise<{ ttl: boolean }> {
+    await Promise.all([this.col.createIndex({ ids: 1 }, { name: 'ids' }), this.col.createIndex({ series: 1, to: -1 }, { name: 'series_to' })]);
     const expireAfterSeconds = Math.round(retentionDays * 86400);
     try {
-      await this.col.createIndex({ time: 1 }, { name: 'time_ttl', expireAfterSeconds });
+      await this.col.createIndex({ to: 1 }, { name: 'to_ttl', expireAfterSeconds });
       return { ttl: true };
     } catch (e) {
       const code = (e as { code?: number }).code;
       if (code === 85 || code === 86) {
         // The TTL changed since the index was created: update it in place.
         try {
-          await this.col.db.command({ collMod: this.col.collectionName, index: { name: 'time_ttl', expireAfterSeconds } });
+          await this.col.db.command({ collMod: this.col.collectionName, index: { name: 'to_ttl', expireAfterSeconds } });
           return { ttl: true };
         } catch {
           return { ttl: false };
         }
       }
       if (code !== NOT_IMPLEMENTED && code !== 67) throw e;
-      await this.col.createIndex({ time: 1 }, { name: 'time' });
+      await this.col.createIndex({ to: 1 }, { name: 'to' });
       return { ttl: false };
     }
   }
 
   /**
-   * Inserts a batch unordered: duplicates (same request id) are ignored, refused documents are
-   * reported, and every other failure throws (see `isOutage`) — the caller keeps the batch.
+   * Stores a batch as one segment (two or more when it compresses to over 8 MiB). A segment
+   * that is already stored (the same batch written again) counts as duplicates. A refusal by
+   * the server (not an outage) rejects the whole batch; every other failure throws (see
+   * `isOutage`) and the caller keeps the batch.
    */
   async insertBatch(docs: readonly PredictionDoc[]): Promise<InsertOutcome> {
     if (docs.length === 0) return { inserted: 0, duplicates: 0, rejected: [] };
+    const { index, data } = await encodeSegment(docs);
+    if (data.length > MAX_SEGMENT_BYTES && docs.length > 1) {
+      const half = Math.ceil(docs.length / 2);
+      const [a, b] = [await this.insertBatch(docs.slice(0, half)), await this.insertBatch(docs.slice(half))];
+      return { inserted: a.inserted + b.inserted, duplicates: a.duplicates + b.duplicates, rejected: [...a.rejected, ...b.rejected.map((r) => ({ ...r, index: r.index + half }))] };
+    }
     try {
-      const r = await this.col.insertMany(docs, { ordered: false });
-      return { inserted: r.insertedCount, duplicates: 0, rejected: [] };
+      await this.col.insertOne({ ...index, codec: SEGMENT_CODEC, data: new Binary(data) });
+      return { inserted: docs.length, duplicates: 0, rejected: [] };
     } catch (e) {
-      const writeErrors = bulkWriteErrors(e);
-      if (!writeErrors) throw e;
-      let duplicates = 0;
-      const rejected: InsertOutcome['rejected'] = [];
-      for (const w of writeErrors) {
-        if (w.code === 11000) duplicates++;
-        else rejected.push({ index: w.index, message: w.errmsg ?? `code ${w.code}` });
-      }
-      return { inserted: docs.length - duplicates - rejected.length, duplicates, rejected };
+      if (e instanceof MongoServerError && e.code === DUPLICATE_KEY) return { inserted: 0, duplicates: docs.length, rejected: [] };
+      throw e;
     }
   }
 
@@ -131,18 +134,62 @@ export class PredictionLogRepository {
     await this.col.db.command({ ping: 1 });
   }
 
+  /** The entries with these ids (each once), from the segments that hold them. */
   async findByRequestIds(ids: readonly string[]): Promise<PredictionDoc[]> {
     if (ids.length === 0) return [];
-    if (ids.length === 1) {
-      const one = await this.col.findOne({ _id: ids[0] });
-      return one ? [one] : [];
-    }
-    return this.col.find({ _id: { $in: [...ids] } }).toArray();
+    const wanted = new Set(ids);
+    const filter: Filter<PredictionSegmentDoc> = ids.length === 1 ? { ids: ids[0] } : { ids: { $in: [...wanted] } };
+    return this.decodeMatching(filter, (d) => wanted.has(d._id));
   }
 
-  /** Deletes entries older than `before`; returns how many. */
+  /** The newest `limit` entries of one series in [from, to) (optionally of one status), newest first. */
+  async findSeries(q: SeriesQuery, limit: number): Promise<PredictionDoc[]> {
+    const from = q.from.getTime();
+    const to = q.to.getTime();
+    const cursor = this.col.find({ series: seriesKey(q), from: { $lt: q.to }, to: { $gte: q.from } }, { projection: { to: 1, codec: 1, data: 1 } }).sort({ to: -1 });
+    const key = seriesKey(q);
+    const found = new Map<string, PredictionDoc>();
+    let oldestKept = -Infinity;
+    for await (const seg of cursor) {
+      // Segments come newest `to` first: once `limit` entries are newer than this whole segment, stop.
+      if (found.size >= limit && seg.to.getTime() < oldestKept) break;
+      for (const d of await decodeSegment(seg.data.buffer, seg.codec)) {
+        const t = d.time.getTime();
+        if (t < from || t >= to || seriesKey(d) !== key || (q.status && d.status !== q.status) || found.has(d._id)) continue;
+        found.set(d._id, d);
+      }
+      if (found.size >= limit) oldestKept = newestFirst([...found.values()])[limit - 1].time.getTime();
+    }
+    return newestFirst([...found.values()]).slice(0, limit);
+  }
+
+  /** Every entry in the log, each once (tests and tools: it reads the whole collection). */
+  async readAll(): Promise<PredictionDoc[]> {
+    return this.decodeMatching({}, () => true);
+  }
+
+  /** How many distinct entries the log holds (reads only the ids, not the payloads). */
+  async countEntries(): Promise<number> {
+    const ids = new Set<string>();
+    for await (const seg of this.col.find({}, { projection: { ids: 1 } })) for (const id of seg.ids) ids.add(id);
+    return ids.size;
+  }
+
+  /** Deletes the segments whose newest entry is older than `before`; returns how many entries they held. */
   async deleteOlderThan(before: Date): Promise<number> {
-    const r = await this.col.deleteMany({ time: { $lt: before } });
-    return r.deletedCount;
+    const old = await this.col.find({ to: { $lt: before } }, { projection: { count: 1 } }).toArray();
+    if (old.length === 0) return 0;
+    await this.col.deleteMany({ _id: { $in: old.map((s) => s._id) } });
+    return old.reduce((n, s) => n + s.count, 0);
+  }
+
+  private async decodeMatching(filter: Filter<PredictionSegmentDoc>, keep: (d: PredictionDoc) => boolean): Promise<PredictionDoc[]> {
+    const out = new Map<string, PredictionDoc>();
+    for await (const seg of this.col.find(filter, { projection: { codec: 1, data: 1 } })) {
+      for (const d of await decodeSegment(seg.data.buffer, seg.codec)) if (!out.has(d._id) && keep(d)) out.set(d._id, d);
+    }
+    return [...out.values()];
   }
 }
+
+const newestFirst = (docs: PredictionDoc[]) => docs.sort((a, b) => b.time.getTime() - a.time.getTime());

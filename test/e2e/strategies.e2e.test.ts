@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PredictionLogRepository } from '../../infra/mongo/prediction-log-repository';
 import { recordFigure, figuresFile } from '../helpers/e2e-figures';
 import { E2E_BEFORE_ALL_TIMEOUT_MS, startE2EStack, type E2EStack } from '../helpers/stack-harness';
 import { diffLoad, startLoad, type LoadEvent, type LoadResult, type LoadRun } from '../helpers/load-generator';
@@ -292,11 +293,11 @@ it('shadow of the degraded 3.0.0: clients only see 2.0.0, the comparison rejects
   expect(verdict.reasons.join(' ')).toMatch(/disagree/);
 
   // Independent check of the agreement from the prediction log: shadow answers paired with the primary answers they mirror.
-  const predictions = stack.db.collection<any>('predictions');
-  const shadows = await predictions.find({ versionId: ids['3.0.0-degraded'], role: 'shadow', status: 'Completed' }).limit(2000).toArray();
-  const primaries = new Map((await predictions.find({ _id: { $in: shadows.map((s) => s.primaryRequestId).filter(Boolean) } }).toArray()).map((p) => [p._id, p]));
+  const log = new PredictionLogRepository(stack.db);
+  const shadows = (await log.readAll()).filter((e) => e.versionId === ids['3.0.0-degraded'] && e.role === 'shadow' && e.status === 'Completed').slice(0, 2000);
+  const primaries = new Map((await log.findByRequestIds(shadows.flatMap((s) => (s.primaryRequestId ? [s.primaryRequestId] : [])))).map((p) => [p._id, p]));
   const labelOf = (o: any) => (typeof o === 'string' ? JSON.parse(o) : o)?.label;
-  const pairs = shadows.filter((s) => primaries.has(s.primaryRequestId)).map((s) => labelOf(s.outputs) === labelOf(primaries.get(s.primaryRequestId).outputs));
+  const pairs = shadows.filter((s) => primaries.has(s.primaryRequestId!)).map((s) => labelOf(s.outputs) === labelOf(primaries.get(s.primaryRequestId!)!.outputs));
   expect(pairs.length).toBeGreaterThanOrEqual(config.comparisonSamples / 2);
   const logAgreement = pairs.filter(Boolean).length / pairs.length;
   expect(Math.abs(logAgreement - report.labelAgreement)).toBeLessThan(0.15);
@@ -425,12 +426,10 @@ it('rolling 2.0.0 → 1.0.0 one server at a time: Active, each server serves one
   await waitForLoaded(['1.0.0']);
 
   // From the prediction log: on each server the version it answered with changed once (2.0.0 → 1.0.0), never back and forth.
-  const rows = await stack.db
-    .collection<any>('predictions')
-    .find({ environment: ENV, role: { $ne: 'shadow' }, time: { $gte: new Date(started.postedAt), $lte: new Date(Date.parse(d.completedAt)) }, serverId: { $exists: true } }, { projection: { serverId: 1, version: 1, time: 1 } })
-    .toArray();
+  const [sinceMs, untilMs] = [started.postedAt, Date.parse(d.completedAt)];
+  const rows = (await new PredictionLogRepository(stack.db).readAll()).filter((e) => e.environment === ENV && e.role !== 'shadow' && e.time.getTime() >= sinceMs && e.time.getTime() <= untilMs && e.serverId !== undefined);
   const byServer = new Map<string, { t: number; v: string }[]>();
-  for (const row of rows) byServer.set(row.serverId, [...(byServer.get(row.serverId) ?? []), { t: new Date(row.time).getTime(), v: row.version }]);
+  for (const row of rows) byServer.set(row.serverId!, [...(byServer.get(row.serverId!) ?? []), { t: row.time.getTime(), v: row.version }]);
   expect([...byServer.keys()].sort()).toEqual(stack.modelServers.map((s) => s.name).sort());
   const sequences: Record<string, string[]> = {};
   for (const [server, list] of byServer) {

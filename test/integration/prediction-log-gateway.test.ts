@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { TestModelServer } from '../helpers/model-server-harness';
 import { loadOn, registerExample, setRoute, startFleetServer, startGatewayApi, until, waitForReady, type GatewayApi, type RegisteredVersion } from '../helpers/gateway-harness';
 import { exampleModel } from '../helpers/example-models';
+import { PredictionLogRepository, type PredictionDoc } from '../../infra/mongo/prediction-log-repository';
 
 jest.setTimeout(120_000);
 
@@ -50,13 +51,21 @@ it('logs every prediction the gateway serves, and its request ids take feedback'
 
   // 40 single + 10 batch rows + 1 failure, each with a shadow copy for the successes.
   const ids = [...single.map((r) => r.body.requestId as string), ...Array.from({ length: 10 }, (_, i) => `${batch.body.requestId}:${i}`)];
-  const col = t.api.mongo.db.collection('predictions');
-  await until('predictions logged', async () => (await col.countDocuments({ role: 'shadow' })) >= 50 && (await col.countDocuments({ role: 'primary' })) >= 51, 20_000);
-  const first = await col.findOne({ _id: ids[0] as never });
+  const log = new PredictionLogRepository(t.api.mongo.db);
+  let entries: PredictionDoc[] = [];
+  await until('predictions logged', async () => {
+    entries = await log.readAll();
+    return entries.filter((e) => e.role === 'shadow').length >= 50 && entries.filter((e) => e.role === 'primary').length >= 51;
+  }, 20_000);
+  const byId = new Map(entries.map((e) => [e._id, e]));
+  const first = byId.get(ids[0]);
   expect(first).toMatchObject({ requestId: ids[0], modelId: v1.modelId, modelName: 'fraud-detection', version: '1.0.0', versionId: v1.versionId, environment: 'Production', role: 'primary', status: 'Completed', features: samples.instances[0], outputs: { label: single[0].body.prediction.label } });
   expect(first!.latencyMs).toBeGreaterThan(0);
-  expect(await col.findOne({ _id: `${ids[0]}:shadow` as never })).toMatchObject({ role: 'shadow', version: '2.0.0', primaryRequestId: ids[0] });
-  expect(await col.countDocuments({ status: 'Failed', errorCode: 'SCHEMA_VALIDATION_ERROR' })).toBe(1);
+  expect(first!.time).toBeInstanceOf(Date);
+  expect(byId.get(`${ids[0]}:shadow`)).toMatchObject({ role: 'shadow', version: '2.0.0', primaryRequestId: ids[0] });
+  expect(entries.filter((e) => e.status === 'Failed' && e.errorCode === 'SCHEMA_VALIDATION_ERROR')).toHaveLength(1);
+  // The same entries by request id (the `ids` index), as feedback reads them.
+  expect((await log.findByRequestIds([ids[0], ids[49], `${ids[0]}:shadow`])).map((e) => e._id).sort()).toEqual([ids[0], ids[49], `${ids[0]}:shadow`].sort());
 
   // Ground truth for what the callers received.
   const fb = await t.call('POST', '/api/v1/inference/fraud-detection/feedback', { token: app, body: { feedback: ids.map((requestId, i) => ({ requestId, label: samples.labels[i] })) } });
@@ -90,9 +99,11 @@ it('carries the caller’s W3C trace id to the model server and into the predict
   expect(bad.status).toBe(400);
   expect(bad.body.error.traceId).toBe(traceId);
 
-  const col = t.api.mongo.db.collection('predictions');
+  const log = new PredictionLogRepository(t.api.mongo.db);
   await t.api.predictions.flush();
-  expect(await col.findOne({ _id: ok.body.requestId })).toMatchObject({ traceId, status: 'Completed' });
-  expect(await col.findOne({ _id: bad.headers.get('x-request-id') as never })).toMatchObject({ traceId, status: 'Failed' });
-  await until('shadow copy logged', async () => (await col.countDocuments({ _id: `${ok.body.requestId}:shadow` as never, traceId })) === 1, 20_000);
+  const badId = bad.headers.get('x-request-id')!;
+  const found = new Map((await log.findByRequestIds([ok.body.requestId, badId])).map((e) => [e._id, e]));
+  expect(found.get(ok.body.requestId)).toMatchObject({ traceId, status: 'Completed' });
+  expect(found.get(badId)).toMatchObject({ traceId, status: 'Failed' });
+  await until('shadow copy logged', async () => (await log.findByRequestIds([`${ok.body.requestId}:shadow`])).filter((e) => e.traceId === traceId).length === 1, 20_000);
 });

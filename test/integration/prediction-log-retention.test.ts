@@ -35,17 +35,23 @@ const rec = (id: string, time: Date): PredictionRecord => ({
   status: 'Completed',
 });
 
-it('indexes time (TTL where the server supports it) and the periodic sweep deletes expired entries', async () => {
+it('indexes segment times (TTL where the server supports it) and the periodic sweep deletes expired segments', async () => {
   const now = new Date();
   // FerretDB has no TTL monitor: the index is a plain one and the sweep does the deleting.
-  const indexes = await m.db.collection('predictions').indexes();
-  expect(indexes.some((i) => i.key.time === 1)).toBe(true);
+  const indexes = await m.db.collection('prediction_log').indexes();
+  expect(indexes.some((i) => i.key.to === 1)).toBe(true);
+  expect(indexes.some((i) => i.key.ids === 1)).toBe(true);
   expect(typeof recorder.ttlEnforced).toBe('boolean');
 
-  for (const [id, ageDays] of [['old-1', 40], ['old-2', 31], ['new-1', 29], ['new-2', 0]] as const) recorder.record(rec(id, new Date(now.getTime() - ageDays * DAY)));
+  // Two written batches (two segments): a segment goes when its newest entry has expired.
+  const record = async (list: [string, number][]) => {
+    for (const [id, ageDays] of list) recorder.record(rec(id, new Date(now.getTime() - ageDays * DAY)));
+    await recorder.flush();
+  };
   // 100-day-old buckets exceed METRIC_BUCKET_RETENTION_DAYS (90) as well.
-  recorder.record(rec('ancient', new Date(now.getTime() - 100 * DAY)));
-  await recorder.flush();
+  await record([['old-1', 40], ['old-2', 31], ['ancient', 100]]);
+  await record([['new-1', 29], ['new-2', 0]]);
+  expect(await m.db.collection('prediction_log').countDocuments()).toBe(2);
   await m.db.collection('feedback').insertMany([
     { _id: 'old-1', predictionTime: new Date(now.getTime() - 40 * DAY) },
     { _id: 'new-1', predictionTime: new Date(now.getTime() - 29 * DAY) },
@@ -56,7 +62,7 @@ it('indexes time (TTL where the server supports it) and the periodic sweep delet
   expect(swept.predictions).toBe(3);
   expect(swept.feedback).toBe(1);
   expect(swept.buckets).toBe(3); // the 100-day-old prediction's 10 s, 5 min and 1 h buckets
-  const left = (await m.db.collection('predictions').find({}, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)).sort();
+  const left = (await recorder.predictions.readAll()).map((d) => d._id).sort();
   expect(left).toEqual(['new-1', 'new-2']);
   expect(await m.db.collection('feedback').countDocuments()).toBe(1);
   expect(await m.db.collection('metric_buckets').countDocuments()).toBe(bucketsBefore - 3);

@@ -1,0 +1,67 @@
+import { decodeSegment, encodeSegment, SEGMENT_CODEC, seriesKey, type PredictionDoc } from '../../infra/mongo/prediction-segment-codec';
+
+const t0 = Date.UTC(2026, 10, 28, 1, 0, 0);
+const entry = (id: string, over: Partial<PredictionDoc> = {}): PredictionDoc => ({
+  _id: id,
+  requestId: id,
+  time: new Date(t0),
+  modelId: 'm1',
+  modelName: 'fraud-detection',
+  version: '1.0.0',
+  versionId: 'v1',
+  environment: 'Production',
+  role: 'primary',
+  features: { transaction_amount: 115.04, merchant_category: 'grocery', is_international: true },
+  outputs: { label: 'fraud', confidence: 0.62, probabilities: { fraud: 0.62, legit: 0.38 } },
+  latencyMs: 1.25,
+  status: 'Completed',
+  cached: false,
+  ...over,
+});
+
+describe('prediction segment codec', () => {
+  const docs: PredictionDoc[] = [
+    entry('r1', { traceId: 'abc', serverId: 'ms-1' }),
+    entry('r1:shadow', { role: 'shadow', version: '2.0.0', versionId: 'v2', primaryRequestId: 'r1', time: new Date(t0 + 40) }),
+    entry('r2', { time: new Date(t0 - 5), status: 'Failed', errorCode: 'SCHEMA_VALIDATION_ERROR', outputs: null, latencyMs: null }),
+    entry('r3', { environment: 'Staging', cached: true, features: { 'odd.key': 1, $dollar: [1, 2] }, time: new Date(t0 + 10) }),
+  ];
+
+  it('round-trips every field, types included (times come back as Dates)', async () => {
+    const { data } = await encodeSegment(docs);
+    const back = await decodeSegment(data);
+    const byId = new Map(back.map((d) => [d._id, d]));
+    expect(back).toHaveLength(docs.length);
+    for (const d of docs) expect(byId.get(d._id)).toEqual(d);
+    expect(byId.get('r2')!.time).toBeInstanceOf(Date);
+    expect('traceId' in byId.get('r2')!).toBe(false);
+  });
+
+  it('indexes the segment: ids, series, time range, count, and an id that depends only on the entry ids', async () => {
+    const { index } = await encodeSegment(docs);
+    expect(index.ids).toEqual(['r1', 'r1:shadow', 'r2', 'r3']);
+    expect(index.count).toBe(4);
+    expect(index.from).toEqual(new Date(t0 - 5));
+    expect(index.to).toEqual(new Date(t0 + 40));
+    expect(index.series.sort()).toEqual(['m1|Production|v1|primary', 'm1|Production|v2|shadow', 'm1|Staging|v1|primary'].sort());
+    expect(seriesKey(docs[1])).toBe('m1|Production|v2|shadow');
+    // The same batch again (a retry) → the same _id; another batch → another.
+    expect((await encodeSegment(docs.map((d) => ({ ...d, latencyMs: 9 })))).index._id).toBe(index._id);
+    expect((await encodeSegment(docs.slice(1))).index._id).not.toBe(index._id);
+  });
+
+  it('stores far fewer bytes than the entries as JSON', async () => {
+    const many = Array.from({ length: 200 }, (_, i) => entry(`req-${i}`, { time: new Date(t0 + i), latencyMs: 1 + (i % 7) / 10 }));
+    const { data } = await encodeSegment(many);
+    expect(data.length * 4).toBeLessThan(Buffer.byteLength(JSON.stringify(many)));
+  });
+
+  it('refuses what it cannot encode or decode, with the reason', async () => {
+    await expect(encodeSegment([])).rejects.toThrow(/at least one entry/);
+    await expect(encodeSegment([entry('x', { time: new Date(Number.NaN) })])).rejects.toThrow(/entry x has no valid time/);
+    const { data } = await encodeSegment(docs);
+    await expect(decodeSegment(data, 'zstd/9')).rejects.toThrow(/unknown prediction segment codec zstd\/9/);
+    await expect(decodeSegment(Buffer.from('not deflate'))).rejects.toThrow();
+    expect(SEGMENT_CODEC).toMatch(/deflate/);
+  });
+});
