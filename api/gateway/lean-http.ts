@@ -2,13 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../../domain/errors';
 import { errorBody } from '../http/error-body';
-import { readBody } from '../../infra/http/read-body';
-
-export { readBody };
 
 /**
- * Request and response plumbing of the lean inference path (no Express): bounded body
- * reading, JSON responses with a precomputed length, the spec's error body.
+ * Request and response plumbing of the lean inference path (no Express; the bounded body
+ * reader is infra/http/read-body.ts): JSON responses with a precomputed length, the spec's error body.
  */
 const JSON_TYPE = 'application/json; charset=utf-8';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;

@@ -78,17 +78,10 @@ export class NativeInference {
     return this.attempt(r, undefined, true);
   }
 
-  /**
-   * A routed (unpinned) request whose version turned out to be gone everywhere — it was resolved
-   * just before a route switch and reached the servers after the old version was unloaded — goes
-   * once more through the routing table as it is now, when that picks another version. Without
-   * this, the few requests in flight across "switch the route, then unload" would fail.
-   */
+  /** The target to try once more after `e` (TargetResolver.rerouteAfter), counted as a retry. */
   private reroute(r: NativeRequest, failedOn: Target, e: AppError): Resolved | undefined {
-    if (r.pinned !== undefined || e.code !== 'SERVICE_UNAVAILABLE') return undefined;
-    const now = this.deps.resolver.resolveRouted(r.modelName, r.environment, undefined, r.header);
-    if (!now || now.target.versionId === failedOn.versionId) return undefined;
-    this.deps.metrics.retry('rerouted');
+    const now = this.deps.resolver.rerouteAfter(e, failedOn, r.modelName, r.environment, r.pinned, r.header);
+    if (now) this.deps.metrics.retry('rerouted');
     return now;
   }
 

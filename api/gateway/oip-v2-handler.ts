@@ -4,7 +4,8 @@ import { shouldMirror } from '../../domain/routing/traffic-split';
 import type { Logger } from '../../infra/telemetry/logger';
 import type { AuthGate } from './auth-gate';
 import type { GatewayMetrics } from './gateway-metrics';
-import { readBody, requestIdOf, sendOipError, sendPayload } from './lean-http';
+import { readBody } from '../../infra/http/read-body';
+import { requestIdOf, sendOipError, sendPayload } from './lean-http';
 import type { RequestSpan } from '../../infra/telemetry/tracing';
 import type { UpstreamHeaders } from './upstream';
 import { asAppError } from './native-inference';
@@ -98,10 +99,10 @@ export class OipV2Handler {
       try {
         up = await this.d.client.call(t, method, path, headers, body);
       } catch (e) {
-        // As on the native path (NativeInference.reroute): an unpinned request whose version is
-        // gone everywhere goes once more through the routing table as it is now.
-        const now = action === 'infer' && version === undefined && e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE' ? this.d.resolver.resolveRouted(modelName, environment, undefined, header) : undefined;
-        if (!now || now.target.versionId === t.versionId) throw e;
+        // As on the native path: an unpinned request whose version is gone everywhere goes once
+        // more through the routing table as it is now (TargetResolver.rerouteAfter).
+        const now = action === 'infer' ? this.d.resolver.rerouteAfter(e, t, modelName, environment, version, header) : undefined;
+        if (!now) throw e;
         this.d.metrics.retry('rerouted');
         resolved = now;
         up = await this.d.client.call(now.target, method, `${now.target.v2Path}/infer`, headers, body);

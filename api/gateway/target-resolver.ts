@@ -51,6 +51,19 @@ export class TargetResolver {
     return { target, route };
   }
 
+  /**
+   * Where an unpinned request goes once more after its version turned out to be gone everywhere
+   * (SERVICE_UNAVAILABLE from every server of `failedOn`): it was resolved just before a route
+   * switch and reached the servers after the old version was unloaded. The answer is the target
+   * the routing table picks now, when that is another version; undefined for a pinned request
+   * (never moved), another error, or when the table still picks the version that failed.
+   */
+  rerouteAfter(failure: unknown, failedOn: Target, modelName: string, environment: string, pinned: string | undefined, header: HeaderReader): Resolved | undefined {
+    if (pinned !== undefined || !(failure instanceof AppError) || failure.code !== 'SERVICE_UNAVAILABLE') return undefined;
+    const now = this.resolveRouted(modelName, environment, undefined, header);
+    return now && now.target.versionId !== failedOn.versionId ? now : undefined;
+  }
+
   /** Whether the model exists (for accepting async requests up front). */
   async modelExists(modelName: string, environment: string): Promise<boolean> {
     return this.tables.get(modelName, environment) !== undefined || (await this.catalog.model(modelName)) !== null;

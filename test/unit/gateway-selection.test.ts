@@ -1,4 +1,7 @@
-import { compileRoute, selectTarget } from '../../api/gateway/route-tables';
+import { AppError } from '../../domain/errors';
+import type { ModelCatalog } from '../../api/gateway/model-catalog';
+import { compileRoute, selectTarget, type RouteTables } from '../../api/gateway/route-tables';
+import { TargetResolver } from '../../api/gateway/target-resolver';
 import type { RoutingTableDoc } from '../../infra/mongo/routing-repository';
 
 const doc = (over: Partial<RoutingTableDoc> = {}): RoutingTableDoc => ({
@@ -88,5 +91,26 @@ describe('selectTarget', () => {
       // Growing A's share only moves keys from B to A, never from A to B.
       if (selectTarget(before, key).version === 'A') expect(selectTarget(after, key).version).toBe('A');
     }
+  });
+});
+
+describe('TargetResolver.rerouteAfter (a request whose version was unloaded under it)', () => {
+  const unavailable = new AppError('SERVICE_UNAVAILABLE', 'no server has it');
+  const resolverFor = (route: ReturnType<typeof compileRoute> | undefined) =>
+    new TargetResolver({ get: () => route } as unknown as RouteTables, { model: async () => null, target: async () => null } as unknown as ModelCatalog);
+  const now = compileRoute(doc({ pools: [{ versionId: 'id-2', version: '2.0.0', weight: 100, role: 'primary' }] }));
+  const old = compileRoute(doc()).targets[0];
+  const noHeader = () => undefined;
+
+  it('sends an unpinned request to the version the table picks now', () => {
+    expect(resolverFor(now).rerouteAfter(unavailable, old, 'fraud-detection', 'Production', undefined, noHeader)?.target).toMatchObject({ versionId: 'id-2', version: '2.0.0' });
+  });
+
+  it('never moves a pinned request, nor one that failed otherwise, nor one the table still sends to the failed version', () => {
+    expect(resolverFor(now).rerouteAfter(unavailable, old, 'fraud-detection', 'Production', '1.0.0', noHeader)).toBeUndefined();
+    expect(resolverFor(now).rerouteAfter(new AppError('INTERNAL_ERROR', 'boom'), old, 'fraud-detection', 'Production', undefined, noHeader)).toBeUndefined();
+    expect(resolverFor(now).rerouteAfter(new Error('socket hang up'), old, 'fraud-detection', 'Production', undefined, noHeader)).toBeUndefined();
+    expect(resolverFor(now).rerouteAfter(unavailable, now.targets[0], 'fraud-detection', 'Production', undefined, noHeader)).toBeUndefined();
+    expect(resolverFor(undefined).rerouteAfter(unavailable, old, 'fraud-detection', 'Production', undefined, noHeader)).toBeUndefined();
   });
 });
