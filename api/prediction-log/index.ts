@@ -2,8 +2,8 @@
  * The prediction log, metric buckets, ground truth and metrics API of an api process.
  *
  * - PredictionRecorder is the gateway's PredictionSink. `record(r)` costs a few array/map
- *   operations, never blocks and never throws. Entries are written to `predictions`
- *   (`_id` = requestId, so replays are idempotent) with unordered insertMany every
+ *   operations, never blocks and never throws. Entries are written to `prediction_log`, one
+ *   compressed segment per batch (infra/mongo/prediction-log-repository.ts), every
  *   PREDICTION_LOG_FLUSH_MS or PREDICTION_LOG_BATCH_SIZE entries. At most
  *   PREDICTION_LOG_BUFFER_MAX entries are in memory; beyond that, and whenever MongoDB is
  *   unreachable, entries go to append-only NDJSON files under PREDICTION_SPILL_DIR/<db>/ and are
@@ -16,7 +16,8 @@
  * - Feedback (POST /api/v1/inference/{model}/feedback): see FeedbackService.
  * - Metrics API (GET /api/v1/models/{id}/metrics) and readMetricWindow(db, query) for the
  *   deployment analysis: see MetricsService and infra/mongo/metric-bucket-repository.ts.
- * - Retention: a TTL index on predictions.time where the server supports it, and a sweep every
+ * - Reads of the log (GET /api/v1/models/{id}/predictions[/{requestId}]): PredictionReadService.
+ * - Retention: a TTL index on prediction_log.to where the server supports it, and a sweep every
  *   RETENTION_SWEEP_MS deleting predictions/feedback older than PREDICTION_RETENTION_DAYS and
  *   buckets older than METRIC_BUCKET_RETENTION_DAYS.
  */
@@ -30,8 +31,10 @@ import type { FeatureRoutes } from '../app';
 import type { PredictionSink } from '../gateway/prediction-sink';
 import { feedbackRoutes } from '../routes/feedback-routes';
 import { metricsRoutes } from '../routes/metrics-routes';
+import { predictionLogRoutes } from '../routes/prediction-log-routes';
 import { FeedbackService } from './feedback-service';
 import { MetricsService } from './metrics-service';
+import { PredictionReadService } from './prediction-read-service';
 import { PredictionRecorder, recorderOptionsFrom, teeSinks } from './prediction-recorder';
 
 export { PredictionRecorder, recorderOptionsFrom, teeSinks } from './prediction-recorder';
@@ -45,7 +48,7 @@ export interface PredictionLogModule {
   recorder: PredictionRecorder;
   feedback: FeedbackService;
   metrics: MetricsService;
-  /** Express feature routes: POST /inference/{model}/feedback and GET /models/{id}/metrics. */
+  /** Express feature routes: POST /inference/{model}/feedback, GET /models/{id}/metrics and GET /models/{id}/predictions[/{requestId}]. */
   routes: FeatureRoutes[];
   /** The sink to give the gateway: the recorder, plus `extra` when given. */
   sinkWith(extra?: PredictionSink): PredictionSink;
@@ -68,11 +71,12 @@ export async function startPredictionLog(deps: { config: ApiConfig; db: Db; log:
     missingRetryMs: 3 * config.PREDICTION_LOG_FLUSH_MS + 100,
   });
   const metrics = new MetricsService({ models, versions, buckets: recorder.buckets, maxWindowDays: config.METRICS_MAX_WINDOW_DAYS });
+  const reads = new PredictionReadService({ models, versions, predictions: recorder.predictions, findBuffered: (ids) => recorder.findBuffered(ids), maxWindowDays: config.METRICS_MAX_WINDOW_DAYS });
   return {
     recorder,
     feedback,
     metrics,
-    routes: [feedbackRoutes(feedback, config.FEEDBACK_MAX_ITEMS), metricsRoutes(metrics)],
+    routes: [feedbackRoutes(feedback, config.FEEDBACK_MAX_ITEMS), metricsRoutes(metrics), predictionLogRoutes(reads)],
     sinkWith: (extra) => (extra ? teeSinks(recorder, extra) : recorder),
     close: () => recorder.close(),
   };

@@ -107,3 +107,57 @@ it('carries the caller’s W3C trace id to the model server and into the predict
   expect(found.get(badId)).toMatchObject({ traceId, status: 'Failed' });
   await until('shadow copy logged', async () => (await log.findByRequestIds([`${ok.body.requestId}:shadow`])).filter((e) => e.traceId === traceId).length === 1, 20_000);
 });
+
+it('reads the log back through the API: one request with its shadow copy, and a version’s newest predictions', async () => {
+  const scientist = await t.tokenFor('DataScientist');
+  const served = [];
+  for (const features of samples.instances.slice(0, 6)) served.push(await t.call('POST', '/api/v1/inference/fraud-detection', { token: app, body: { features } }));
+  expect(served.every((r) => r.status === 200)).toBe(true);
+  const last = served[served.length - 1].body;
+  // Straight away: the entry may still be in this process's buffer, and is found there.
+  const one = await t.call('GET', `/api/v1/models/fraud-detection/predictions/${last.requestId}`, { token: scientist });
+  expect(one.status).toBe(200);
+  expect(one.body).toMatchObject({ modelName: 'fraud-detection', prediction: { requestId: last.requestId, version: '1.0.0', role: 'primary', status: 'Completed', features: samples.instances[5], outputs: { label: last.prediction.label }, cached: false } });
+  expect(Date.parse(one.body.prediction.time)).toBeGreaterThan(Date.now() - 60_000);
+
+  await t.api.predictions.flush();
+  await until('shadow copy logged', async () => (await t.call('GET', `/api/v1/models/fraud-detection/predictions/${last.requestId}`, { token: scientist })).body.shadows?.length === 1, 20_000);
+  const withShadow = await t.call('GET', `/api/v1/models/fraud-detection/predictions/${last.requestId}`, { token: scientist });
+  expect(withShadow.body.shadows[0]).toMatchObject({ requestId: `${last.requestId}:shadow`, version: '2.0.0', role: 'shadow', primaryRequestId: last.requestId, features: samples.instances[5] });
+
+  const list = await t.call('GET', '/api/v1/models/fraud-detection/predictions?version=1.0.0&role=primary&status=Completed&window=PT10M&limit=3', { token: scientist });
+  expect(list.status).toBe(200);
+  expect(list.body).toMatchObject({ modelName: 'fraud-detection', version: '1.0.0', environment: 'Production' });
+  expect(list.body.predictions.map((p: { requestId: string }) => p.requestId)).toEqual(served.slice(3).reverse().map((r) => r.body.requestId));
+  const shadowList = await t.call('GET', `/api/v1/models/fraud-detection/predictions?version=2.0.0&environment=production&window=PT10M&limit=1000`, { token: scientist });
+  expect(shadowList.body.predictions.every((p: { role: string }) => p.role === 'shadow')).toBe(true);
+  expect(shadowList.body.predictions.map((p: { requestId: string }) => p.requestId)).toContain(`${last.requestId}:shadow`);
+  const failed = await t.call('GET', '/api/v1/models/fraud-detection/predictions?version=1.0.0&status=Failed&window=PT10M', { token: scientist });
+  expect(failed.body.predictions.length).toBeGreaterThanOrEqual(1);
+  expect(failed.body.predictions.every((p: { status: string; errorCode?: string }) => p.status === 'Failed' && p.errorCode)).toBe(true);
+});
+
+it('refuses bad reads of the log with the spec’s error body, and callers without metrics:read', async () => {
+  const scientist = await t.tokenFor('DataScientist');
+  const get = (path: string, token = scientist) => t.call('GET', path, { token });
+  const cases: [string, number, string, string?][] = [
+    ['/api/v1/models/fraud-detection/predictions/no-such-request', 404, 'NOT_FOUND', 'requestId'],
+    ['/api/v1/models/no-such-model/predictions/x', 404, 'MODEL_NOT_FOUND'],
+    ['/api/v1/models/fraud-detection/predictions', 400, 'VALIDATION_ERROR', 'query.version'],
+    ['/api/v1/models/fraud-detection/predictions?version=9.9.9', 404, 'VERSION_NOT_FOUND'],
+    ['/api/v1/models/fraud-detection/predictions?version=1.0.0&role=boss', 400, 'VALIDATION_ERROR', 'query.role'],
+    ['/api/v1/models/fraud-detection/predictions?version=1.0.0&environment=moon', 400, 'VALIDATION_ERROR', 'query.environment'],
+    ['/api/v1/models/fraud-detection/predictions?version=1.0.0&limit=0', 400, 'VALIDATION_ERROR', 'query.limit'],
+    ['/api/v1/models/fraud-detection/predictions?version=1.0.0&window=PT1X', 400, 'VALIDATION_ERROR', 'query.window'],
+    ['/api/v1/models/fraud-detection/predictions?version=1.0.0&window=P30D', 400, 'VALIDATION_ERROR', 'query.from'],
+    ['/api/v1/models/fraud-detection/predictions?version=1.0.0&from=2026-11-28T10:00:00Z&to=2026-11-28T09:00:00Z', 400, 'VALIDATION_ERROR', 'query.from'],
+    ['/api/v1/models/fraud-detection/predictions?version=1.0.0&from=yesterday', 400, 'VALIDATION_ERROR', 'query.from'],
+    ['/api/v1/models/fraud-detection/predictions?version=1.0.0&colour=red', 400, 'VALIDATION_ERROR'],
+  ];
+  for (const [path, status, code, field] of cases) {
+    const r = await get(path);
+    expect({ path, status: r.status, code: r.body.error?.code }).toEqual({ path, status, code });
+    if (field) expect(r.body.error.details.map((d: { field: string }) => d.field)).toContain(field);
+  }
+  expect((await get('/api/v1/models/fraud-detection/predictions?version=1.0.0', app)).status).toBe(403);
+});
