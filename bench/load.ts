@@ -1,5 +1,12 @@
-import http from 'node:http';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import autocannon from 'autocannon';
+import { toolPath } from '../ops/repo-paths';
+
+const execFileAsync = promisify(execFile);
 
 /** What one load run measured, from the load generator's side. */
 export interface LoadResult {
@@ -19,8 +26,8 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
   /** Requests per second the generator aimed at (fixed-rate runs). */
   targetRate?: number;
-  /** Paced runs: how late the generator itself sent requests (p99, ms) — its own share of the latency. */
-  sendLagP99?: number;
+  /** CPU the generator used when it ran as its own process (vegeta), ms. */
+  generatorCpuMs?: number;
 }
 
 export interface Target {
@@ -98,66 +105,65 @@ export function runAutocannon(target: Target, opts: { connections: number; durat
 }
 
 /**
- * An open-loop generator at a fixed rate: request i is due at t0 + i/rate and is sent then
- * (over a keep-alive pool of `connections` sockets; when all are busy it waits for one).
- * Latency is measured from when the request was due, not when it left, so a server that
- * falls behind is charged for the queue it causes (no coordinated omission).
+ * An open-loop run at a fixed rate with vegeta (github.com/tsenart/vegeta, built into .tools by
+ * `HOTSWAP_SETUP_BENCH=1 scripts/setup-tools.sh`): request i leaves at t0 + i/rate whether or not
+ * earlier ones answered, over at most `connections` keep-alive connections. Latency is vegeta's,
+ * from when each request was issued to its response; percentiles are vegeta's (`report -type=json`).
+ * The generator's own CPU (user + system of vegeta, from bash's `times`) is returned too.
  */
-export async function runPaced(target: Target, opts: { rate: number; durationS: number; connections: number }): Promise<LoadResult> {
-  const u = new URL(target.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.connections, maxFreeSockets: opts.connections });
-  const body = target.body === undefined ? undefined : Buffer.from(target.body);
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', ...target.headers };
-  if (body) headers['content-length'] = body.length;
-  const lat = new Latencies();
-  const lag = new Latencies();
-  const codes: Record<string, number> = {};
-  let ok = 0;
-  let non2xx = 0;
-  let errors = 0;
-  let pending = 0;
-  const total = Math.round(opts.rate * opts.durationS);
-  const interval = 1000 / opts.rate;
-  let drained: (() => void) | undefined;
-
-  const send = (due: number) => {
-    lag.add(performance.now() - due);
-    pending++;
-    const finish = () => {
-      if (--pending === 0 && drained) drained();
+export async function runVegeta(target: Target, opts: { rate: number; durationS: number; connections: number }): Promise<LoadResult & { generatorCpuMs: number }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hotswap-vegeta-'));
+  try {
+    const headers = { 'Content-Type': 'application/json', ...target.headers };
+    const lines = [`${target.method ?? 'POST'} ${target.url}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    if (target.body !== undefined) {
+      await writeFile(path.join(dir, 'body'), target.body);
+      lines.push(`@${path.join(dir, 'body')}`);
+    }
+    await writeFile(path.join(dir, 'targets'), `${lines.join('\n')}\n`);
+    const vegeta = toolPath('vegeta');
+    const attack = [vegeta, 'attack', `-targets=${dir}/targets`, `-rate=${opts.rate}/s`, `-duration=${opts.durationS}s`, `-workers=${opts.connections}`, `-max-workers=${opts.connections * 4}`, `-max-connections=${opts.connections}`, '-timeout=10s', `-output=${dir}/results`];
+    // bash's `times` prints the children's user and system CPU on its second line ("0m1.230s 0m0.450s").
+    const script = `${attack.map(quote).join(' ')} && ${quote(vegeta)} report -type=json ${quote(`${dir}/results`)} > ${quote(`${dir}/report.json`)}; status=$?; times >&2; exit $status`;
+    const { stderr } = await execFileAsync('bash', ['-c', script], { maxBuffer: 1 << 20 });
+    const cpu = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stderr.trim());
+    const generatorCpuMs = cpu ? (Number(cpu[1]) * 60 + Number(cpu[2]) + Number(cpu[3]) * 60 + Number(cpu[4])) * 1000 : NaN;
+    const r = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as VegetaReport;
+    const codes = r.status_codes ?? {};
+    let ok = 0;
+    let non2xx = 0;
+    for (const [code, n] of Object.entries(codes)) {
+      if (code === '0') continue;
+      if (Number(code) >= 200 && Number(code) < 300) ok += n;
+      else non2xx += n;
+    }
+    const seconds = r.duration / 1e9 + r.wait / 1e9;
+    const ms = (ns: number) => ns / 1e6;
+    return {
+      responses: ok + non2xx,
+      ok,
+      non2xx,
+      errors: codes['0'] ?? 0,
+      seconds,
+      rps: ok / seconds,
+      p50: ms(r.latencies['50th']),
+      p90: ms(r.latencies['90th']),
+      p99: ms(r.latencies['99th']),
+      max: ms(r.latencies.max),
+      statusCodes: codes,
+      targetRate: opts.rate,
+      generatorCpuMs,
     };
-    const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: target.method ?? 'POST', headers }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        lat.add(performance.now() - due);
-        codes[status] = (codes[status] ?? 0) + 1;
-        if (status >= 200 && status < 300) ok++;
-        else non2xx++;
-        finish();
-      });
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-    req.on('error', () => {
-      errors++;
-      finish();
-    });
-    req.end(body);
-  };
-
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    let i = 0;
-    const tick = () => {
-      const now = performance.now();
-      while (i < total && t0 + i * interval <= now) send(t0 + i++ * interval);
-      if (i < total) setTimeout(tick, Math.max(0, t0 + i * interval - performance.now()));
-      else resolve();
-    };
-    tick();
-  });
-  if (pending > 0) await Promise.race([new Promise<void>((r) => (drained = r)), new Promise((r) => setTimeout(r, 15_000))]);
-  const seconds = (performance.now() - t0) / 1000;
-  agent.destroy();
-  return { responses: lat.n, ok, non2xx, errors: errors + pending, seconds, rps: ok / seconds, ...lat.summary(), statusCodes: codes, targetRate: opts.rate, sendLagP99: lag.summary().p99 };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
+
+interface VegetaReport {
+  latencies: { '50th': number; '90th': number; '99th': number; max: number };
+  duration: number;
+  wait: number;
+  status_codes?: Record<string, number>;
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -25,9 +25,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { PredictionLogRepository } from '../infra/mongo/prediction-log-repository';
-import { repoRoot } from '../ops/repo-paths';
+import { repoRoot, toolsDir } from '../ops/repo-paths';
 import { MODEL_NAME, MODEL_VERSION, sampleRows, SINGLE_BODY } from './fixture';
-import { runAutocannon, runPaced, type LoadResult, type Target } from './load';
+import { runAutocannon, runVegeta, type LoadResult, type Target } from './load';
 import { delta, loadAverage, processMemory, snapshot } from './proc-stats';
 import type { RawRun } from './raw-ort-batch';
 import { floors, renderTables, writePerformanceDoc, type BenchContext, type BenchResults, type Measured } from './report';
@@ -124,7 +124,9 @@ async function measure(id: string, label: string, path_: Proc[], run: Runner, wa
   const d = delta(a, b);
   const procs = path_.map((p) => ({ name: p.name, cpuMs: d.byPid.get(p.pid) ?? NaN, rssBytes: processMemory(p.pid).rss }));
   say(`${label}: ${Math.round(load.rps)} req/s, p50 ${load.p50.toFixed(2)} ms, p99 ${load.p99.toFixed(2)} ms, non-2xx ${load.non2xx}, errors ${load.errors}`);
-  return { id, label, load, procs, loadGenCpuMs: d.self, othersCpuMs: d.others, wallMs: d.wallMs, loadavg, rows };
+  // A generator in its own process (vegeta) is the load generator's CPU, not other people's.
+  const generator = Number.isFinite(load.generatorCpuMs) ? load.generatorCpuMs! : 0;
+  return { id, label, load, procs, loadGenCpuMs: d.self + generator, othersCpuMs: Math.max(0, d.others - generator), wallMs: d.wallMs, loadavg, rows };
 }
 
 const closedLoop = (t: Target, s: number) => () => runAutocannon(t, { connections: CONNECTIONS, durationS: s });
@@ -150,6 +152,15 @@ function runRawOrt(): Promise<{ batch: RawRun; single: RawRun }> {
   });
 }
 
+/** The pinned vegeta version setup-tools installed (its stamp file). */
+function vegetaVersion(): string {
+  try {
+    return readFileSync(path.join(toolsDir(), 'stamps', 'vegeta'), 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 function context(): BenchContext {
   const root = repoRoot();
   const version = (pkg: string) => (JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
@@ -173,6 +184,7 @@ function context(): BenchContext {
     node: process.versions.node,
     ort: version('onnxruntime-node'),
     autocannon: version('autocannon'),
+    vegeta: vegetaVersion(),
     connections: CONNECTIONS,
     warmupS: WARMUP_S,
     durationS: DURATION_S,
@@ -245,16 +257,17 @@ async function main(): Promise<void> {
     results.single.push(await measure('model-server', 'Model server, native predict route', [server], closedLoop(msTarget, DURATION_S), closedLoop(msTarget, WARMUP_S)));
 
     // Informational: the fixed rate straight at the model server (the shortest path's tail).
-    const pacedMs = (s: number) => () => runPaced(msTarget, { rate: RATE, durationS: s, connections: CONNECTIONS });
-    const fixedMs = await measure('fixed-paced-ms', 'paced open loop, model server directly (informational)', [server], pacedMs(DURATION_S), pacedMs(Math.min(WARMUP_S, 3)));
+    const fixedRate = (t: Target) => (s: number) => () => runVegeta(t, { rate: RATE, durationS: s, connections: CONNECTIONS });
+    const vegetaMs = fixedRate(msTarget);
+    const fixedMs = await measure('fixed-vegeta-ms', 'vegeta, model server directly (informational)', [server], vegetaMs(DURATION_S), vegetaMs(Math.min(WARMUP_S, 3)));
 
     // The two gateway variants one after the other, so the comparison sees the same machine.
     results.single.push(
       await measure('gateway-nolog', 'Gateway → model server, prediction log + metrics OFF', [gateway, server, ferret], closedLoop(gwTarget(gateway), DURATION_S), closedLoop(gwTarget(gateway), WARMUP_S)),
     );
     // Informational: the fixed rate without the prediction log, to see what the log does to the tail.
-    const pacedNolog = (s: number) => () => runPaced(gwTarget(gateway), { rate: RATE, durationS: s, connections: CONNECTIONS });
-    const fixedNolog = await measure('fixed-paced-nolog', `paced open loop, prediction log + metrics OFF (informational)`, [gateway, server, ferret], pacedNolog(DURATION_S), pacedNolog(Math.min(WARMUP_S, 3)));
+    const vegetaNolog = fixedRate(gwTarget(gateway));
+    const fixedNolog = await measure('fixed-vegeta-nolog', `vegeta, prediction log + metrics OFF (informational)`, [gateway, server, ferret], vegetaNolog(DURATION_S), vegetaNolog(Math.min(WARMUP_S, 3)));
     await stopProc(gateway);
     gateway = await startGateway(shared, variants.full);
     await waitForGateway(gateway, dep.apiKey);
@@ -269,12 +282,12 @@ async function main(): Promise<void> {
     const full = await measure('gateway', 'Gateway → model server (API key, routing, prediction log, metrics)', [gateway, server, ferret], counted(closedLoop(gwTarget(gateway), DURATION_S)), counted(closedLoop(gwTarget(gateway), WARMUP_S)));
     results.single.splice(results.single.length - 1, 0, full);
 
-    // The fixed rate two ways: paced (the floor's meaning) and autocannon's overallRate (see docs/PERFORMANCE.md).
-    const paced = (s: number) => counted(() => runPaced(gwTarget(gateway), { rate: RATE, durationS: s, connections: CONNECTIONS }));
-    const fixedPaced = await measure('fixed-paced', `paced open loop, ${CONNECTIONS}-socket pool`, [gateway, server, ferret], paced(DURATION_S), paced(Math.min(WARMUP_S, 3)));
+    // The fixed rate: vegeta's open loop (the floor's meaning), and autocannon's overallRate for comparison (see docs/PERFORMANCE.md).
+    const vegeta = (s: number) => counted(fixedRate(gwTarget(gateway))(s));
+    const fixedVegeta = await measure('fixed-vegeta', `vegeta open loop, at most ${CONNECTIONS} connections`, [gateway, server, ferret], vegeta(DURATION_S), vegeta(Math.min(WARMUP_S, 3)));
     const acRate = counted(() => runAutocannon(gwTarget(gateway), { connections: CONNECTIONS, durationS: DURATION_S, overallRate: RATE }));
-    const fixedAc = await measure('fixed-autocannon', `autocannon overallRate, ${CONNECTIONS} connections`, [gateway, server, ferret], acRate, undefined);
-    results.fixed.push(fixedPaced, fixedAc, fixedNolog, fixedMs);
+    const fixedAc = await measure('fixed-autocannon', `autocannon overallRate, ${CONNECTIONS} connections (informational)`, [gateway, server, ferret], acRate, undefined);
+    results.fixed.push(fixedVegeta, fixedAc, fixedNolog, fixedMs);
     await stopProc(gateway); // flushes the prediction log
     results.predictionLog = { entries: (await countPredictions(ferret.uri, shared.dbName)) - gwResponsesBefore, gatewayResponses: gwResponses };
 

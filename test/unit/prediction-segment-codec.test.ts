@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import { decodeSegment, encodeSegment, SEGMENT_CODEC, seriesKey, type PredictionDoc } from '../../infra/mongo/prediction-segment-codec';
 
 const t0 = Date.UTC(2026, 10, 28, 1, 0, 0);
@@ -28,7 +29,7 @@ describe('prediction segment codec', () => {
   ];
 
   it('round-trips every field, types included (times come back as Dates)', async () => {
-    const { data } = await encodeSegment(docs);
+    const { data } = encodeSegment(docs);
     const back = await decodeSegment(data);
     const byId = new Map(back.map((d) => [d._id, d]));
     expect(back).toHaveLength(docs.length);
@@ -38,7 +39,7 @@ describe('prediction segment codec', () => {
   });
 
   it('indexes the segment: ids, series, time range, count, and an id that depends only on the entry ids', async () => {
-    const { index } = await encodeSegment(docs);
+    const { index } = encodeSegment(docs);
     expect(index.ids).toEqual(['r1', 'r1:shadow', 'r2', 'r3']);
     expect(index.count).toBe(4);
     expect(index.from).toEqual(new Date(t0 - 5));
@@ -46,22 +47,29 @@ describe('prediction segment codec', () => {
     expect(index.series.sort()).toEqual(['m1|Production|v1|primary', 'm1|Production|v2|shadow', 'm1|Staging|v1|primary'].sort());
     expect(seriesKey(docs[1])).toBe('m1|Production|v2|shadow');
     // The same batch again (a retry) → the same _id; another batch → another.
-    expect((await encodeSegment(docs.map((d) => ({ ...d, latencyMs: 9 })))).index._id).toBe(index._id);
-    expect((await encodeSegment(docs.slice(1))).index._id).not.toBe(index._id);
+    expect((encodeSegment(docs.map((d) => ({ ...d, latencyMs: 9 })))).index._id).toBe(index._id);
+    expect((encodeSegment(docs.slice(1))).index._id).not.toBe(index._id);
   });
 
   it('stores far fewer bytes than the entries as JSON', async () => {
     const many = Array.from({ length: 200 }, (_, i) => entry(`req-${i}`, { time: new Date(t0 + i), latencyMs: 1 + (i % 7) / 10 }));
-    const { data } = await encodeSegment(many);
+    const { data } = encodeSegment(many);
     expect(data.length * 4).toBeLessThan(Buffer.byteLength(JSON.stringify(many)));
   });
 
   it('refuses what it cannot encode or decode, with the reason', async () => {
-    await expect(encodeSegment([])).rejects.toThrow(/at least one entry/);
-    await expect(encodeSegment([entry('x', { time: new Date(Number.NaN) })])).rejects.toThrow(/entry x has no valid time/);
-    const { data } = await encodeSegment(docs);
+    expect(() => encodeSegment([])).toThrow(/at least one entry/);
+    expect(() => encodeSegment([entry('x', { time: new Date(Number.NaN) })])).toThrow(/entry x has no valid time/);
+    expect(() => encodeSegment([entry('y', { features: { n: BigInt(1) } })])).toThrow(/BigInt/);
+    const { data } = encodeSegment(docs);
     await expect(decodeSegment(data, 'zstd/9')).rejects.toThrow(/unknown prediction segment codec zstd\/9/);
-    await expect(decodeSegment(Buffer.from('not deflate'))).rejects.toThrow();
-    expect(SEGMENT_CODEC).toMatch(/deflate/);
+    await expect(decodeSegment(Buffer.from('not brotli'))).rejects.toThrow();
+    expect(SEGMENT_CODEC).toBe('json+brotli/1');
+  });
+
+  it('still reads segments written with the first codec (raw deflate)', async () => {
+    const payload = { v: 1, groups: [{ s: { modelId: 'm1', modelName: 'fraud-detection', version: '1.0.0', versionId: 'v1', environment: 'Production', role: 'primary' }, e: [{ _id: 'old-1', t: t0, features: { a: 1 }, outputs: null, latencyMs: 2, status: 'Completed', cached: false }] }] };
+    const old = zlib.deflateRawSync(Buffer.from(JSON.stringify(payload)));
+    expect(await decodeSegment(old, 'json+deflate-raw/1')).toEqual([entry('old-1', { features: { a: 1 }, outputs: null, latencyMs: 2 })]);
   });
 });

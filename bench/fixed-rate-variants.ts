@@ -1,0 +1,66 @@
+/**
+ * The 1,000 req/s tail through the gateway (full prediction log) under one change at a time.
+ * Standalone (not part of `npm run bench`; needs `npm run build` and vegeta from
+ * `HOTSWAP_SETUP_BENCH=1 bash scripts/setup-tools.sh`):
+ *
+ *   npx tsx bench/fixed-rate-variants.ts                                 # base, nice:10, flush:100, flush:500, nolog
+ *   VARIANTS=base,flush:50 RUNS=3 npx tsx bench/fixed-rate-variants.ts
+ *
+ * Variants: `base` (defaults), `nice:N` (FerretDB reniced to N from then on), `flush:MS` (a new
+ * api with PREDICTION_LOG_FLUSH_MS=MS), `nolog` (a new api with the log and metrics off). Each:
+ * a 3 s warm-up, then RUNS measured runs of 10 s, printing vegeta's percentiles and each
+ * process's CPU per request (api / model server / FerretDB).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MODEL_NAME, SINGLE_BODY } from './fixture';
+import { runVegeta } from './load';
+import { processCpuMs } from './proc-stats';
+import { deploy, sharedSettings, startFerret, startGateway, startModelServer, stopAll, stopProc, waitForGateway } from './stack';
+
+const VARIANTS = (process.env.VARIANTS ?? 'base,nice:10,flush:100,flush:500,nolog').split(',');
+const RUNS = Number(process.env.RUNS ?? 2);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+
+async function main(): Promise<void> {
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'hotswap-fixed-rate-'));
+  const ferret = await startFerret(workDir);
+  const shared = await sharedSettings(workDir, ferret.uri);
+  const server = await startModelServer(shared);
+  let gateway = await startGateway(shared, { name: 'api', predictionLog: true, otel: true });
+  const dep = await deploy(shared, gateway, server);
+  await waitForGateway(gateway, dep.apiKey);
+  try {
+    for (const variant of VARIANTS) {
+      const [kind, arg] = variant.split(':');
+      if (kind === 'flush' || kind === 'nolog') {
+        await stopProc(gateway);
+        process.env.BENCH_API_ENV = kind === 'flush' ? `PREDICTION_LOG_FLUSH_MS=${arg}` : '';
+        gateway = await startGateway(shared, { name: 'api', predictionLog: kind !== 'nolog', otel: true });
+        await waitForGateway(gateway, dep.apiKey);
+      } else if (kind === 'nice') execFileSync('renice', ['-n', arg ?? '10', '-p', String(ferret.pid)]);
+      else if (kind !== 'base') throw new Error(`unknown variant ${variant}`);
+      const target = { url: `${gateway.url}/api/v1/inference/${MODEL_NAME}`, body: SINGLE_BODY, headers: { 'x-api-key': dep.apiKey } };
+      await runVegeta(target, { rate: RATE, durationS: 3, connections: 32 });
+      for (let run = 0; run < RUNS; run++) {
+        const pids = [gateway.pid, server.pid, ferret.pid];
+        const before = pids.map(processCpuMs);
+        const r = await runVegeta(target, { rate: RATE, durationS: 10, connections: 32 });
+        const cpu = pids.map((pid, i) => (((processCpuMs(pid) - before[i]) * 1000) / r.responses).toFixed(0)).join(' / ');
+        console.log(`${variant.padEnd(10)} p50 ${r.p50.toFixed(2)}  p90 ${r.p90.toFixed(2)}  p99 ${r.p99.toFixed(2)}  max ${r.max.toFixed(1)} ms  non-2xx+errors ${r.non2xx + r.errors}  CPU µs/req api / model server / FerretDB ${cpu}`);
+      }
+    }
+  } finally {
+    await stopAll();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
