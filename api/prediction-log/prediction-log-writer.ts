@@ -10,7 +10,7 @@ export interface PredictionStore {
 }
 
 export interface PredictionLogWriterOptions {
-  /** Entries per insertMany. */
+  /** Most entries per write (one segment). */
   batchSize: number;
   /** A partial batch is written after this long. */
   flushMs: number;
@@ -18,7 +18,7 @@ export interface PredictionLogWriterOptions {
   bufferMax: number;
   /** While MongoDB is unreachable, how often to check whether it is back. */
   retryMs: number;
-  /** Entries per insertMany when replaying spill files. */
+  /** Most entries per write when replaying spill files. */
   replayBatchSize?: number;
 }
 
@@ -40,16 +40,18 @@ type State = PredictionLogStats['state'];
  * Writes prediction-log entries to MongoDB in batches, off the request path.
  *
  * - `enqueue` only appends to an array (never blocks, never throws). A pump writes batches of
- *   `batchSize` with insertMany (unordered) as soon as a batch is full, or every `flushMs`.
+ *   `batchSize` (one compressed segment each, PredictionLogRepository) as soon as a batch is
+ *   full, or every `flushMs`.
  * - Memory is bounded: queue + in-flight batch + overflow ≤ bufferMax. Beyond it entries go
  *   to the spill file in chunks (written synchronously, so the bound holds).
  * - When a write fails because MongoDB is unreachable, the batch is spilled and the writer
  *   turns `degraded`: everything goes to the spill file while it checks every `retryMs`
  *   whether MongoDB is back. Then it replays the spill files (oldest first, interleaved with
  *   live batches) and deletes each once written. Replays may repeat entries MongoDB already
- *   has (after a write whose outcome was unknown): the unique request id drops them.
- * - Documents MongoDB refuses (e.g. feature names with "." or a leading "$") are retried
- *   with features/outputs as JSON text; only a document refused even then is dropped (counted).
+ *   has (after a write whose outcome was unknown): the same batch again is recognised as a
+ *   duplicate segment, and readers return each entry once whatever the batch boundaries.
+ * - Entries the store refuses are retried with features/outputs as JSON text; only an entry
+ *   refused even then is dropped (counted).
  */
 export class PredictionLogWriter {
   private queue: PredictionDoc[] = [];
@@ -241,7 +243,7 @@ export class PredictionLogWriter {
     }
   }
 
-  /** insertMany with refusal handling; throws on an outage. Returns inserted + duplicates. */
+  /** One write with refusal handling; throws on an outage. Returns inserted + duplicates. */
   private async insert(batch: readonly PredictionDoc[]): Promise<number> {
     let outcome: InsertOutcome;
     try {

@@ -42,7 +42,6 @@ export function isOutage(e: unknown): boolean {
   return TRANSIENT_CODES.has(e.code);
 }
 
-
 const NOT_IMPLEMENTED = 238;
 const DUPLICATE_KEY = 11000;
 /** A segment whose compressed payload exceeds this is split in two (MongoDB's document limit is 16 MiB). */
