@@ -78,13 +78,14 @@ export function createWarmUpActivities(deps: DeploymentActivityDeps) {
      * requests drain on the server (DELETE waits for them).
      */
     async unloadVersion(input: { deploymentId: string; modelId: string; versionId: string; servers?: string[]; keepIfRouted?: boolean }): Promise<UnloadResult> {
-      const [live, routed] = await Promise.all([deps.servers.live(deps.settings.serverHeartbeatTimeoutMs), deps.routing.routedVersionIds(input.modelId)]);
+      const [live, routes] = await Promise.all([deps.servers.live(deps.settings.serverHeartbeatTimeoutMs), deps.routing.routesTo(input.modelId, input.versionId)]);
       const targets = input.servers ?? live.map((s) => s._id);
-      if (routed.includes(input.versionId)) {
+      if (routes.length > 0) {
         const keep = holdersOf(live.filter((s) => s.health !== 'draining'), input.versionId).filter((s) => !targets.includes(s));
         if (keep.length === 0) {
-          if (input.keepIfRouted) return { unloadedFrom: [], kept: 'a routing table still sends it traffic (another environment, or a first deployment with nothing to route back to)' };
-          throw badInput('CONFLICT', `version ${input.versionId} still receives traffic from a routing table; route away from it before unloading`);
+          const where = routes.map((r) => `${r.environment} (revision ${r.revision})`).join(', ');
+          if (input.keepIfRouted) return { unloadedFrom: [], kept: `the routing table of ${where} still sends it traffic (another environment, or a first deployment with nothing to route back to)` };
+          throw badInput('CONFLICT', `version ${input.versionId} still receives traffic from the routing table of ${where}; route away from it before unloading`);
         }
       }
       const byId = new Map(live.map((s) => [s._id, s]));

@@ -143,4 +143,12 @@ export class RoutingRepository {
     }
     return [...ids];
   }
+
+  /** Environments whose route sends traffic to this version (weight > 0, or shadow > 0%), with each table's revision. */
+  async routesTo(modelId: string, versionId: string): Promise<{ environment: string; revision: number }[]> {
+    const tables = await this.col.find({ modelId }).toArray();
+    return tables
+      .filter((t) => t.pools.some((p) => p.weight > 0 && p.versionId === versionId) || (!!t.shadow && t.shadow.percentage > 0 && t.shadow.versionId === versionId))
+      .map((t) => ({ environment: t.environment, revision: t.revision }));
+  }
 }

@@ -8,6 +8,7 @@ import { apiConfigSchema, type ApiConfig } from '../../infra/config/schemas';
 import { FilesystemArtifactStore } from '../../infra/artifact-store/filesystem-artifact-store';
 import { GatewayRegistry } from '../../infra/mongo/gateway-registry';
 import { ServerRegistry } from '../../infra/mongo/server-registry';
+import { until } from './until';
 import { createLogger } from '../../infra/telemetry/logger';
 import { startApi, type RunningApi } from '../../api/server';
 import type { PredictionRecord, PredictionSink } from '../../api/gateway/prediction-sink';
@@ -28,15 +29,7 @@ export class RecordingSink implements PredictionSink {
   }
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { until };
 
 export interface GatewayApi {
   api: RunningApi;

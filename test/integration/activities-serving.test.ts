@@ -144,6 +144,10 @@ describe('warm-up, routing, unload, health, smoke test', () => {
   it('refuses to unload a routed version from every server, unloads it where another server keeps it', async () => {
     const refused = await failure(runActivity(w.activities.unloadVersion, { deploymentId: DEP, modelId: w.modelId, versionId: v2.versionId }));
     expect(refused.type).toBe('CONFLICT');
+    expect(refused.message).toMatch(/still receives traffic from the routing table of Production \(revision \d+\)/);
+    // Retiring (keepIfRouted) leaves it loaded and says which route keeps it.
+    const kept = await runActivity(w.activities.unloadVersion, { deploymentId: DEP, modelId: w.modelId, versionId: v2.versionId, keepIfRouted: true });
+    expect(kept).toEqual({ unloadedFrom: [], kept: expect.stringMatching(/^the routing table of Production \(revision \d+\) still sends it traffic/) });
     const [a, b] = w.serverIds();
     await runActivity(w.activities.unloadVersion, { deploymentId: DEP, modelId: w.modelId, versionId: v2.versionId, servers: [a] });
     expect((await loadedOn(0)).map((v) => v.versionId)).not.toContain(v2.versionId);

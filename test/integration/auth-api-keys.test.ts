@@ -10,6 +10,7 @@ import { RouteCatalogue } from '../../api/http/route-catalogue';
 import { parseEnv } from '../../infra/config/load';
 import { apiConfigSchema } from '../../infra/config/schemas';
 import { createLogger } from '../../infra/telemetry/logger';
+import { until } from '../helpers/until';
 
 /** API keys: created by an Admin, shown once, stored hashed, revocable at once. */
 const ADMIN_PASSWORD = 'admin-password-0123';
@@ -114,7 +115,7 @@ describe('auth: API keys', () => {
     const { id, key } = await createKey({ name: 'metered' });
     await request(app).post('/infer').set('X-API-Key', key).expect(200);
     const first = clock.now;
-    await waitFor(async () => (await auth.apiKeys.findById(id))?.lastUsedAt?.getTime() === first.getTime());
+    await until('lastUsedAt to be recorded', async () => (await auth.apiKeys.findById(id))?.lastUsedAt?.getTime() === first.getTime(), 3000);
     const saved = clock.now;
     clock.now = new Date(saved.getTime() + 30_000);
     await request(app).post('/infer').set('X-API-Key', key).expect(200);
@@ -122,7 +123,7 @@ describe('auth: API keys', () => {
     expect((await auth.apiKeys.findById(id))?.lastUsedAt).toEqual(first);
     clock.now = new Date(saved.getTime() + 61_000);
     await request(app).post('/infer').set('X-API-Key', key).expect(200);
-    await waitFor(async () => (await auth.apiKeys.findById(id))?.lastUsedAt?.getTime() === clock.now.getTime());
+    await until('lastUsedAt to move on', async () => (await auth.apiKeys.findById(id))?.lastUsedAt?.getTime() === clock.now.getTime(), 3000);
     clock.now = saved;
   });
 
@@ -144,10 +145,3 @@ describe('auth: API keys', () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

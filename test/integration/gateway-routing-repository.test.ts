@@ -61,4 +61,8 @@ it('routedVersionIds lists versions with traffic (weight > 0, shadow > 0%)', asy
   const repo = new RoutingRepository(m.db);
   await repo.replace({ ...write('d'), pools: [{ versionId: 'x1', version: '1.0.0', weight: 100, role: 'primary' }, { versionId: 'x0', version: '0.9.0', weight: 0, role: 'primary' }], shadow: { versionId: 'x2', version: '2.0.0', percentage: 5 } }, 0);
   expect((await repo.routedVersionIds('d')).sort()).toEqual(['x1', 'x2']);
+  // Which environments route a version: the primary pool and the shadow count, a 0 % pool does not.
+  expect(await repo.routesTo('d', 'x1')).toEqual([{ environment: 'Production', revision: 1 }]);
+  expect(await repo.routesTo('d', 'x2')).toEqual([{ environment: 'Production', revision: 1 }]);
+  expect(await repo.routesTo('d', 'x0')).toEqual([]);
 });

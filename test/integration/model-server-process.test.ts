@@ -8,6 +8,7 @@ import { FilesystemArtifactStore } from '../../infra/artifact-store/filesystem-a
 import { connectMongo, type MongoHandle } from '../../infra/mongo/client';
 import { ServerRegistry, type ServerRecord } from '../../infra/mongo/server-registry';
 import { exampleModel } from '../helpers/example-models';
+import { until } from '../helpers/until';
 import { exampleKey, loadBody, startTestModelServer } from '../helpers/model-server-harness';
 
 const ROOT = join(__dirname, '..', '..');
@@ -17,16 +18,6 @@ function mongoUri(): string {
   const uri = process.env.HOTSWAP_TEST_MONGODB_URI;
   if (!uri) throw new Error('HOTSWAP_TEST_MONGODB_URI is not set: run the tests through jest global setup');
   return uri;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Records every heartbeat the server sends, and passes it on to MongoDB. */

@@ -9,6 +9,7 @@ import { tcpProbe } from '../../ops/probes';
 import { loadOrCreateSecrets } from '../../ops/secrets';
 import { acquireStackLock, StackAlreadyRunningError } from '../../ops/stack-lock';
 import { createTestMongo, makeTestDir, s3TestConfig, uniqueBucketName } from '../helpers/services';
+import { until } from '../helpers/until';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'processes');
 
@@ -97,7 +98,7 @@ describe('process supervisor', () => {
     expect(portOf(firstPid)).toBeDefined();
 
     process.kill(firstPid, 'SIGKILL');
-    await waitFor(() => events.some((e) => e.type === 'ready' && e.restart === 1));
+    await until('the restarted child to be ready', () => events.some((e) => e.type === 'ready' && e.restart === 1));
 
     expect(events.map((e) => e.type)).toEqual(['ready', 'exited', 'restarting', 'ready']);
     expect({ exit: events[1], lines }).toMatchObject({ exit: { type: 'exited', expected: false, signal: 'SIGKILL' } });
@@ -225,13 +226,6 @@ describe('ports and secrets', () => {
   });
 });
 
-async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('pid records survive pid reuse', () => {
   it('does not take a live process with another start time for the recorded one', () => {

@@ -7,6 +7,7 @@ import { isOutage, type InsertOutcome, type PredictionDoc } from '../../infra/mo
 import { createPredictionLogInstruments } from '../../api/prediction-log/instruments';
 import { PredictionLogWriter, type PredictionStore } from '../../api/prediction-log/prediction-log-writer';
 import { SpillStore } from '../../api/prediction-log/spill-store';
+import { until } from '../helpers/until';
 
 const log = createLogger('test', 'silent');
 
@@ -98,13 +99,6 @@ function writer(store: FakeStore, dir: string, opts: Partial<{ batchSize: number
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 
-async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await tick();
-  }
-}
 
 it('writes every entry once, in batches of at most batchSize', async () => {
   // A burst within bufferMax stays in memory: nothing is spilled.
@@ -135,11 +129,11 @@ it('an outage in the middle of a replay neither writes nor counts an entry twice
   const { w } = writer(store, tempDir(), { bufferMax: 100 });
   store.down = true;
   for (let i = 0; i < 1000; i++) w.enqueue(doc(i));
-  await until(() => w.stats().spilled >= 900);
+  await until('900 entries spilled', () => w.stats().spilled >= 900, 10_000, 1);
   // Back up for three replay batches, down again (the segment is given back half replayed), then up.
   store.downAfterBatches = 3;
   store.down = false;
-  await until(() => store.down);
+  await until('the store to go down', () => store.down, 10_000, 1);
   const replayedBefore = w.stats().replayed;
   await new Promise((r) => setTimeout(r, 50));
   store.down = false;
