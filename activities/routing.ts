@@ -84,7 +84,9 @@ export function createRoutingActivities(deps: DeploymentActivityDeps) {
         const mine = ledger.map((d) => ({ d, tag: parseRouteTag(d.updatedBy) })).filter((x) => x.tag?.deploymentId === input.deploymentId);
         const same = mine.find((x) => x.tag!.sequence === input.sequence);
         if (same) {
+          // An earlier attempt claimed it; if it died (or timed out) before writing the table, write it now.
           revision = same.d.revision;
+          await deps.routing.ensureApplied(model.modelId, input.environment, revision);
           break;
         }
         const newer = mine.filter((x) => x.tag!.sequence > input.sequence).sort((a, b) => b.d.revision - a.d.revision)[0];

@@ -121,6 +121,39 @@ export class RoutingRepository {
       }
     }
     await this.col.updateOne({ _id: doc._id, revision: { $lt: doc.revision } }, { $set: doc });
+    await this.heal(doc._id);
+  }
+
+  /**
+   * Puts the table back on the newest claimed revision when it fell behind it. On FerretDB a
+   * conditional update is not atomic, so an older revision's write (a slow or timed-out writer)
+   * racing a newer one can land last and move traffic back; every writer checks after its own
+   * write, so the last one to finish repairs it. Claims only grow, so the newest claim is the
+   * intended state (applying it before its own writer does writes the same content).
+   */
+  private async heal(tableId: string): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      const [current, newest] = await Promise.all([this.col.findOne({ _id: tableId }), this.revisions.find({ tableId }).sort({ revision: -1 }).limit(1).next()]);
+      if (!newest || (current?.revision ?? 0) >= newest.revision) return;
+      const { tableId: _t, ...rest } = newest;
+      await this.col.updateOne({ _id: tableId, revision: { $lt: newest.revision } }, { $set: { ...rest, _id: tableId } });
+    }
+  }
+
+  /**
+   * Makes sure the table holds at least `revision`, applying this writer's own claimed revision
+   * when an earlier attempt claimed it and died (or timed out) before applying it. Idempotent;
+   * returns the table's revision afterwards.
+   */
+  async ensureApplied(modelId: string, environment: string, revision: number): Promise<number> {
+    const tableId = routingTableId(modelId, environment);
+    const current = await this.col.findOne({ _id: tableId });
+    const claimed = (current?.revision ?? 0) < revision ? await this.revisions.findOne({ _id: `${tableId}@${revision}` }) : null;
+    if (claimed) {
+      const { tableId: _t, ...rest } = claimed;
+      await this.apply({ ...rest, _id: tableId });
+    } else await this.heal(tableId);
+    return (await this.col.findOne({ _id: tableId }))?.revision ?? 0;
   }
 
   /** Applies a revision another writer claimed but never applied (it crashed, or is very slow). */

@@ -9,7 +9,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { exampleModel, uploadForm, versionBody } from '../helpers/example-models';
 import { FRAUD } from '../helpers/gateway-harness';
 import { schemaCompatibilityProblems } from '../../activities/schema-checks';
-import { parseRouteTag } from '../../activities/routing';
+import { parseRouteTag, routeTag } from '../../activities/routing';
+import { routingTableId } from '../../infra/mongo/routing-repository';
 import { runActivity, startWorld, type World } from './activities-world';
 
 let w: World;
@@ -130,6 +131,22 @@ describe('warm-up, routing, unload, health, smoke test', () => {
     const table = await w.deps.routing.get(w.modelId, 'Staging');
     expect(table?.revision).toBe(newer.revision);
     expect(table?.pools.map((p) => p.weight)).toEqual([100]);
+  });
+
+  it('writes the table for a revision its earlier attempt claimed and then died before writing (kill -9 between the two writes)', async () => {
+    const base = { deploymentId: 'dep-claimed', modelId: w.modelId, environment: 'Development' as const, reason: 'test' };
+    const first = await runActivity(w.activities.applyRoute, { ...base, sequence: 1, route: { pools: [{ versionId: v1.versionId, weight: 100 }], shadow: null, sticky: null } });
+    const tableId = routingTableId(w.modelId, 'Development');
+    const next = first.revision + 1;
+    const pools = [{ versionId: v1.versionId, version: '1.0.0', weight: 50, role: 'primary' }, { versionId: v2.versionId, version: '2.0.0', weight: 50, role: 'canary' }];
+    // Attempt 1 of sequence 2 claimed the next revision in the ledger, then died before the table write.
+    await w.db.collection('routing_revisions').insertOne({ _id: `${tableId}@${next}`, tableId, schemaVersion: 1, modelId: w.modelId, modelName: 'fraud-detection', environment: 'Development', revision: next, pools, shadow: null, sticky: null, cache: null, updatedAt: new Date(), updatedBy: routeTag('dep-claimed', 2) } as never);
+    expect((await w.deps.routing.get(w.modelId, 'Development'))?.revision).toBe(first.revision);
+    const retried = await runActivity(w.activities.applyRoute, { ...base, sequence: 2, route: { pools: [{ versionId: v1.versionId, weight: 50 }, { versionId: v2.versionId, weight: 50 }], shadow: null, sticky: null } });
+    expect(retried).toMatchObject({ revision: next, gateways: 1 });
+    expect((await w.deps.routing.get(w.modelId, 'Development'))?.pools.map((p) => p.weight)).toEqual([50, 50]);
+    // Leave Development on 1.0.0 only, as the tests below expect of every table.
+    await runActivity(w.activities.applyRoute, { ...base, sequence: 3, route: { pools: [{ versionId: v1.versionId, weight: 100 }], shadow: null, sticky: null } });
   });
 
   it('refuses an empty route and unknown versions without retries', async () => {

@@ -57,6 +57,26 @@ it('a revision claimed by a writer that died before applying it is applied by th
   expect((await repo.replace(write('c', 100, 'next'), 2))?.revision).toBe(3);
 });
 
+it('ensureApplied writes a revision its own earlier attempt claimed but never applied, and never goes back', async () => {
+  const repo = new RoutingRepository(m.db);
+  await repo.replace(write('e'), 0);
+  const tableId = routingTableId('e', 'Production');
+  await m.db.collection('routing_revisions').insertOne({ ...write('e', 100, 'attempt-1'), _id: `${tableId}@2`, tableId, schemaVersion: 1, revision: 2, updatedAt: new Date() } as never);
+  expect(await repo.ensureApplied('e', 'Production', 2)).toBe(2);
+  expect(await repo.get('e', 'Production')).toMatchObject({ revision: 2, updatedBy: 'attempt-1' });
+  expect((await repo.replace(write('e', 100, 'later'), 2))?.revision).toBe(3);
+  // An older revision is never written over a newer one; an unclaimed one changes nothing.
+  expect(await repo.ensureApplied('e', 'Production', 2)).toBe(3);
+  expect(await repo.ensureApplied('e', 'Production', 7)).toBe(3);
+  expect(await repo.get('e', 'Production')).toMatchObject({ revision: 3, updatedBy: 'later' });
+  // A lost update (FerretDB's conditional update is not atomic): revision 2's late write lands over 3.
+  const { tableId: _t, ...stale } = (await m.db.collection('routing_revisions').findOne({ _id: `${tableId}@2` as never }))!;
+  await m.db.collection('routing_tables').updateOne({ _id: tableId as never }, { $set: { ...stale, _id: tableId } });
+  expect((await repo.get('e', 'Production'))?.revision).toBe(2);
+  expect(await repo.ensureApplied('e', 'Production', 2)).toBe(3);
+  expect(await repo.get('e', 'Production')).toMatchObject({ revision: 3, updatedBy: 'later' });
+});
+
 it('routedVersionIds lists versions with traffic (weight > 0, shadow > 0%)', async () => {
   const repo = new RoutingRepository(m.db);
   await repo.replace({ ...write('d'), pools: [{ versionId: 'x1', version: '1.0.0', weight: 100, role: 'primary' }, { versionId: 'x0', version: '0.9.0', weight: 0, role: 'primary' }], shadow: { versionId: 'x2', version: '2.0.0', percentage: 5 } }, 0);
