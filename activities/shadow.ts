@@ -5,7 +5,6 @@
  */
 import type { Environment } from '../domain/deployments/enums';
 import type { ShadowComparison } from '../domain/deployments/shadow-comparison';
-import type { PredictionDoc } from '../infra/mongo/prediction-log-repository';
 import type { DeploymentActivityDeps } from './deployment-deps';
 import { badInput, findModel } from './activity-support';
 import { SERVING_ROLES, settle } from './analysis';
@@ -53,17 +52,16 @@ export function scoreDifference(shadowOutputs: unknown, primaryOutputs: unknown)
 export function createShadowActivities(deps: DeploymentActivityDeps) {
   async function meanScoreDifference(modelId: string, environment: string, shadowVersionId: string, from: Date, to: Date): Promise<number> {
     const shadows = await deps.predictions.findSeries({ modelId, environment, versionId: shadowVersionId, role: 'shadow', status: 'Completed', from, to }, MAX_PAIRS);
-    const outputsOf = (d: Pick<PredictionDoc, 'outputs' | 'encoded'>) => (d.encoded === 'json' && typeof d.outputs === 'string' ? (JSON.parse(d.outputs) as unknown) : d.outputs);
     const ids = [...new Set(shadows.flatMap((s) => (s.primaryRequestId ? [s.primaryRequestId] : [])))];
     const primaries = new Map<string, unknown>();
     for (let i = 0; i < ids.length; i += ID_BATCH) {
-      for (const p of await deps.predictions.findByRequestIds(ids.slice(i, i + ID_BATCH))) if (p.status === 'Completed') primaries.set(p._id, outputsOf(p));
+      for (const p of await deps.predictions.findByRequestIds(ids.slice(i, i + ID_BATCH))) if (p.status === 'Completed') primaries.set(p._id, p.outputs);
     }
     let sum = 0;
     let n = 0;
     for (const s of shadows) {
       if (!s.primaryRequestId || !primaries.has(s.primaryRequestId)) continue;
-      const d = scoreDifference(outputsOf(s), primaries.get(s.primaryRequestId));
+      const d = scoreDifference(s.outputs, primaries.get(s.primaryRequestId));
       if (d === undefined) continue;
       sum += d;
       n++;

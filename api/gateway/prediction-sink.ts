@@ -30,6 +30,9 @@ export interface PredictionRecord {
   primaryRequestId?: string;
 }
 
+/** The request id a shadow copy of `primaryRequestId` is logged under. Example: "req-1" → "req-1:shadow". */
+export const shadowRequestId = (primaryRequestId: string): string => `${primaryRequestId}:shadow`;
+
 export interface PredictionSink {
   record(r: PredictionRecord): void;
 }

@@ -1,7 +1,7 @@
 import { isAppError } from '../../domain/errors';
 import type { Logger } from '../../infra/telemetry/logger';
 import type { GatewayMetrics } from './gateway-metrics';
-import type { PredictionRecord, PredictionSink } from './prediction-sink';
+import { shadowRequestId, type PredictionRecord, type PredictionSink } from './prediction-sink';
 import type { Target } from './target';
 import type { UpstreamHeaders } from './upstream';
 import type { VersionClient } from './version-client';
@@ -155,7 +155,7 @@ export class ShadowMirror {
       const instances = job.input as unknown[];
       const predictions = ok ? (answer.predictions as unknown[]) : undefined;
       for (let i = 0; i < instances.length; i++) {
-        const r: PredictionRecord = { ...base, requestId: `${job.primaryRequestId}:${i}:shadow`, primaryRequestId: `${job.primaryRequestId}:${i}`, features: instances[i], outputs: predictions?.[i] ?? null };
+        const r: PredictionRecord = { ...base, requestId: shadowRequestId(`${job.primaryRequestId}:${i}`), primaryRequestId: `${job.primaryRequestId}:${i}`, features: instances[i], outputs: predictions?.[i] ?? null };
         sink.record(r);
       }
       return;
@@ -163,6 +163,6 @@ export class ShadowMirror {
     let features = job.input;
     if (job.kind === 'v2') features = (JSON.parse(job.body.toString('utf8')) as { inputs?: unknown }).inputs ?? null;
     const outputs = ok ? (job.kind === 'v2' ? answer.outputs : answer.prediction) : null;
-    sink.record({ ...base, requestId: `${job.primaryRequestId}:shadow`, primaryRequestId: job.primaryRequestId, features, outputs });
+    sink.record({ ...base, requestId: shadowRequestId(job.primaryRequestId), primaryRequestId: job.primaryRequestId, features, outputs });
   }
 }

@@ -19,6 +19,7 @@ import type { Principal } from '../../domain/permissions';
 import type { FeedbackDoc, FeedbackRepository } from '../../infra/mongo/feedback-repository';
 import type { ApplyOutcome, BucketDelta } from '../../infra/mongo/metric-bucket-repository';
 import type { ModelRepository } from '../../infra/mongo/model-repository';
+import { shadowRequestId } from '../gateway/prediction-sink';
 import type { PredictionDoc, PredictionLogRepository } from '../../infra/mongo/prediction-log-repository';
 import type { VersionRepository } from '../../infra/mongo/version-repository';
 
@@ -78,7 +79,6 @@ interface Evaluated {
   predicted: { label?: Label; value?: number };
 }
 
-const SHADOW_SUFFIX = ':shadow';
 /** A repeated submission counts truth left uncounted by an earlier one only after this long (that one may still be running). */
 const RECOUNT_AFTER_MS = 30_000;
 
@@ -229,7 +229,7 @@ export class FeedbackService {
     this.deps.findBuffered(wanted).forEach(take);
     const fetch = async () => {
       const missing = ids.filter((id) => !predictions.has(id));
-      const shadowIds = ids.map((id) => `${id}${SHADOW_SUFFIX}`).filter((id) => !shadowDocs.has(id));
+      const shadowIds = ids.map(shadowRequestId).filter((id) => !shadowDocs.has(id));
       (await this.deps.predictions.findByRequestIds([...missing, ...shadowIds])).forEach(take);
       return missing.length > 0 && ids.some((id) => !predictions.has(id));
     };

@@ -1,12 +1,12 @@
 import { AppError, errors } from '../../domain/errors';
 import type { PredictionRole } from '../../domain/metrics';
 import { ENVIRONMENTS, normalizeEnvironment } from '../../domain/routing/environments';
+import { shadowRequestId } from '../gateway/prediction-sink';
 import type { ModelRepository } from '../../infra/mongo/model-repository';
 import type { PredictionDoc, PredictionLogRepository } from '../../infra/mongo/prediction-log-repository';
 import type { VersionRepository } from '../../infra/mongo/version-repository';
 
 const ROLES: readonly PredictionRole[] = ['primary', 'canary', 'challenger', 'shadow'];
-const SHADOW_SUFFIX = ':shadow';
 
 /** A logged prediction as the API shows it. */
 export interface LoggedPrediction {
@@ -46,17 +46,7 @@ export interface PredictionReadDeps {
   maxWindowDays: number;
 }
 
-const parsedJson = (v: unknown, encoded: boolean): unknown => {
-  if (!encoded || typeof v !== 'string') return v;
-  try {
-    return JSON.parse(v) as unknown;
-  } catch {
-    return v;
-  }
-};
-
 function view(d: PredictionDoc): LoggedPrediction {
-  const encoded = d.encoded === 'json';
   return {
     requestId: d._id,
     time: d.time.toISOString(),
@@ -66,8 +56,8 @@ function view(d: PredictionDoc): LoggedPrediction {
     role: d.role,
     status: d.status,
     ...(d.errorCode !== undefined && { errorCode: d.errorCode }),
-    features: parsedJson(d.features, encoded),
-    outputs: parsedJson(d.outputs, encoded),
+    features: d.features,
+    outputs: d.outputs,
     latencyMs: d.latencyMs,
     cached: d.cached,
     ...(d.traceId !== undefined && { traceId: d.traceId }),
@@ -88,7 +78,7 @@ export class PredictionReadService {
   async byRequestId(modelRef: string, requestId: string): Promise<{ modelId: string; modelName: string; prediction: LoggedPrediction; shadows: LoggedPrediction[] }> {
     const model = await this.deps.models.findByIdOrName(modelRef);
     if (!model) throw errors.notFound('MODEL_NOT_FOUND', modelRef);
-    const ids = new Set([requestId, `${requestId}${SHADOW_SUFFIX}`]);
+    const ids = new Set([requestId, shadowRequestId(requestId)]);
     const found = new Map<string, PredictionDoc>();
     for (const d of [...this.deps.findBuffered(ids), ...(await this.deps.predictions.findByRequestIds([...ids]))]) {
       if (d.modelId === model.modelId && ids.has(d._id) && !found.has(d._id)) found.set(d._id, d);

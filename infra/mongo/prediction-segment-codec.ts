@@ -24,7 +24,10 @@ export interface PredictionDoc {
   cached: boolean;
   serverId?: string;
   primaryRequestId?: string;
-  /** Features/outputs kept as JSON text (entries written by older versions, which stored one document per prediction). */
+  /**
+   * Written with features/outputs as JSON text (an entry the store refused as it was). Only
+   * writers see it: `decodeSegment` parses the text back and drops the flag.
+   */
   encoded?: 'json';
 }
 
@@ -119,6 +122,16 @@ export function encodeSegment(docs: readonly PredictionDoc[]): { index: SegmentI
   return { index: { _id, from: new Date(from), to: new Date(to), count: docs.length, ids, series: [...groups.keys()] }, data };
 }
 
+/** JSON text back to its value (text that is not JSON stays text). */
+function parsedText(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+}
+
 /** The entries of a segment, in the order they were written within each series. */
 export async function decodeSegment(data: Uint8Array, codec: string = SEGMENT_CODEC): Promise<PredictionDoc[]> {
   const decompress = DECODERS[codec];
@@ -127,7 +140,15 @@ export async function decodeSegment(data: Uint8Array, codec: string = SEGMENT_CO
   if (payload.v !== 1 || !Array.isArray(payload.groups)) throw new Error('unknown prediction segment payload');
   const out: PredictionDoc[] = [];
   for (const g of payload.groups) {
-    for (const { t, ...e } of g.e) out.push({ ...e, ...g.s, requestId: e._id, time: new Date(t) });
+    for (const { t, ...e } of g.e) {
+      const d: PredictionDoc = { ...e, ...g.s, requestId: e._id, time: new Date(t) };
+      if (d.encoded === 'json') {
+        d.features = parsedText(d.features);
+        d.outputs = parsedText(d.outputs);
+        delete d.encoded;
+      }
+      out.push(d);
+    }
   }
   return out;
 }

@@ -31,6 +31,13 @@ interface RevisionDoc extends Omit<RoutingTableDoc, '_id'> {
 
 export type TableWrite = Pick<RoutingTableDoc, 'modelId' | 'modelName' | 'environment'> & RoutingRules & { updatedBy: string };
 
+/** The versions a table sends traffic to: pools with weight > 0, and a shadow above 0 %. */
+function versionsWithTraffic(t: RoutingTableDoc): string[] {
+  const ids = t.pools.filter((p) => p.weight > 0).map((p) => p.versionId);
+  if (t.shadow && t.shadow.percentage > 0) ids.push(t.shadow.versionId);
+  return ids;
+}
+
 export const routingTableId = (modelId: string, environment: string) => `${modelId}:${environment}`;
 
 /** How long a claimed revision may stay unapplied before another writer finishes applying it. */
@@ -169,19 +176,14 @@ export class RoutingRepository {
   /** Version ids of a model that some route sends traffic to (weight > 0, or shadow > 0%). */
   async routedVersionIds(modelId: string): Promise<string[]> {
     const tables = await this.col.find({ modelId }).toArray();
-    const ids = new Set<string>();
-    for (const t of tables) {
-      for (const p of t.pools) if (p.weight > 0) ids.add(p.versionId);
-      if (t.shadow && t.shadow.percentage > 0) ids.add(t.shadow.versionId);
-    }
-    return [...ids];
+    return [...new Set(tables.flatMap(versionsWithTraffic))];
   }
 
   /** Environments whose route sends traffic to this version (weight > 0, or shadow > 0%), with each table's revision. */
   async routesTo(modelId: string, versionId: string): Promise<{ environment: string; revision: number }[]> {
     const tables = await this.col.find({ modelId }).toArray();
     return tables
-      .filter((t) => t.pools.some((p) => p.weight > 0 && p.versionId === versionId) || (!!t.shadow && t.shadow.percentage > 0 && t.shadow.versionId === versionId))
+      .filter((t) => versionsWithTraffic(t).includes(versionId))
       .map((t) => ({ environment: t.environment, revision: t.revision }));
   }
 }

@@ -67,6 +67,12 @@ describe('prediction segment codec', () => {
     expect(SEGMENT_CODEC).toBe('json+brotli/1');
   });
 
+  it('gives back features and outputs a writer stored as JSON text as values, without the flag', async () => {
+    const refused = entry('r9', { features: JSON.stringify({ 'odd.key': 1 }), outputs: JSON.stringify({ label: 'fraud' }), encoded: 'json' });
+    const [back] = await decodeSegment(encodeSegment([refused]).data);
+    expect(back).toEqual(entry('r9', { features: { 'odd.key': 1 }, outputs: { label: 'fraud' } }));
+  });
+
   it('still reads segments written with the first codec (raw deflate)', async () => {
     const payload = { v: 1, groups: [{ s: { modelId: 'm1', modelName: 'fraud-detection', version: '1.0.0', versionId: 'v1', environment: 'Production', role: 'primary' }, e: [{ _id: 'old-1', t: t0, features: { a: 1 }, outputs: null, latencyMs: 2, status: 'Completed', cached: false }] }] };
     const old = zlib.deflateRawSync(Buffer.from(JSON.stringify(payload)));
