@@ -170,7 +170,7 @@ export class NativeInference {
         this.deps.metrics.observe(target.modelName, target.version, target.role, 200, latencyMs / 1000);
         this.safeRecord(this.recordOf(r, target, latencyMs, r.requestId, r.input, a.prediction, undefined, cached, serverId));
         fill?.();
-        this.mirror(r, target, route);
+        this.mirror(r, target, route, a.prediction);
       },
     };
   }
@@ -197,7 +197,7 @@ export class NativeInference {
         this.deps.metrics.observe(target.modelName, target.version, target.role, 200, latencyMs / 1000);
         const instances = r.input as unknown[];
         for (let i = 0; i < instances.length; i++) this.safeRecord(this.recordOf(r, target, latencyMs, `${r.requestId}:${i}`, instances[i], predictions[i] ?? null, undefined, false, serverId));
-        this.mirror(r, target, route);
+        this.mirror(r, target, route, predictions);
       },
     };
   }
@@ -277,7 +277,7 @@ export class NativeInference {
     }
   }
 
-  private mirror(r: NativeRequest, target: Target, route: CompiledRoute | undefined): void {
+  private mirror(r: NativeRequest, target: Target, route: CompiledRoute | undefined, primaryOutputs: unknown): void {
     const shadow = route?.shadow;
     if (!shadow || shadow.target.versionId === target.versionId || !shouldMirror(shadow.percentage, Math.random())) return;
     this.deps.shadow.offer({
@@ -286,6 +286,7 @@ export class NativeInference {
       path: r.kind === 'single' ? shadow.target.predictPath : shadow.target.batchPath,
       body: r.body,
       primaryRequestId: r.requestId,
+      primaryOutputs,
       input: r.input,
       traceId: r.traceId,
       traceparent: r.traceparent,

@@ -134,7 +134,7 @@ export class OipV2Handler {
     this.record(resolved, requestId, traceId, arrivedAt, t0, body, status === 200 ? answer : null, errorCode);
     const shadow = resolved.route?.shadow;
     if (shadow && shadow.target.versionId !== t.versionId && shouldMirror(shadow.percentage, Math.random()))
-      this.d.shadow.offer({ target: shadow.target, kind: 'v2', path: `${shadow.target.v2Path}/infer`, body, primaryRequestId: requestId, input: undefined, traceId, traceparent, arrivedAt });
+      this.d.shadow.offer({ target: shadow.target, kind: 'v2', path: `${shadow.target.v2Path}/infer`, body, primaryRequestId: requestId, primaryOutputs: undefined, input: undefined, traceId, traceparent, arrivedAt });
   }
 
   private record(resolved: Resolved, requestId: string, traceId: string, arrivedAt: number, t0: number, body: Buffer | null, answer: Buffer | null, errorCode: string | undefined): void {

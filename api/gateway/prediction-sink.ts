@@ -26,8 +26,13 @@ export interface PredictionRecord {
   traceId?: string;
   cached?: boolean;
   serverId?: string;
-  /** For shadow records: the primary's request id and outputs, for agreement metrics. */
+  /** For shadow records: the primary's request id. */
   primaryRequestId?: string;
+  /**
+   * For shadow records: the outputs the primary answered with (null when it failed), for the
+   * agreement metrics. Not stored: the primary's own entry holds them.
+   */
+  primaryOutputs?: unknown;
 }
 
 /** The request id a shadow copy of `primaryRequestId` is logged under. Example: "req-1" → "req-1:shadow". */

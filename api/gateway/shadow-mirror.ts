@@ -15,6 +15,8 @@ export interface ShadowJob {
   path: string;
   body: Buffer;
   primaryRequestId: string;
+  /** What the primary answered: its prediction (single), its predictions (batch); undefined for v2. */
+  primaryOutputs: unknown;
   /** The primary's features (single) or instances (batch); v2 inputs are parsed from `body`. */
   input: unknown;
   traceId: string;
@@ -155,7 +157,8 @@ export class ShadowMirror {
       const instances = job.input as unknown[];
       const predictions = ok ? (answer.predictions as unknown[]) : undefined;
       for (let i = 0; i < instances.length; i++) {
-        const r: PredictionRecord = { ...base, requestId: shadowRequestId(`${job.primaryRequestId}:${i}`), primaryRequestId: `${job.primaryRequestId}:${i}`, features: instances[i], outputs: predictions?.[i] ?? null };
+        const primaryOutputs = Array.isArray(job.primaryOutputs) ? job.primaryOutputs[i] : undefined;
+        const r: PredictionRecord = { ...base, requestId: shadowRequestId(`${job.primaryRequestId}:${i}`), primaryRequestId: `${job.primaryRequestId}:${i}`, primaryOutputs, features: instances[i], outputs: predictions?.[i] ?? null };
         sink.record(r);
       }
       return;
@@ -163,6 +166,6 @@ export class ShadowMirror {
     let features = job.input;
     if (job.kind === 'v2') features = (JSON.parse(job.body.toString('utf8')) as { inputs?: unknown }).inputs ?? null;
     const outputs = ok ? (job.kind === 'v2' ? answer.outputs : answer.prediction) : null;
-    sink.record({ ...base, requestId: shadowRequestId(job.primaryRequestId), primaryRequestId: job.primaryRequestId, features, outputs });
+    sink.record({ ...base, requestId: shadowRequestId(job.primaryRequestId), primaryRequestId: job.primaryRequestId, primaryOutputs: job.primaryOutputs, features, outputs });
   }
 }

@@ -51,8 +51,6 @@ export interface PredictionRecorderDeps {
   registry?: Registry;
 }
 
-/** How many recent primary labels are kept to compare shadow predictions with. */
-const RECENT_PRIMARY_LABELS = 20_000;
 const DAY_MS = 86_400_000;
 
 /**
@@ -70,7 +68,6 @@ export class PredictionRecorder implements PredictionSink {
   readonly spill: SpillStore;
   /** Whether MongoDB enforces the TTL index (false on FerretDB: the sweep deletes). */
   ttlEnforced = false;
-  private readonly recentLabels = new Map<string, string | number>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastRecordError = 0;
@@ -118,20 +115,12 @@ export class PredictionRecorder implements PredictionSink {
       if (this.closed) throw new Error('recorder is closed');
       const doc = toDoc(r);
       this.writer.enqueue(doc);
+      // Shadow agreement: the mirror hands the primary's outputs along with the shadow's.
       let agreed: boolean | undefined;
-      if (doc.role === 'shadow') {
-        const primary = doc.primaryRequestId !== undefined ? this.recentLabels.get(doc.primaryRequestId) : undefined;
-        const own = doc.status === 'Completed' ? predictedLabel(doc.outputs) : undefined;
-        if (primary !== undefined && own !== undefined) {
-          agreed = sameLabel(primary, own);
-          this.recentLabels.delete(doc.primaryRequestId!);
-        }
-      } else if (doc.status === 'Completed') {
-        const label = predictedLabel(doc.outputs);
-        if (label !== undefined) {
-          this.recentLabels.set(doc._id, label);
-          if (this.recentLabels.size > RECENT_PRIMARY_LABELS) this.recentLabels.delete(this.recentLabels.keys().next().value!);
-        }
+      if (doc.role === 'shadow' && doc.status === 'Completed') {
+        const primary = predictedLabel(r.primaryOutputs);
+        const own = predictedLabel(doc.outputs);
+        if (primary !== undefined && own !== undefined) agreed = sameLabel(primary, own);
       }
       const key: SeriesKey = { modelId: doc.modelId, modelName: doc.modelName, environment: doc.environment, version: doc.version, versionId: doc.versionId, role: doc.role };
       this.aggregator.observe(key, doc.time.getTime(), { status: doc.status, errorCode: doc.errorCode, latencyMs: doc.latencyMs, cached: doc.cached }, agreed);

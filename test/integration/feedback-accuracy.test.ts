@@ -83,7 +83,7 @@ beforeAll(async () => {
   // Primaries by v1, shadow copies by v2, as the gateway records them.
   samples.instances.forEach((features, i) => {
     record(a, { requestId: `s-${i}`, features, outputs: p1[i] });
-    record(a, { requestId: `s-${i}:shadow`, primaryRequestId: `s-${i}`, role: 'shadow', version: '2.0.0', versionId: versionIds['2.0.0'], features, outputs: p2[i] });
+    record(a, { requestId: `s-${i}:shadow`, primaryRequestId: `s-${i}`, primaryOutputs: p1[i], role: 'shadow', version: '2.0.0', versionId: versionIds['2.0.0'], features, outputs: p2[i] });
   });
 });
 

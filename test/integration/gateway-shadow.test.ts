@@ -75,6 +75,8 @@ describe('shadow mirroring', () => {
       expect(primary).toMatchObject({ role: 'primary', version: '1.0.0' });
       expect(s.features).toEqual(primary.features);
       expect(s.outputs).toEqual({ label: expect.any(String), probabilities: expect.any(Object) });
+      // What the primary answered travels with the shadow record (for the agreement metric).
+      expect(s.primaryOutputs).toEqual(primary.outputs);
     }
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metricValue(metrics, 'hotswap_inference_requests_total', { model: 'fraud-detection', version: '2.0.0', role: 'shadow', status: '200' })).toBe(20);
@@ -97,6 +99,7 @@ describe('shadow mirroring', () => {
     await t.api.gateway.shadow.idle();
     const rows = t.sink.records.slice(b0).filter((r) => r.role === 'shadow');
     expect(rows.map((r) => r.primaryRequestId).sort()).toEqual(['shadow-batch:0', 'shadow-batch:1', 'shadow-batch:2']);
+    for (const row of rows) expect(row.primaryOutputs).toEqual(batch.body.predictions[Number(row.primaryRequestId!.split(':')[1])]);
   });
 
   it('keeps shadow failures away from callers', async () => {

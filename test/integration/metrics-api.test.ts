@@ -75,7 +75,7 @@ function toRecord(s: Spec): PredictionRecord {
     latencyMs: s.latencyMs,
     status: s.status,
     ...(s.errorCode && { errorCode: s.errorCode }),
-    ...(s.primaryRequestId && { primaryRequestId: s.primaryRequestId }),
+    ...(s.primaryRequestId && { primaryRequestId: s.primaryRequestId, primaryOutputs: toRecord(specs.find((p) => p.id === s.primaryRequestId)!).outputs }),
   };
 }
 
