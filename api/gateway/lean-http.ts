@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../../domain/errors';
 import { errorBody } from '../http/error-body';
+import { mintRequestId } from '../../infra/mongo/prediction-log-address';
 
 /**
  * Request and response plumbing of the lean inference path (no Express; the bounded body
@@ -11,10 +11,13 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-/** The caller's X-Request-Id when well-formed, else a fresh UUID. */
+/**
+ * The caller's X-Request-Id when well-formed, else a fresh UUIDv7 that tells the prediction log
+ * where its entry is filed (infra/mongo/prediction-log-address.ts).
+ */
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : mintRequestId();
 }
 
 /** Parses a JSON object body; anything else is a 400 VALIDATION_ERROR. */

@@ -1,4 +1,5 @@
 import { Binary, MongoBulkWriteError, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
+import { addressedSegmentId, addressOf, slotKey } from './prediction-log-address';
 import { decodeSegment, encodeSegment, SEGMENT_CODEC, seriesKey, type PredictionDoc, type SegmentIndex } from './prediction-segment-codec';
 
 export type { PredictionDoc } from './prediction-segment-codec';
@@ -47,11 +48,22 @@ const DUPLICATE_KEY = 11000;
 /** A segment whose compressed payload exceeds this is split in two (MongoDB's document limit is 16 MiB). */
 const MAX_SEGMENT_BYTES = 8 * 1024 * 1024;
 
-/** A stored segment: its index fields, and the packed entries (`prediction-segment-codec.ts`). */
-export interface PredictionSegmentDoc extends SegmentIndex {
+/**
+ * A stored segment: its index fields, and the packed entries (`prediction-segment-codec.ts`).
+ * Segments of HotSwap-minted ids (prediction-log-address.ts) have an `_id` from their address,
+ * keep the entry-id hash in `h` instead, and no `ids`.
+ */
+export interface PredictionSegmentDoc extends Omit<SegmentIndex, 'ids'> {
+  ids?: string[];
+  h?: string;
   codec: string;
   data: Binary;
 }
+
+/** Segments of one address slot read per round trip when looking entries up. */
+const SLOT_READ_WINDOW = 4;
+/** Address slots whose next seq this process remembers (older ones are probed from 0 again). */
+const REMEMBERED_SLOTS = 2048;
 
 /** One series of the log (model, environment, version, role) over [from, to). */
 export interface SeriesQuery {
@@ -65,12 +77,14 @@ export interface SeriesQuery {
 }
 
 /**
- * The prediction log in `prediction_log`: each document is a segment holding one written
- * batch of predictions, packed and compressed (docs/ARCHITECTURE.md, "The prediction log is
- * stored in segments"). Lookups by request id use a multikey index on `ids`; reads of one
- * series use `series` and the segment's time range; retention deletes whole segments by their
- * newest entry (`to`). Storage is at-least-once (a replay after a write of unknown outcome can
- * store an entry twice); every read returns each entry once.
+ * The prediction log in `prediction_log`: each document is a segment holding (part of) one
+ * written batch of predictions, packed and compressed (docs/ARCHITECTURE.md, "The prediction
+ * log is stored in segments"). Entries with ids the gateway minted are filed by address
+ * (`<writer>:<second>:<seq>`, prediction-log-address.ts) and looked up by `_id`; entries with
+ * ids callers chose are looked up through a multikey index on `ids`. Reads of one series use
+ * `series` and the segment's time range; retention deletes whole segments by their newest
+ * entry (`to`). Storage is at-least-once (a replay after a write of unknown outcome can store
+ * an entry twice); every read returns each entry once.
  */
 export class PredictionLogRepository {
   readonly col: Collection<PredictionSegmentDoc>;
@@ -107,12 +121,36 @@ export class PredictionLogRepository {
   }
 
   /**
-   * Stores a batch as one segment (two or more when it compresses to over 8 MiB). A segment
-   * that is already stored (the same batch written again) counts as duplicates. Entries that
+   * Stores a batch: one segment per address slot of its HotSwap-minted ids, one for the rest
+   * (each split in two when it compresses to over 8 MiB). A segment that is already stored (the
+   * same entries written again after an unknown outcome) counts as duplicates. Entries that
    * cannot be encoded are rejected one by one (the rest is stored); a refusal by the server is
    * thrown as such, and every other failure throws (see `isOutage`) and the caller keeps the batch.
    */
   async insertBatch(docs: readonly PredictionDoc[]): Promise<InsertOutcome> {
+    const out: InsertOutcome = { inserted: 0, duplicates: 0, rejected: [] };
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < docs.length; i++) {
+      const a = addressOf(docs[i]._id);
+      const key = a ? slotKey(a) : '';
+      const list = groups.get(key);
+      if (list) list.push(i);
+      else groups.set(key, [i]);
+    }
+    for (const [slot, at] of groups) {
+      const one = await this.insertGroup(
+        at.map((i) => docs[i]),
+        slot || undefined,
+      );
+      out.inserted += one.inserted;
+      out.duplicates += one.duplicates;
+      for (const r of one.rejected) out.rejected.push({ ...r, index: at[r.index] });
+    }
+    return out;
+  }
+
+  /** Entries of one address slot (or, without `slot`, entries with ids callers chose) as segments. */
+  private async insertGroup(docs: readonly PredictionDoc[], slot: string | undefined): Promise<InsertOutcome> {
     if (docs.length === 0) return { inserted: 0, duplicates: 0, rejected: [] };
     let segment: ReturnType<typeof encodeSegment>;
     try {
@@ -123,7 +161,7 @@ export class PredictionLogRepository {
       if (docs.length === 1) return { inserted: 0, duplicates: 0, rejected: [{ index: 0, message: `cannot encode: ${(e as Error).message}` }] };
       const out: InsertOutcome = { inserted: 0, duplicates: 0, rejected: [] };
       for (let i = 0; i < docs.length; i++) {
-        const one = await this.insertBatch([docs[i]]);
+        const one = await this.insertGroup([docs[i]], slot);
         out.inserted += one.inserted;
         out.duplicates += one.duplicates;
         out.rejected.push(...one.rejected.map((r) => ({ ...r, index: i })));
@@ -133,28 +171,97 @@ export class PredictionLogRepository {
     const { index, data } = segment;
     if (data.length > MAX_SEGMENT_BYTES && docs.length > 1) {
       const half = Math.ceil(docs.length / 2);
-      const [a, b] = [await this.insertBatch(docs.slice(0, half)), await this.insertBatch(docs.slice(half))];
+      const [a, b] = [await this.insertGroup(docs.slice(0, half), slot), await this.insertGroup(docs.slice(half), slot)];
       return { inserted: a.inserted + b.inserted, duplicates: a.duplicates + b.duplicates, rejected: [...a.rejected, ...b.rejected.map((r) => ({ ...r, index: r.index + half }))] };
     }
+    const stored = slot === undefined ? await this.insertById({ ...index, codec: SEGMENT_CODEC, data: new Binary(data) }) : await this.insertAddressed(slot, index, data);
+    return stored ? { inserted: docs.length, duplicates: 0, rejected: [] } : { inserted: 0, duplicates: docs.length, rejected: [] };
+  }
+
+  /** Inserts a segment; false when one with its `_id` (the same entries) is already stored. */
+  private async insertById(doc: PredictionSegmentDoc): Promise<boolean> {
     try {
-      await this.col.insertOne({ ...index, codec: SEGMENT_CODEC, data: new Binary(data) });
-      return { inserted: docs.length, duplicates: 0, rejected: [] };
+      await this.col.insertOne(doc);
+      return true;
     } catch (e) {
-      if (e instanceof MongoServerError && e.code === DUPLICATE_KEY) return { inserted: 0, duplicates: docs.length, rejected: [] };
+      if (e instanceof MongoServerError && e.code === DUPLICATE_KEY) return false;
       throw e;
     }
+  }
+
+  /**
+   * Inserts a segment as the next seq of its address slot. The seq this process used last is
+   * remembered; a taken seq holding other entries (another writer, or a slot this process
+   * forgot) moves on to the next, so seqs stay gapless. False when the same entries are there.
+   */
+  private async insertAddressed(slot: string, index: SegmentIndex, data: Buffer): Promise<boolean> {
+    const { ids: _ids, _id: h, ...rest } = index;
+    for (let seq = this.nextSeq.get(slot) ?? 0; ; seq++) {
+      const _id = addressedSegmentId(slot, seq);
+      try {
+        await this.col.insertOne({ ...rest, _id, h, codec: SEGMENT_CODEC, data: new Binary(data) });
+        this.rememberSeq(slot, seq + 1);
+        return true;
+      } catch (e) {
+        if (!(e instanceof MongoServerError) || e.code !== DUPLICATE_KEY) throw e;
+        const there = await this.col.findOne({ _id }, { projection: { h: 1 } });
+        if (there?.h === h) {
+          this.rememberSeq(slot, seq + 1);
+          return false;
+        }
+      }
+    }
+  }
+
+  private readonly nextSeq = new Map<string, number>();
+
+  private rememberSeq(slot: string, next: number): void {
+    this.nextSeq.delete(slot);
+    this.nextSeq.set(slot, next);
+    // Insertion order is use order: the first key is the slot written longest ago.
+    if (this.nextSeq.size > REMEMBERED_SLOTS) this.nextSeq.delete(this.nextSeq.keys().next().value!);
   }
 
   async ping(): Promise<void> {
     await this.col.db.command({ ping: 1 });
   }
 
-  /** The entries with these ids (each once), from the segments that hold them. */
+  /**
+   * The entries with these ids (each once): HotSwap-minted ids from their address slots (reads
+   * by `_id`), others through the `ids` index.
+   */
   async findByRequestIds(ids: readonly string[]): Promise<PredictionDoc[]> {
     if (ids.length === 0) return [];
     const wanted = new Set(ids);
-    const filter: Filter<PredictionSegmentDoc> = ids.length === 1 ? { ids: ids[0] } : { ids: { $in: [...wanted] } };
-    return this.decodeMatching(filter, (d) => wanted.has(d._id));
+    const slots = new Set<string>();
+    const chosen: string[] = [];
+    for (const id of wanted) {
+      const a = addressOf(id);
+      if (a) slots.add(slotKey(a));
+      else chosen.push(id);
+    }
+    const out = new Map<string, PredictionDoc>();
+    const take = async (segments: Iterable<Pick<PredictionSegmentDoc, 'codec' | 'data'>> | AsyncIterable<Pick<PredictionSegmentDoc, 'codec' | 'data'>>) => {
+      for await (const seg of segments) for (const d of await decodeSegment(seg.data.buffer, seg.codec)) if (wanted.has(d._id) && !out.has(d._id)) out.set(d._id, d);
+    };
+    await Promise.all([...slots].map(async (slot) => take(await this.slotSegments(slot))));
+    if (chosen.length > 0) {
+      const filter: Filter<PredictionSegmentDoc> = chosen.length === 1 ? { ids: chosen[0] } : { ids: { $in: chosen } };
+      await take(this.col.find(filter, { projection: { codec: 1, data: 1 } }));
+    }
+    return [...out.values()];
+  }
+
+  /** Every segment of one address slot: seq 0, 1, 2, … read by `_id` until the first that is missing. */
+  private async slotSegments(slot: string): Promise<PredictionSegmentDoc[]> {
+    const found: PredictionSegmentDoc[] = [];
+    for (let seq = 0; ; seq += SLOT_READ_WINDOW) {
+      const window = await Promise.all(Array.from({ length: SLOT_READ_WINDOW }, (_, i) => this.col.findOne({ _id: addressedSegmentId(slot, seq + i) }, { projection: { codec: 1, data: 1 } })));
+      for (const seg of window) {
+        if (!seg) return found;
+        found.push(seg);
+      }
+    }
   }
 
   /** The newest `limit` entries of one series in [from, to) (optionally of one status), newest first. */
@@ -183,10 +290,13 @@ export class PredictionLogRepository {
     return this.decodeMatching({}, () => true);
   }
 
-  /** How many distinct entries the log holds (reads only the ids, not the payloads). */
+  /** How many distinct entries the log holds (tests and tools: it reads the whole collection). */
   async countEntries(): Promise<number> {
     const ids = new Set<string>();
-    for await (const seg of this.col.find({}, { projection: { ids: 1 } })) for (const id of seg.ids) ids.add(id);
+    for await (const seg of this.col.find({}, { projection: { ids: 1, codec: 1, data: 1 } })) {
+      if (seg.ids) for (const id of seg.ids) ids.add(id);
+      else for (const d of await decodeSegment(seg.data.buffer, seg.codec)) ids.add(d._id);
+    }
     return ids.size;
   }
 

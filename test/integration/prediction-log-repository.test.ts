@@ -1,8 +1,9 @@
 /**
  * The prediction log's storage on the real server: segments written once (a retried batch is a
- * duplicate), lookups by request id through the `ids` index, newest-first reads of one series,
+ * duplicate), lookups by request id (minted ids by address, others through the `ids` index), newest-first reads of one series,
  * distinct counts when an entry was stored twice, and retention by segment.
  */
+import { mintRequestId, SLOT_MS } from '../../infra/mongo/prediction-log-address';
 import { PredictionLogRepository, type PredictionDoc } from '../../infra/mongo/prediction-log-repository';
 import { createTestMongo, type TestMongo } from '../helpers/services';
 
@@ -84,4 +85,52 @@ it('deletes whole segments whose newest entry is older than the cut-off, and rep
   expect(deleted).toBe(50 + 7 + 20); // the first segment, the replay segment and c-0
   expect(await repo.countEntries()).toBe(before - 50 - 2 - 20); // a-10..a-14 were stored twice
   expect(await repo.findByRequestIds(['a-0', 'b-0', 'c-0-0', 'c-1-0'])).toMatchObject([{ _id: 'c-1-0' }]);
+});
+
+describe('entries with ids the gateway minted', () => {
+  const slotOf = (ms: number) => Math.floor(ms / SLOT_MS);
+  const base = Math.floor((t0 + 5_000) / SLOT_MS) * SLOT_MS;
+  const minted = (writer: string, offsetMs: number) => mintRequestId(base + offsetMs, writer);
+  const stored = (filter: object) => m.db.collection('prediction_log').find(filter).toArray();
+
+  it('files them by address (<writer>:<second>:<seq>, no ids array) and finds them by _id reads', async () => {
+    const first = [minted('aa01', 10), minted('aa01', 990), minted('aa01', 1_010)];
+    const batch = [...first.map((id, i) => entry(id, 5_000 + i)), entry('chosen-1', 5_003), entry(`${first[0]}:shadow`, 5_004, { role: 'shadow', primaryRequestId: first[0] }), entry(`${first[1]}:0`, 5_005)];
+    expect(await repo.insertBatch(batch)).toEqual({ inserted: 6, duplicates: 0, rejected: [] });
+    const segs = await stored({ _id: { $in: [`aa01:${slotOf(base)}:0`, `aa01:${slotOf(base) + 1}:0`] } });
+    expect(segs.map((s) => [s._id, s.count, s.ids]).sort()).toEqual([
+      [`aa01:${slotOf(base)}:0`, 4, undefined],
+      [`aa01:${slotOf(base) + 1}:0`, 1, undefined],
+    ]);
+    expect(await stored({ ids: 'chosen-1' })).toHaveLength(1);
+    const found = await repo.findByRequestIds([...first, `${first[0]}:shadow`, `${first[1]}:0`, 'chosen-1', minted('aa01', 20)]);
+    expect(found.map((d) => d._id).sort()).toEqual([...first, `${first[0]}:shadow`, `${first[1]}:0`, 'chosen-1'].sort());
+    expect(found.find((d) => d._id === `${first[0]}:shadow`)).toMatchObject({ role: 'shadow', primaryRequestId: first[0] });
+  });
+
+  it('appends later batches of a second as seq 1, 2, …; the same entries again are duplicates, also for a new process', async () => {
+    const a = [minted('bb02', 100), minted('bb02', 200)].map((id, i) => entry(id, 6_000 + i));
+    const b = [minted('bb02', 300)].map((id) => entry(id, 6_100));
+    const c = [minted('bb02', 400)].map((id) => entry(id, 6_200));
+    expect(await repo.insertBatch(a)).toMatchObject({ inserted: 2 });
+    expect(await repo.insertBatch(b)).toMatchObject({ inserted: 1 });
+    // A process that starts afresh (a replay after a write of unknown outcome) probes from seq 0.
+    const replaying = new PredictionLogRepository(m.db);
+    expect(await replaying.insertBatch(b)).toEqual({ inserted: 0, duplicates: 1, rejected: [] });
+    expect(await replaying.insertBatch(c)).toEqual({ inserted: 1, duplicates: 0, rejected: [] });
+    // … and the first process, whose remembered seq another writer took, moves on without a gap.
+    const d = [minted('bb02', 500)].map((id) => entry(id, 6_300));
+    expect(await repo.insertBatch(d)).toMatchObject({ inserted: 1 });
+    const ids = (await stored({ _id: { $in: [0, 1, 2, 3, 4].map((s) => `bb02:${slotOf(base)}:${s}`) } })).map((s) => s._id).sort();
+    expect(ids).toEqual([0, 1, 2, 3].map((s) => `bb02:${slotOf(base)}:${s}`));
+    const all = [...a, ...b, ...c, ...d].map((e) => e._id);
+    expect((await repo.findByRequestIds(all)).map((e) => e._id).sort()).toEqual([...all].sort());
+  });
+
+  it('reads every segment of a busy second (more than one read window)', async () => {
+    const ids = Array.from({ length: 11 }, (_, i) => minted('cc03', i * 10));
+    for (const [i, id] of ids.entries()) await repo.insertBatch([entry(id, 7_000 + i)]);
+    expect(await stored({ _id: `cc03:${slotOf(base)}:10` })).toHaveLength(1);
+    expect((await repo.findByRequestIds([ids[0], ids[10]])).map((e) => e._id).sort()).toEqual([ids[0], ids[10]].sort());
+  });
 });
