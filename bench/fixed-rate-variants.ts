@@ -7,7 +7,9 @@
  *   VARIANTS=base,flush:50 RUNS=3 npx tsx bench/fixed-rate-variants.ts
  *
  * Variants: `base` (defaults), `nice:N` (FerretDB reniced to N from then on), `flush:MS` (a new
- * api with PREDICTION_LOG_FLUSH_MS=MS), `nolog` (a new api with the log and metrics off). Each:
+ * api with PREDICTION_LOG_FLUSH_MS=MS), `nolog` (a new api with the log and metrics off),
+ * `nootel` (a new api without OpenTelemetry), `env:NAME=VALUE` (a new api with that setting),
+ * `node:FLAG` (a new api with that node flag, e.g. `node:--max-semi-space-size=32`). Each:
  * a 3 s warm-up, then RUNS measured runs of 10 s, printing vegeta's percentiles and each
  * process's CPU per request (api / model server / FerretDB).
  */
@@ -23,6 +25,8 @@ import { deploy, sharedSettings, startFerret, startGateway, startModelServer, st
 const VARIANTS = (process.env.VARIANTS ?? 'base,nice:10,flush:100,flush:500,nolog').split(',');
 const RUNS = Number(process.env.RUNS ?? 2);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
+/** BENCH_API_NODE_ARGS given to this script apply to every api it starts. */
+const nodeArgs = process.env.BENCH_API_NODE_ARGS ?? '';
 
 async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'hotswap-fixed-rate-'));
@@ -34,11 +38,14 @@ async function main(): Promise<void> {
   await waitForGateway(gateway, dep.apiKey);
   try {
     for (const variant of VARIANTS) {
-      const [kind, arg] = variant.split(':');
-      if (kind === 'flush' || kind === 'nolog') {
+      const colon = variant.indexOf(':');
+      const [kind, arg] = colon < 0 ? [variant, undefined] : [variant.slice(0, colon), variant.slice(colon + 1)];
+      if (kind === 'flush' || kind === 'nolog' || kind === 'nootel' || kind === 'env' || kind === 'node') {
         await stopProc(gateway);
-        process.env.BENCH_API_ENV = kind === 'flush' ? `PREDICTION_LOG_FLUSH_MS=${arg}` : '';
-        gateway = await startGateway(shared, { name: 'api', predictionLog: kind !== 'nolog', otel: true });
+        process.env.BENCH_API_ENV = kind === 'flush' ? `PREDICTION_LOG_FLUSH_MS=${arg}` : kind === 'env' ? (arg ?? '') : '';
+        if (kind === 'node') process.env.BENCH_API_NODE_ARGS = `${nodeArgs} ${arg ?? ''}`;
+        else process.env.BENCH_API_NODE_ARGS = nodeArgs;
+        gateway = await startGateway(shared, { name: 'api', predictionLog: kind !== 'nolog', otel: kind !== 'nootel' });
         await waitForGateway(gateway, dep.apiKey);
       } else if (kind === 'nice') execFileSync('renice', ['-n', arg ?? '10', '-p', String(ferret.pid)]);
       else if (kind !== 'base') throw new Error(`unknown variant ${variant}`);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { TestModelServer } from '../helpers/model-server-harness';
 import { loadOn, registerExample, setRoute, startFleetServer, startGatewayApi, until, waitForReady, type GatewayApi, type RegisteredVersion } from '../helpers/gateway-harness';
 import { exampleModel } from '../helpers/example-models';
+import { addressOf } from '../../infra/mongo/prediction-log-address';
 import { PredictionLogRepository, type PredictionDoc } from '../../infra/mongo/prediction-log-repository';
 
 jest.setTimeout(120_000);
@@ -64,7 +65,10 @@ it('logs every prediction the gateway serves, and its request ids take feedback'
   expect(first!.time).toBeInstanceOf(Date);
   expect(byId.get(`${ids[0]}:shadow`)).toMatchObject({ role: 'shadow', version: '2.0.0', primaryRequestId: ids[0] });
   expect(entries.filter((e) => e.status === 'Failed' && e.errorCode === 'SCHEMA_VALIDATION_ERROR')).toHaveLength(1);
-  // The same entries by request id (the `ids` index), as feedback reads them.
+  // The same entries by request id, as feedback reads them: the gateway minted the ids, so
+  // they are filed by address (<writer>:<second>:<seq> segments, no ids array).
+  expect(ids.every((id) => addressOf(id) !== undefined)).toBe(true);
+  expect(await log.col.countDocuments({ ids: ids[0] })).toBe(0);
   expect((await log.findByRequestIds([ids[0], ids[49], `${ids[0]}:shadow`])).map((e) => e._id).sort()).toEqual([ids[0], ids[49], `${ids[0]}:shadow`].sort());
 
   // Ground truth for what the callers received.
