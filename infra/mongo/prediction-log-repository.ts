@@ -1,6 +1,6 @@
 import { Binary, MongoBulkWriteError, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
 import { addressedSegmentId, addressOf, slotKey } from './prediction-log-address';
-import { decodeSegment, encodeSegment, SEGMENT_CODEC, seriesKey, type PredictionDoc, type SegmentIndex } from './prediction-segment-codec';
+import { decodeSegment, encodeSegmentSliced, SEGMENT_CODEC, seriesKey, type EncodedSegment, type PredictionDoc, type SegmentIndex } from './prediction-segment-codec';
 
 export type { PredictionDoc } from './prediction-segment-codec';
 
@@ -152,9 +152,9 @@ export class PredictionLogRepository {
   /** Entries of one address slot (or, without `slot`, entries with ids callers chose) as segments. */
   private async insertGroup(docs: readonly PredictionDoc[], slot: string | undefined): Promise<InsertOutcome> {
     if (docs.length === 0) return { inserted: 0, duplicates: 0, rejected: [] };
-    let segment: ReturnType<typeof encodeSegment>;
+    let segment: EncodedSegment;
     try {
-      segment = encodeSegment(docs);
+      segment = await encodeSegmentSliced(docs);
     } catch (e) {
       // An entry that cannot be encoded (no valid time, unserialisable values) is refused on its
       // own; it must not look like an outage, which would keep the whole batch for ever.

@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import { decodeSegment, encodeSegment, SEGMENT_CODEC, seriesKey, type PredictionDoc } from '../../infra/mongo/prediction-segment-codec';
+import { decodeSegment, encodeSegment, encodeSegmentSliced, SEGMENT_CODEC, seriesKey, type PredictionDoc } from '../../infra/mongo/prediction-segment-codec';
 
 const t0 = Date.UTC(2026, 10, 28, 1, 0, 0);
 const entry = (id: string, over: Partial<PredictionDoc> = {}): PredictionDoc => ({
@@ -49,6 +49,25 @@ describe('prediction segment codec', () => {
     // The same batch again (a retry) → the same _id; another batch → another.
     expect((encodeSegment(docs.map((d) => ({ ...d, latencyMs: 9 })))).index._id).toBe(index._id);
     expect((encodeSegment(docs.slice(1))).index._id).not.toBe(index._id);
+  });
+
+  it('encodes in slices, giving the event loop back between them, to the same bytes', async () => {
+    const many = Array.from({ length: 100 }, (_, i) => entry(`s-${i}`, { time: new Date(t0 + i), features: { i } }));
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      if (!counting) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const sliced = await encodeSegmentSliced(many, 10);
+    counting = false;
+    expect(turns).toBeGreaterThanOrEqual(9);
+    expect(sliced.data.equals(encodeSegment(many).data)).toBe(true);
+    expect(sliced.index).toEqual(encodeSegment(many).index);
+    expect((await decodeSegment(sliced.data)).map((d) => d._id).sort()).toEqual(many.map((d) => d._id).sort());
+    await expect(encodeSegmentSliced([entry('z', { features: { n: BigInt(1) } })])).rejects.toThrow(/BigInt/);
   });
 
   it('stores far fewer bytes than the entries as JSON', async () => {
