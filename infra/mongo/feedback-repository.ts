@@ -2,6 +2,9 @@ import type { Collection, Db } from 'mongodb';
 import type { PredictionRole } from '../../domain/metrics';
 import { bulkWriteErrors } from './prediction-log-repository';
 
+/** Most ids looked up (or marked counted) with one `_id` query each rather than one `$in`. */
+const POINT_READS = 64;
+
 /**
  * Ground truth in `feedback`: one document per labelled request (`_id` = request id, so a
  * request has at most one truth), with what it was compared against. `counted` turns true once
@@ -44,13 +47,16 @@ export class FeedbackRepository {
     await this.col.createIndex({ modelId: 1, version: 1 }, { name: 'model_version' });
   }
 
+  /**
+   * Feedback for these request ids. Up to POINT_READS ids are read one `_id` at a time, in
+   * parallel: FerretDB answers `_id` equality from its index but scans the whole collection
+   * for `$in`; larger batches use `$in` (one round trip, indexed on MongoDB).
+   */
   async findByRequestIds(ids: readonly string[]): Promise<FeedbackDoc[]> {
-    if (ids.length === 0) return [];
-    if (ids.length === 1) {
-      const one = await this.col.findOne({ _id: ids[0] });
-      return one ? [one] : [];
-    }
-    return this.col.find({ _id: { $in: [...ids] } }).toArray();
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    if (unique.length <= POINT_READS) return (await Promise.all(unique.map((_id) => this.col.findOne({ _id })))).filter((d): d is FeedbackDoc => d !== null);
+    return this.col.find({ _id: { $in: unique } }).toArray();
   }
 
   /** Inserts unordered; returns the request ids that already had feedback (inserted concurrently). */
@@ -69,8 +75,11 @@ export class FeedbackRepository {
 
   /** Records that these requests' metric-bucket increments were applied. */
   async markCounted(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.col.updateMany({ _id: { $in: [...ids] } }, { $set: { counted: true } });
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return;
+    // One update per `_id` (see findByRequestIds: `$in` is a collection scan on FerretDB).
+    if (unique.length <= POINT_READS) await this.col.bulkWrite(unique.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { counted: true } } } })), { ordered: false });
+    else await this.col.updateMany({ _id: { $in: unique } }, { $set: { counted: true } });
   }
 
   async deleteOlderThan(before: Date): Promise<number> {

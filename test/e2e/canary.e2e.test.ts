@@ -279,5 +279,7 @@ describe('canary deployments on the real stack under constant load', () => {
     expect(prod.ok).toBeGreaterThan(100);
     expect(staging.ok).toBeGreaterThan(100);
     process.stdout.write(`E2E load: Production ${JSON.stringify({ ...prod, failures: undefined })}; Staging ${JSON.stringify({ ...staging, failures: undefined })}\n`);
+    // The first failures of each (feedback ones included), so a red or degraded run says why.
+    for (const [env, r] of [['Production', prod], ['Staging', staging]] as const) if (r.failures.length > 0) process.stdout.write(`E2E load failures, ${env}: ${r.failures.slice(0, 5).join(' | ')}\n`);
   });
 });
