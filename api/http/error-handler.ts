@@ -1,5 +1,6 @@
 import type { Request, Response, NextFunction } from 'express';
 import { AppError, isAppError } from '../../domain/errors';
+import { isDatabaseUnavailable } from '../../infra/mongo/db-errors';
 import type { Logger } from '../../infra/telemetry/logger';
 import { errorBody } from './error-body';
 
@@ -18,11 +19,18 @@ function fromBodyParser(e: { type?: string; limit?: number }): AppError | undefi
   }
 }
 
+/** The database unreachable or momentarily busy: the request may succeed again in a moment. */
+function fromDatabase(e: unknown): AppError | undefined {
+  if (!isDatabaseUnavailable(e)) return undefined;
+  return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable or busy; try again shortly', [], { 'Retry-After': '1' });
+}
+
 /** The one place errors become HTTP responses: the spec's error body, the catalogue's status. */
 export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const appError = isAppError(err) ? err : fromBodyParser(err as { type?: string }) ?? new AppError('INTERNAL_ERROR');
+    const appError = isAppError(err) ? err : fromBodyParser(err as { type?: string }) ?? fromDatabase(err) ?? new AppError('INTERNAL_ERROR');
     if (appError.code === 'INTERNAL_ERROR') log.error({ err, requestId: req.requestId, traceId: req.traceId }, 'unhandled error');
+    else if (!isAppError(err) && appError.code === 'SERVICE_UNAVAILABLE') log.warn({ err, requestId: req.requestId, traceId: req.traceId }, 'database unavailable; answered 503');
     for (const [k, v] of Object.entries(appError.headers)) res.setHeader(k, v);
     res.status(appError.status).json(errorBody(appError, req.traceId));
   };

@@ -12,6 +12,7 @@ import {
   type PredictionRole,
   type SeriesKey,
 } from '../../domain/metrics';
+import { isBusy } from './db-errors';
 import { bulkWriteErrors } from './prediction-log-repository';
 
 /**
@@ -63,6 +64,9 @@ export interface ApplyOutcome {
 /** How many flush ids a bucket remembers for retries. */
 const FLUSH_MEMORY = 64;
 const MAX_RACE_RETRIES = 4;
+/** Waits for a busy FerretDB (SQLite locked by another writer): 100, 200, 400, 800, 1,600 ms. */
+const BUSY_RETRIES = 5;
+const BUSY_BACKOFF_MS = 100;
 
 export function bucketDocId(d: Pick<BucketDelta, 'key' | 'resolutionS' | 'bucketStartMs'>, writer: string): string {
   return `${d.resolutionS}|${seriesId(d.key)}|${d.bucketStartMs}|${writer}`;
@@ -149,6 +153,7 @@ export class MetricBucketRepository {
    * for one writer must not overlap. `guarded` is for a retry of a flush whose outcome is
    * unknown (the connection failed mid-write): buckets that already list the flush id are
    * skipped. An upsert that collides with a concurrent insert of the same document is retried.
+   * A busy FerretDB (SQLITE_BUSY) is waited out, up to 3.1 s, with guarded retries.
    * Throws when MongoDB is unreachable (then nothing, some or all deltas may have been
    * applied: retry with the same options and guarded = true).
    */
@@ -156,6 +161,7 @@ export class MetricBucketRepository {
     let pending = deltas.filter((d) => SUM_FIELDS.some((f) => d.counters[f] !== 0)).map((d) => ({ d, guarded: o.guarded }));
     const total = pending.length;
     let rejected = 0;
+    let busyRetries = 0;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > MAX_RACE_RETRIES) {
         rejected += pending.length;
@@ -169,7 +175,15 @@ export class MetricBucketRepository {
         );
       } catch (e) {
         const list = bulkWriteErrors(e);
-        if (!list) throw e;
+        if (!list) {
+          // FerretDB's SQLite was locked by another writer: wait and apply again, guarded (some
+          // of the bulk may have landed). Anything else, or busy for too long, is the caller's.
+          if (!isBusy(e) || busyRetries >= BUSY_RETRIES) throw e;
+          await new Promise((r) => setTimeout(r, BUSY_BACKOFF_MS * 2 ** busyRetries++));
+          pending = pending.map((p) => ({ ...p, guarded: true }));
+          attempt--;
+          continue;
+        }
         writeErrors = list;
       }
       const next: typeof pending = [];

@@ -1,4 +1,5 @@
 import { Binary, MongoBulkWriteError, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
+import { isBusy } from './db-errors';
 import { addressedSegmentId, addressOf, slotKey } from './prediction-log-address';
 import { decodeSegment, encodeSegmentSliced, SEGMENT_CODEC, seriesKey, type EncodedSegment, type PredictionDoc, type SegmentIndex } from './prediction-segment-codec';
 
@@ -39,7 +40,7 @@ export function isOutage(e: unknown): boolean {
   // The driver wraps network failures of bulk writes in MongoBulkWriteError (a MongoServerError
   // subclass) without a numeric code: only a numeric server code means the server answered.
   if (!(e instanceof MongoServerError) || typeof e.code !== 'number') return true;
-  if (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool')) return true;
+  if (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool') || isBusy(e)) return true;
   return TRANSIENT_CODES.has(e.code);
 }
 

@@ -150,6 +150,8 @@ export function startLoad(stack: E2EStack, opts: { modelName: string; rps: numbe
         result.feedbackSent += batch.length;
         return [];
       }
+      // A busy or unreachable database (503, Retry-After): send the same items again later.
+      if (res.status === 503) return batch;
       if (res.status === 404) {
         const details = ((JSON.parse(text) as { error?: { details?: Array<{ field?: string }> } }).error?.details ?? []).map((d) => /^feedback\[(\d+)\]/.exec(d.field ?? '')?.[1]);
         const unknown = new Set(details.filter((i): i is string => i !== undefined).map(Number));
