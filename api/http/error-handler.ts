@@ -28,9 +28,10 @@ function fromDatabase(e: unknown): AppError | undefined {
 /** The one place errors become HTTP responses: the spec's error body, the catalogue's status. */
 export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const appError = isAppError(err) ? err : fromBodyParser(err as { type?: string }) ?? fromDatabase(err) ?? new AppError('INTERNAL_ERROR');
+    const database = isAppError(err) ? undefined : fromDatabase(err);
+    const appError = isAppError(err) ? err : fromBodyParser(err as { type?: string }) ?? database ?? new AppError('INTERNAL_ERROR');
     if (appError.code === 'INTERNAL_ERROR') log.error({ err, requestId: req.requestId, traceId: req.traceId }, 'unhandled error');
-    else if (!isAppError(err) && appError.code === 'SERVICE_UNAVAILABLE') log.warn({ err, requestId: req.requestId, traceId: req.traceId }, 'database unavailable; answered 503');
+    else if (database) log.warn({ err, requestId: req.requestId, traceId: req.traceId }, 'database unavailable; answered 503');
     for (const [k, v] of Object.entries(appError.headers)) res.setHeader(k, v);
     res.status(appError.status).json(errorBody(appError, req.traceId));
   };

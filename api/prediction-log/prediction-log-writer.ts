@@ -1,5 +1,6 @@
 import type { Logger } from '../../infra/telemetry/logger';
-import { isOutage, type InsertOutcome, type PredictionDoc } from '../../infra/mongo/prediction-log-repository';
+import { isOutage } from '../../infra/mongo/db-errors';
+import type { InsertOutcome, PredictionDoc } from '../../infra/mongo/prediction-log-repository';
 import type { SpillStore } from './spill-store';
 import type { PredictionLogInstruments } from './instruments';
 

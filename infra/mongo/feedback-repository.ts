@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { PredictionRole } from '../../domain/metrics';
-import { bulkWriteErrors } from './prediction-log-repository';
+import { bulkWriteErrors } from './db-errors';
 
 /** Most ids looked up (or marked counted) with one `_id` query each rather than one `$in`. */
 const POINT_READS = 64;

@@ -12,8 +12,7 @@ import {
   type PredictionRole,
   type SeriesKey,
 } from '../../domain/metrics';
-import { isBusy } from './db-errors';
-import { bulkWriteErrors } from './prediction-log-repository';
+import { bulkWriteErrors, isBusy } from './db-errors';
 
 /**
  * `metric_buckets`: counters per (resolution, model, environment, version, role, bucket start),

@@ -1,5 +1,4 @@
-import { Binary, MongoBulkWriteError, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
-import { isBusy } from './db-errors';
+import { Binary, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
 import { addressedSegmentId, addressOf, slotKey } from './prediction-log-address';
 import { decodeSegment, encodeSegmentSliced, SEGMENT_CODEC, seriesKey, type EncodedSegment, type PredictionDoc, type SegmentIndex } from './prediction-segment-codec';
 
@@ -11,37 +10,6 @@ export interface InsertOutcome {
   duplicates: number;
   /** Documents the server refused (not a duplicate): index in the batch and reason. */
   rejected: { index: number; message: string }[];
-}
-
-interface WriteErrorLike {
-  index: number;
-  code: number;
-  errmsg?: string;
-}
-
-/** The per-document errors of a bulk write the server answered, or undefined when it is another failure. */
-export function bulkWriteErrors(e: unknown): WriteErrorLike[] | undefined {
-  if (!(e instanceof MongoBulkWriteError)) return undefined;
-  const raw = e.writeErrors as unknown;
-  const list = (Array.isArray(raw) ? raw : raw ? [raw] : []) as WriteErrorLike[];
-  if (list.length === 0 || e.writeConcernError) return undefined;
-  return list;
-}
-
-/** Server codes that mean "not now" (shutting down, failing over, timed out), not "never". */
-const TRANSIENT_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
-
-/**
- * True when a failed write may succeed later unchanged: the server was unreachable, shutting
- * down or failing over. False when the server answered that it refuses the request itself
- * (then retrying the same documents would fail forever).
- */
-export function isOutage(e: unknown): boolean {
-  // The driver wraps network failures of bulk writes in MongoBulkWriteError (a MongoServerError
-  // subclass) without a numeric code: only a numeric server code means the server answered.
-  if (!(e instanceof MongoServerError) || typeof e.code !== 'number') return true;
-  if (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool') || isBusy(e)) return true;
-  return TRANSIENT_CODES.has(e.code);
 }
 
 const NOT_IMPLEMENTED = 238;
@@ -138,15 +106,7 @@ export class PredictionLogRepository {
       if (list) list.push(i);
       else groups.set(key, [i]);
     }
-    for (const [slot, at] of groups) {
-      const one = await this.insertGroup(
-        at.map((i) => docs[i]),
-        slot || undefined,
-      );
-      out.inserted += one.inserted;
-      out.duplicates += one.duplicates;
-      for (const r of one.rejected) out.rejected.push({ ...r, index: at[r.index] });
-    }
+    for (const [slot, at] of groups) addOutcome(out, await this.insertGroup(at.map((i) => docs[i]), slot || undefined), (i) => at[i]);
     return out;
   }
 
@@ -161,19 +121,15 @@ export class PredictionLogRepository {
       // own; it must not look like an outage, which would keep the whole batch for ever.
       if (docs.length === 1) return { inserted: 0, duplicates: 0, rejected: [{ index: 0, message: `cannot encode: ${(e as Error).message}` }] };
       const out: InsertOutcome = { inserted: 0, duplicates: 0, rejected: [] };
-      for (let i = 0; i < docs.length; i++) {
-        const one = await this.insertGroup([docs[i]], slot);
-        out.inserted += one.inserted;
-        out.duplicates += one.duplicates;
-        out.rejected.push(...one.rejected.map((r) => ({ ...r, index: i })));
-      }
+      for (let i = 0; i < docs.length; i++) addOutcome(out, await this.insertGroup([docs[i]], slot), () => i);
       return out;
     }
     const { index, data } = segment;
     if (data.length > MAX_SEGMENT_BYTES && docs.length > 1) {
       const half = Math.ceil(docs.length / 2);
-      const [a, b] = [await this.insertGroup(docs.slice(0, half), slot), await this.insertGroup(docs.slice(half), slot)];
-      return { inserted: a.inserted + b.inserted, duplicates: a.duplicates + b.duplicates, rejected: [...a.rejected, ...b.rejected.map((r) => ({ ...r, index: r.index + half }))] };
+      const out = await this.insertGroup(docs.slice(0, half), slot);
+      addOutcome(out, await this.insertGroup(docs.slice(half), slot), (i) => i + half);
+      return out;
     }
     const stored = slot === undefined ? await this.insertById({ ...index, codec: SEGMENT_CODEC, data: new Binary(data) }) : await this.insertAddressed(slot, index, data);
     return stored ? { inserted: docs.length, duplicates: 0, rejected: [] } : { inserted: 0, duplicates: docs.length, rejected: [] };
@@ -217,10 +173,9 @@ export class PredictionLogRepository {
   private readonly nextSeq = new Map<string, number>();
 
   private rememberSeq(slot: string, next: number): void {
-    this.nextSeq.delete(slot);
+    // Forgetting is safe (a forgotten slot is probed from seq 0), so a full memory just starts over.
+    if (this.nextSeq.size >= REMEMBERED_SLOTS && !this.nextSeq.has(slot)) this.nextSeq.clear();
     this.nextSeq.set(slot, next);
-    // Insertion order is use order: the first key is the slot written longest ago.
-    if (this.nextSeq.size > REMEMBERED_SLOTS) this.nextSeq.delete(this.nextSeq.keys().next().value!);
   }
 
   async ping(): Promise<void> {
@@ -316,6 +271,13 @@ export class PredictionLogRepository {
     }
     return [...out.values()];
   }
+}
+
+/** Adds a part's outcome to `into`; `toIndex` maps the part's entry indexes to the whole batch's. */
+function addOutcome(into: InsertOutcome, part: InsertOutcome, toIndex: (i: number) => number): void {
+  into.inserted += part.inserted;
+  into.duplicates += part.duplicates;
+  for (const r of part.rejected) into.rejected.push({ ...r, index: toIndex(r.index) });
 }
 
 const newestFirst = (docs: PredictionDoc[]) => docs.sort((a, b) => b.time.getTime() - a.time.getTime());

@@ -9,9 +9,8 @@ import { MongoBulkWriteError, MongoNetworkError, MongoServerError } from 'mongod
 import express from 'express';
 import { BUCKET_RESOLUTIONS_S, bucketStartMs, emptyCounters, observePrediction } from '../../domain/metrics';
 import { errorHandler } from '../../api/http/error-handler';
-import { isBusy, isDatabaseUnavailable } from '../../infra/mongo/db-errors';
+import { isBusy, isDatabaseUnavailable, isOutage } from '../../infra/mongo/db-errors';
 import { MetricBucketRepository } from '../../infra/mongo/metric-bucket-repository';
-import { isOutage } from '../../infra/mongo/prediction-log-repository';
 import { createLogger } from '../../infra/telemetry/logger';
 import { createTestMongo, type TestMongo } from '../helpers/services';
 
