@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { AppError } from '../../domain/errors';
+import { AppError, isAppError } from '../../domain/errors';
 import { can, type Permission, type Principal } from '../../domain/permissions';
 import type { LimitName } from '../app';
 import type { HeaderBag } from '../auth/credentials';
@@ -12,21 +12,52 @@ export interface HeaderAuth {
 }
 
 const MAX_CACHED = 10_000;
+/** After a background re-verification failed for want of the database, wait this long before the next. */
+const REVALIDATE_RETRY_MS = 1000;
+
+interface Entry {
+  principal: Principal;
+  /** Until then the credential is used as is. */
+  freshUntil: number;
+  /** Until then it is still used while a background re-verification runs (0: never past freshUntil). */
+  usableUntil: number;
+  revalidating: boolean;
+  retryAt: number;
+}
+
+/** The cache key of a request's credential (its exact header), or undefined when it has none or both. */
+function credentialKey(h: IncomingMessage['headers']): string | undefined {
+  const authorization = h.authorization;
+  const apiKey = h['x-api-key'];
+  if (typeof authorization === 'string') return apiKey === undefined ? `a ${authorization}` : undefined;
+  if (typeof apiKey === 'string') return `k ${apiKey}`;
+  return undefined;
+}
+
+function authorize(principal: Principal, permission: Permission): Principal {
+  if (!can(principal.role, permission)) throw new AppError('FORBIDDEN', `Role ${principal.role} lacks permission ${permission}`);
+  return principal;
+}
 
 /**
  * Authentication, authorization and the per-principal rate limit for the lean inference path.
  * A verified credential (JWT or API key, by its exact header value) is reused for `ttlMs`, so a
- * steady client costs one Map look-up instead of a JWT verification per request; the price is
- * that a revoked key or a disabled user keeps working here for at most `ttlMs` longer (the auth
- * module's own caches already allow 5–10 s across replicas). Failures are never cached.
+ * steady client costs one Map look-up instead of a JWT verification per request. After that it
+ * is verified again in the background while requests keep using it, for at most `staleMs`
+ * more: a slow or unreachable database (the user or key look-up) never holds up inference for
+ * a caller already known. The price: a revoked key or a disabled user keeps working here for
+ * `ttlMs` plus one background verification (the auth module's own caches already allow 5–10 s
+ * across replicas), and while the database cannot answer, for up to `ttlMs + staleMs`. A
+ * verification that says no (401/403) drops the credential at once. Failures are never cached.
  */
 export class AuthGate {
-  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  private readonly cache = new Map<string, Entry>();
 
   constructor(
     private readonly auth: HeaderAuth,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    private readonly staleMs = 0,
   ) {}
 
   /**
@@ -36,41 +67,55 @@ export class AuthGate {
    */
   cached(req: IncomingMessage, permission: Permission): Principal | undefined {
     if (this.ttlMs <= 0) return undefined;
-    const h = req.headers;
-    let key: string | undefined;
-    if (typeof h.authorization === 'string') {
-      if (h['x-api-key'] === undefined) key = `a ${h.authorization}`;
-    } else if (typeof h['x-api-key'] === 'string' && h.authorization === undefined) key = `k ${h['x-api-key']}`;
+    const key = credentialKey(req.headers);
     if (key === undefined) return undefined;
     const hit = this.cache.get(key);
-    if (!hit || hit.until <= this.now()) return undefined;
-    if (!can(hit.principal.role, permission)) throw new AppError('FORBIDDEN', `Role ${hit.principal.role} lacks permission ${permission}`);
-    return hit.principal;
+    if (!hit) return undefined;
+    const now = this.now();
+    if (hit.freshUntil <= now) {
+      if (hit.usableUntil <= now) return undefined;
+      this.revalidate(key, hit, req.headers, now);
+    }
+    return authorize(hit.principal, permission);
   }
 
   /** The caller, holding `permission`; throws 401 / 403. */
   async authenticate(req: IncomingMessage, permission: Permission): Promise<Principal> {
-    const h = req.headers;
-    const authorization = h.authorization;
-    const apiKey = h['x-api-key'];
-    let key: string | undefined;
-    if (typeof authorization === 'string' && apiKey === undefined) key = `a ${authorization}`;
-    else if (typeof apiKey === 'string' && authorization === undefined) key = `k ${apiKey}`;
-    let principal: Principal | undefined;
-    if (key !== undefined && this.ttlMs > 0) {
-      const hit = this.cache.get(key);
-      if (hit && hit.until > this.now()) principal = hit.principal;
-    }
-    if (!principal) {
-      principal = await this.auth.authenticateHeaders(h);
-      if (!principal) throw new AppError('UNAUTHORIZED', 'Authentication required: send a Bearer token or an API key');
-      if (key !== undefined && this.ttlMs > 0) {
-        if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
-        this.cache.set(key, { principal, until: this.now() + this.ttlMs });
-      }
-    }
-    if (!can(principal.role, permission)) throw new AppError('FORBIDDEN', `Role ${principal.role} lacks permission ${permission}`);
-    return principal;
+    const known = this.cached(req, permission);
+    if (known) return known;
+    const principal = await this.auth.authenticateHeaders(req.headers);
+    if (!principal) throw new AppError('UNAUTHORIZED', 'Authentication required: send a Bearer token or an API key');
+    const key = this.ttlMs > 0 ? credentialKey(req.headers) : undefined;
+    if (key !== undefined) this.remember(key, principal);
+    return authorize(principal, permission);
+  }
+
+  private remember(key: string, principal: Principal): void {
+    // Full (10,000 distinct credentials): start over rather than evict one by one.
+    if (this.cache.size >= MAX_CACHED && !this.cache.has(key)) this.cache.clear();
+    const now = this.now();
+    this.cache.set(key, { principal, freshUntil: now + this.ttlMs, usableUntil: this.staleMs > 0 ? now + this.ttlMs + this.staleMs : 0, revalidating: false, retryAt: 0 });
+  }
+
+  /** Verifies a stale entry again in the background (one at a time per credential). */
+  private revalidate(key: string, entry: Entry, headers: IncomingMessage['headers'], now: number): void {
+    if (entry.revalidating || entry.retryAt > now) return;
+    entry.revalidating = true;
+    const current = () => this.cache.get(key) === entry;
+    this.auth.authenticateHeaders(headers).then(
+      (principal) => {
+        if (!current()) return;
+        if (principal) this.remember(key, principal);
+        else this.cache.delete(key);
+      },
+      (e: unknown) => {
+        if (!current()) return;
+        entry.revalidating = false;
+        // The credential was refused: gone at once. Anything else (the database) is retried.
+        if (isAppError(e) && (e.status === 401 || e.status === 403)) this.cache.delete(key);
+        else entry.retryAt = this.now() + REVALIDATE_RETRY_MS;
+      },
+    );
   }
 
   /** Spends one inference from the principal's budget; throws 429 with Retry-After when over. */

@@ -42,6 +42,7 @@ export type GatewayConfig = Pick<
   | 'GATEWAY_HEARTBEAT_MS'
   | 'GATEWAY_UPSTREAM_TIMEOUT_MS'
   | 'GATEWAY_AUTH_CACHE_MS'
+  | 'GATEWAY_AUTH_STALE_MS'
   | 'GATEWAY_COALESCE_AFTER'
   | 'GATEWAY_COALESCE_MAX'
   | 'SHADOW_QUEUE_SIZE'
@@ -131,7 +132,7 @@ export class InferenceGateway {
       pollMs: config.GATEWAY_ROUTING_POLL_MS,
       heartbeatMs: config.GATEWAY_HEARTBEAT_MS,
     });
-    this.gate = new AuthGate(deps.auth, config.GATEWAY_AUTH_CACHE_MS);
+    this.gate = new AuthGate(deps.auth, config.GATEWAY_AUTH_CACHE_MS, Date.now, config.GATEWAY_AUTH_STALE_MS);
     this.resolver = new TargetResolver(this.tables, new ModelCatalog({ models: deps.models, versions: deps.versions }));
     const client = new VersionClient(this.directory, this.metrics, config.GATEWAY_UPSTREAM_TIMEOUT_MS);
     this.shadow = new ShadowMirror({ client, sink: deps.sink, metrics: this.metrics, log, queueSize: config.SHADOW_QUEUE_SIZE, concurrency: config.SHADOW_CONCURRENCY });

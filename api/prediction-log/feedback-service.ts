@@ -65,6 +65,8 @@ export interface FeedbackDeps {
   /** When some ids are not found, look again after this long (another replica's buffer may still hold them). */
   missingRetryMs: number;
   now?: () => Date;
+  /** Called after each submission with the milliseconds each step took (for a slow-request log). */
+  onTimings?: (timings: Record<string, number>, items: number) => void;
 }
 
 type Task = { task: 'classification'; classes?: Label[] } | { task: 'regression' };
@@ -77,6 +79,18 @@ interface Evaluated {
   observation: GroundTruthObservation;
   truth: { label?: Label; value?: number };
   predicted: { label?: Label; value?: number };
+}
+
+/** Each call records the milliseconds since the previous one under `step`; returns all so far. */
+function stepTimer(): (step: string) => Record<string, number> {
+  const timings: Record<string, number> = {};
+  let last = performance.now();
+  return (step) => {
+    const now = performance.now();
+    timings[step] = Math.round(now - last);
+    last = now;
+    return timings;
+  };
 }
 
 /** A repeated submission counts truth left uncounted by an earlier one only after this long (that one may still be running). */
@@ -117,7 +131,9 @@ export class FeedbackService {
     });
 
     const ids = [...unique.keys()];
+    const lap = stepTimer();
     const { predictions, shadows } = await this.lookUp(ids);
+    lap('lookUp');
     const tasks = new Map<string, Promise<Task>>();
     const evaluated: Evaluated[] = [];
     for (const [id, { item, index }] of unique) {
@@ -147,7 +163,9 @@ export class FeedbackService {
     if (unknown.length > 0) throw new AppError('NOT_FOUND', `No prediction found for ${unknown.length} request id(s)`, unknown);
 
     // First truth wins: the same again is a duplicate, a different one a conflict.
+    lap('evaluate');
     const existing = new Map((await this.deps.feedback.findByRequestIds(ids)).map((d) => [d._id, d]));
+    lap('findExisting');
     const conflicts: ErrorDetail[] = [];
     const fresh: Evaluated[] = [];
     const again: Evaluated[] = [];
@@ -162,6 +180,7 @@ export class FeedbackService {
     const now = this.deps.now?.() ?? new Date();
     const countFlush = `fb-${randomBytes(8).toString('hex')}`;
     const { duplicates } = await this.deps.feedback.insertNew(fresh.map((e) => feedbackDoc(e, model, principal, now, countFlush)));
+    lap('insert');
     const raced = fresh.filter((e) => duplicates.has(e.item.requestId));
     const inserted = fresh.filter((e) => !duplicates.has(e.item.requestId));
     if (raced.length > 0) {
@@ -190,16 +209,25 @@ export class FeedbackService {
           return [...deltas(e.prediction, e.observation), ...counted];
         }),
       );
-    if (inserted.length > 0) await this.deps.applyDeltas(deltasFor(inserted), { flushId: countFlush, guarded: false });
-    const uncounted = new Map<string, Evaluated[]>();
-    for (const e of again) {
+    if (inserted.length > 0) {
+      await this.deps.applyDeltas(deltasFor(inserted), { flushId: countFlush, guarded: false });
+      await this.deps.feedback.markFlushCounted(countFlush, now);
+    }
+    lap('count');
+    // Truth sent again whose first submission may have died before counting it.
+    const suspects = again.filter((e) => {
       const prior = existing.get(e.item.requestId);
-      if (!prior || prior.counted || now.getTime() - prior.receivedAt.getTime() < RECOUNT_AFTER_MS) continue;
-      const flushId = prior.countFlush;
-      uncounted.set(flushId, [...(uncounted.get(flushId) ?? []), e]);
+      return prior !== undefined && !prior.counted && now.getTime() - prior.receivedAt.getTime() >= RECOUNT_AFTER_MS;
+    });
+    const countedFlushes = suspects.length > 0 ? await this.deps.feedback.countedFlushes(suspects.map((e) => existing.get(e.item.requestId)!.countFlush)) : new Set<string>();
+    const uncounted = new Map<string, Evaluated[]>();
+    for (const e of suspects) {
+      const flushId = existing.get(e.item.requestId)!.countFlush;
+      if (!countedFlushes.has(flushId)) uncounted.set(flushId, [...(uncounted.get(flushId) ?? []), e]);
     }
     for (const [flushId, list] of uncounted) await this.deps.applyDeltas(deltasFor(list), { flushId, guarded: true });
-    await this.deps.feedback.markCounted([...inserted, ...[...uncounted.values()].flat()].map((e) => e.item.requestId));
+    if (uncounted.size > 0) await this.deps.feedback.markCounted([...uncounted.values()].flat().map((e) => e.item.requestId));
+    this.deps.onTimings?.(lap('recount'), ids.length);
     if (conflicts.length > 0) throw new AppError('CONFLICT', 'Ground truth already recorded with a different value', conflicts);
 
     const insertedIds = new Set(inserted.map((e) => e.item.requestId));

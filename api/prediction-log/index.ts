@@ -43,6 +43,9 @@ export { FeedbackService } from './feedback-service';
 export { MetricsService } from './metrics-service';
 export { readMetricWindow, type MetricWindow, type MetricWindowQuery } from '../../infra/mongo/metric-bucket-repository';
 
+/** A feedback submission slower than this logs where its time went. */
+const SLOW_FEEDBACK_MS = 1000;
+
 export interface PredictionLogModule {
   /** The gateway's sink (prediction log + metric buckets). */
   recorder: PredictionRecorder;
@@ -69,6 +72,10 @@ export async function startPredictionLog(deps: { config: ApiConfig; db: Db; log:
     applyDeltas: (deltas, opts) => recorder.aggregator.applyNow(deltas, opts),
     findBuffered: (ids) => recorder.findBuffered(ids),
     missingRetryMs: 3 * config.PREDICTION_LOG_FLUSH_MS + 100,
+    onTimings: (timings, items) => {
+      const total = Object.values(timings).reduce((a, b) => a + b, 0);
+      if (total >= SLOW_FEEDBACK_MS) log.warn({ items, totalMs: total, steps: timings }, 'feedback: slow submission');
+    },
   });
   const metrics = new MetricsService({ models, versions, buckets: recorder.buckets, maxWindowDays: config.METRICS_MAX_WINDOW_DAYS });
   const reads = new PredictionReadService({ models, versions, predictions: recorder.predictions, findBuffered: (ids) => recorder.findBuffered(ids), maxWindowDays: config.METRICS_MAX_WINDOW_DAYS });

@@ -75,6 +75,7 @@ export const apiConfigSchema = z
     GATEWAY_HEARTBEAT_MS: positiveInt(1000),
     GATEWAY_UPSTREAM_TIMEOUT_MS: positiveInt(30000),
     GATEWAY_AUTH_CACHE_MS: z.coerce.number().int().min(0).default(2000),
+    GATEWAY_AUTH_STALE_MS: z.coerce.number().int().min(0).default(60000),
     GATEWAY_COALESCE_AFTER: positiveInt(1),
     GATEWAY_COALESCE_MAX: positiveInt(64),
     SHADOW_QUEUE_SIZE: positiveInt(1000),

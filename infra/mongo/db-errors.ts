@@ -20,7 +20,7 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   return e instanceof MongoNetworkError || e instanceof MongoServerSelectionError || isBusy(e);
 }
 
-interface WriteErrorLike {
+export interface WriteErrorLike {
   index: number;
   code: number;
   errmsg?: string;

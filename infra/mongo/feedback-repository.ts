@@ -1,14 +1,17 @@
 import type { Collection, Db } from 'mongodb';
 import type { PredictionRole } from '../../domain/metrics';
 import { bulkWriteErrors } from './db-errors';
+import { updateInSmallCommands } from './update-commands';
 
-/** Most ids looked up (or marked counted) with one `_id` query each rather than one `$in`. */
+/** Most ids looked up with one `_id` query each rather than one `$in`. */
 const POINT_READS = 64;
 
 /**
  * Ground truth in `feedback`: one document per labelled request (`_id` = request id, so a
- * request has at most one truth), with what it was compared against. `counted` turns true once
- * its metric-bucket increments were applied; a retried submission applies the ones whose
+ * request has at most one truth), with what it was compared against. Its metric-bucket
+ * increments count as applied once `counted` is true or `feedback_counts` holds its
+ * `countFlush` (one small document per submission, written after the submission's increments:
+ * one insert instead of an update per item). A retried submission applies the ones whose
  * counting was interrupted (guarded by the bucket's flush ids, so not twice).
  */
 export interface FeedbackDoc {
@@ -33,18 +36,28 @@ export interface FeedbackDoc {
   by: string;
   /** Flush id the metric-bucket increments are applied with (the submission's). */
   countFlush: string;
+  /** True once counted by a retried submission (the submission's own counting is in `feedback_counts`). */
   counted: boolean;
+}
+
+/** `feedback_counts`: the submission with this flush id had its increments applied. */
+export interface CountedFlushDoc {
+  _id: string;
+  at: Date;
 }
 
 export class FeedbackRepository {
   readonly col: Collection<FeedbackDoc>;
+  readonly counts: Collection<CountedFlushDoc>;
   constructor(db: Db) {
     this.col = db.collection<FeedbackDoc>('feedback');
+    this.counts = db.collection<CountedFlushDoc>('feedback_counts');
   }
 
   async ensureIndexes(): Promise<void> {
     await this.col.createIndex({ predictionTime: 1 }, { name: 'prediction_time' });
     await this.col.createIndex({ modelId: 1, version: 1 }, { name: 'model_version' });
+    await this.counts.createIndex({ at: 1 }, { name: 'at' });
   }
 
   /**
@@ -73,17 +86,40 @@ export class FeedbackRepository {
     return { duplicates };
   }
 
-  /** Records that these requests' metric-bucket increments were applied. */
-  async markCounted(ids: readonly string[]): Promise<void> {
-    const unique = [...new Set(ids)];
-    if (unique.length === 0) return;
-    // One update per `_id` (see findByRequestIds: `$in` is a collection scan on FerretDB).
-    if (unique.length <= POINT_READS) await this.col.bulkWrite(unique.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { counted: true } } } })), { ordered: false });
-    else await this.col.updateMany({ _id: { $in: unique } }, { $set: { counted: true } });
+  /** Records that the submission with this flush id applied its increments (idempotent). */
+  async markFlushCounted(flushId: string, at: Date): Promise<void> {
+    try {
+      await this.counts.insertOne({ _id: flushId, at });
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 11000) throw e;
+    }
   }
 
+  /** Which of these flush ids are recorded as counted (one `_id` read each: they are few). */
+  async countedFlushes(flushIds: readonly string[]): Promise<Set<string>> {
+    const found = await Promise.all([...new Set(flushIds)].map((_id) => this.counts.findOne({ _id }, { projection: { _id: 1 } })));
+    return new Set(found.filter((d): d is CountedFlushDoc => d !== null).map((d) => d._id));
+  }
+
+  /** Records that these requests' increments were applied by a retried submission (rare). */
+  async markCounted(ids: readonly string[]): Promise<void> {
+    const unique = [...new Set(ids)];
+    // One update per `_id` (see findByRequestIds: `$in` is a collection scan on FerretDB), in small commands.
+    const op = (_id: string) => ({ updateOne: { filter: { _id }, update: { $set: { counted: true } } } });
+    const first = await updateInSmallCommands(this.col, unique.map(op));
+    // Setting a flag twice is harmless: what a failed command hides is simply sent again, alone.
+    const again = await updateInSmallCommands(this.col, first.uncertain.map((i) => op(unique[i])), 1);
+    const failed = [...first.errors, ...again.errors];
+    if (failed.length > 0) throw new Error(`marking feedback counted failed: ${failed[0].errmsg ?? failed[0].code}`);
+  }
+
+  /**
+   * Deletes feedback for predictions older than `before`, and the counted-flush records from
+   * before it (their submissions' feedback is at least as old: a prediction precedes its truth).
+   */
   async deleteOlderThan(before: Date): Promise<number> {
     const r = await this.col.deleteMany({ predictionTime: { $lt: before } });
+    await this.counts.deleteMany({ at: { $lt: before } });
     return r.deletedCount;
   }
 }

@@ -12,7 +12,8 @@ import {
   type PredictionRole,
   type SeriesKey,
 } from '../../domain/metrics';
-import { bulkWriteErrors, isBusy } from './db-errors';
+import { isBusy } from './db-errors';
+import { STATEMENTS_PER_COMMAND, updateInSmallCommands, type UpdateOutcome } from './update-commands';
 
 /**
  * `metric_buckets`: counters per (resolution, model, environment, version, role, bucket start),
@@ -148,7 +149,8 @@ export class MetricBucketRepository {
   }
 
   /**
-   * Adds deltas to the writer's documents with `$inc` upserts in one unordered bulk write. Calls
+   * Adds deltas to the writer's documents with `$inc` upserts, unordered, in small commands
+   * (update-commands.ts: FerretDB deadlocks on long ones). Calls
    * for one writer must not overlap. `guarded` is for a retry of a flush whose outcome is
    * unknown (the connection failed mid-write): buckets that already list the flush id are
    * skipped. An upsert that collides with a concurrent insert of the same document is retried.
@@ -161,32 +163,33 @@ export class MetricBucketRepository {
     const total = pending.length;
     let rejected = 0;
     let busyRetries = 0;
+    let alone = false;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > MAX_RACE_RETRIES) {
         rejected += pending.length;
         break;
       }
-      let writeErrors: { index: number; code: number }[] = [];
+      let outcome: UpdateOutcome;
       try {
-        await this.col.bulkWrite(
+        outcome = await updateInSmallCommands(
+          this.col,
           pending.map((p) => this.operation(p.d, o, p.guarded)),
-          { ordered: false },
+          alone ? 1 : STATEMENTS_PER_COMMAND,
         );
       } catch (e) {
-        const list = bulkWriteErrors(e);
-        if (!list) {
-          // FerretDB's SQLite was locked by another writer: wait and apply again, guarded (some
-          // of the bulk may have landed). Anything else, or busy for too long, is the caller's.
-          if (!isBusy(e) || busyRetries >= BUSY_RETRIES) throw e;
-          await new Promise((r) => setTimeout(r, BUSY_BACKOFF_MS * 2 ** busyRetries++));
-          pending = pending.map((p) => ({ ...p, guarded: true }));
-          attempt--;
-          continue;
-        }
-        writeErrors = list;
+        // FerretDB's SQLite was locked by another writer: wait and apply again, guarded (some
+        // of the bulk may have landed). Anything else, or busy for too long, is the caller's.
+        if (!isBusy(e) || busyRetries >= BUSY_RETRIES) throw e;
+        await new Promise((r) => setTimeout(r, BUSY_BACKOFF_MS * 2 ** busyRetries++));
+        pending = pending.map((p) => ({ ...p, guarded: true }));
+        attempt--;
+        continue;
       }
-      const next: typeof pending = [];
-      for (const w of writeErrors) {
+      // Statements whose fate a failed command hides: again, one per command, guarded (the
+      // bucket's flush ids make a repeat a no-op).
+      const next = outcome.uncertain.map((i) => ({ ...pending[i], guarded: true }));
+      if (next.length > 0) alone = true;
+      for (const w of outcome.errors) {
         const p = pending[w.index];
         if (w.code !== 11000) {
           rejected++;

@@ -23,7 +23,10 @@ export function ferretDb(opts: ServiceOptions & { port: number }): FerretDb {
   const dir = path.resolve(opts.dataDir);
   const args = [
     '--handler=sqlite',
-    `--sqlite-url=file:${dir}/`,
+    // WAL (FerretDB's default) with synchronous=NORMAL: a commit no longer waits for an fsync
+    // (only checkpoints do), ~20 % less per write here; a power cut, not a crash, can lose the
+    // last commits — right for a local development and test database.
+    `--sqlite-url=file:${dir}/?_pragma=synchronous(NORMAL)`,
     `--state-dir=${dir}`,
     `--listen-addr=${host}:${opts.port}`,
     '--debug-addr=-',

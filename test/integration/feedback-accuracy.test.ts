@@ -120,7 +120,9 @@ it("gives the sample set's known accuracy (and the shadow version's)", async () 
   // The model overall counts what callers were served (v1's primaries).
   expect((await metrics('window=PT1H')).metrics.accuracy).toBe(0.844);
   const stored = await a.api.mongo.db.collection('feedback').findOne({ _id: 's-7' as never });
-  expect(stored).toMatchObject({ label: samples.labels[7], predictedLabel: predictedV1[7], version: '1.0.0', role: 'primary', counted: true, by: expect.stringMatching(/^application-/) });
+  expect(stored).toMatchObject({ label: samples.labels[7], predictedLabel: predictedV1[7], version: '1.0.0', role: 'primary', countFlush: expect.stringMatching(/^fb-/), by: expect.stringMatching(/^application-/) });
+  // Counted: the submission's flush id is recorded once, not a flag per item.
+  expect(await a.api.mongo.db.collection('feedback_counts').findOne({ _id: stored!.countFlush })).toMatchObject({ at: expect.any(Date) });
 });
 
 it('is idempotent for the same truth and refuses a different one (409)', async () => {
@@ -133,6 +135,49 @@ it('is idempotent for the same truth and refuses a different one (409)', async (
   expect(changed.body.error.code).toBe('CONFLICT');
   expect(changed.body.error.details).toEqual([{ field: 'feedback[1]', message: expect.stringContaining(`already has ground truth (label "${samples.labels[0]}")`) }]);
   expect((await metrics('window=PT1H&version=1.0.0')).metrics.labelledCount).toBe(500);
+});
+
+it('counts truth whose first submission died before counting it when it is sent again, once', async () => {
+  // What a process killed between storing the truth and counting it leaves behind: the
+  // feedback document, no counted-flush record, no bucket increments.
+  const received = new Date(Date.now() - 31_000);
+  const interrupted = (i: number) => ({
+    _id: `s-${i}`, requestId: `s-${i}`, modelId, modelName: 'fraud-detection', version: '1.0.0', versionId: versionIds['1.0.0'], environment: 'Production', role: 'primary',
+    predictionTime: new Date(Date.now() - 60_000), task: 'classification', label: samples.labels[i], predictedLabel: predictedV1[i], correct: samples.labels[i] === predictedV1[i],
+    receivedAt: received, by: 'application-x', countFlush: 'fb-interrupted', counted: false,
+  });
+  await a.api.mongo.db.collection('feedback').insertMany([interrupted(400), interrupted(401)].map((d) => ({ ...d, _id: `late-${d._id}`, requestId: `late-${d._id}` })) as never[]);
+  for (const i of [400, 401]) record(a, { requestId: `late-s-${i}`, features: samples.instances[i], outputs: { label: predictedV1[i], probabilities: {} } });
+  const before = (await metrics('window=PT1H&version=1.0.0')).metrics.labelledCount as number;
+
+  const again = await feedback(a, { feedback: [400, 401].map((i) => ({ requestId: `late-s-${i}`, label: samples.labels[i] })) });
+  expect(again.status).toBe(200);
+  expect(again.body).toMatchObject({ recorded: 0, duplicates: 2 });
+  // Counted before the answer.
+  expect((await metrics('window=PT1H&version=1.0.0')).metrics.labelledCount).toBe(before + 2);
+  const docs = await a.api.mongo.db.collection('feedback').find({ _id: { $in: ['late-s-400', 'late-s-401'] } as never }).toArray();
+  expect(docs.map((d) => d.counted)).toEqual([true, true]);
+
+  // Sent a third time: already counted, so nothing more.
+  expect((await feedback(a, { requestId: 'late-s-400', label: samples.labels[400] })).body).toMatchObject({ duplicates: 1 });
+  await new Promise((r) => setTimeout(r, 400));
+  expect((await metrics('window=PT1H&version=1.0.0')).metrics.labelledCount).toBe(before + 2);
+});
+
+it('does not count again truth whose submission recorded its flush as counted', async () => {
+  const received = new Date(Date.now() - 31_000);
+  await a.api.mongo.db.collection('feedback').insertOne({
+    _id: 'done-1', requestId: 'done-1', modelId, modelName: 'fraud-detection', version: '1.0.0', versionId: versionIds['1.0.0'], environment: 'Production', role: 'primary',
+    predictionTime: new Date(Date.now() - 60_000), task: 'classification', label: samples.labels[402], predictedLabel: predictedV1[402], correct: true,
+    receivedAt: received, by: 'application-x', countFlush: 'fb-finished', counted: false,
+  } as never);
+  await a.api.mongo.db.collection('feedback_counts').insertOne({ _id: 'fb-finished', at: received } as never);
+  record(a, { requestId: 'done-1', features: samples.instances[402], outputs: { label: predictedV1[402], probabilities: {} } });
+  const before = (await metrics('window=PT1H&version=1.0.0')).metrics.labelledCount as number;
+  expect((await feedback(a, { requestId: 'done-1', label: samples.labels[402] })).body).toMatchObject({ duplicates: 1 });
+  await new Promise((r) => setTimeout(r, 400));
+  expect((await metrics('window=PT1H&version=1.0.0')).metrics.labelledCount).toBe(before);
+  expect(await a.api.mongo.db.collection('feedback').findOne({ _id: 'done-1' as never })).toMatchObject({ counted: false });
 });
 
 describe('validation (all or nothing)', () => {

@@ -1,0 +1,46 @@
+import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
+import { bulkWriteErrors, type WriteErrorLike } from './db-errors';
+
+/**
+ * Most statements in one update command. FerretDB 1.24 (the local MongoDB) keeps the query of
+ * each statement of an update command open — holding one of the database's 100 SQLite
+ * connections — until the whole command ends. One bulk of 100 updates, or a few concurrent
+ * bulks adding up to that, then waits forever for a connection it holds itself, and every
+ * other client of the database waits with it (seen in the e2e canary: a 64-statement and a
+ * 36-statement bulk froze the database for good). In commands of at most 8, one at a time,
+ * a process holds at most 8; on MongoDB it costs a few more round trips.
+ */
+export const STATEMENTS_PER_COMMAND = 8;
+
+export interface UpdateOutcome {
+  /** Write errors of one-statement commands: exactly the statement at `index` failed. */
+  errors: WriteErrorLike[];
+  /**
+   * Statements of a multi-statement command that reported a write error: each may or may not
+   * have been applied. FerretDB 1.24 stops an update command at its first failing statement
+   * (even unordered) and reports it as index 0, so nothing finer can be known; run them again
+   * one per command, in a form that is safe to repeat.
+   */
+  uncertain: number[];
+}
+
+/**
+ * Runs update operations unordered, at most `perCommand` per command, one command after
+ * another. Throws any failure other than write errors (then the commands before it were
+ * applied and the rest were not sent).
+ */
+export async function updateInSmallCommands<T extends Document>(col: Collection<T>, ops: readonly AnyBulkWriteOperation<T>[], perCommand = STATEMENTS_PER_COMMAND): Promise<UpdateOutcome> {
+  const outcome: UpdateOutcome = { errors: [], uncertain: [] };
+  for (let start = 0; start < ops.length; start += perCommand) {
+    const part = ops.slice(start, start + perCommand);
+    try {
+      await col.bulkWrite(part, { ordered: false });
+    } catch (e) {
+      const list = bulkWriteErrors(e);
+      if (!list) throw e;
+      if (part.length === 1) for (const w of list) outcome.errors.push({ index: start, code: w.code, errmsg: w.errmsg });
+      else for (let i = 0; i < part.length; i++) outcome.uncertain.push(start + i);
+    }
+  }
+  return outcome;
+}
