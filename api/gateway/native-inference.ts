@@ -12,6 +12,7 @@ import type { HeaderReader, Resolved, TargetResolver } from './target-resolver';
 import type { VersionClient } from './version-client';
 import type { UpstreamHeaders } from './upstream';
 import type { Coalescer } from './coalescer';
+import { fromDatabase } from '../http/error-handler';
 
 export type NativeKind = 'single' | 'batch';
 
@@ -298,6 +299,11 @@ export class NativeInference {
 /** Anything thrown becomes an AppError; unknown errors are logged and become INTERNAL_ERROR. */
 export function asAppError(e: unknown, log: Logger): AppError {
   if (isAppError(e)) return e;
+  const database = fromDatabase(e);
+  if (database) {
+    log.warn({ err: e }, 'gateway: database unavailable; answered 503');
+    return database;
+  }
   log.error({ err: e }, 'gateway: unexpected error');
   return new AppError('INTERNAL_ERROR');
 }

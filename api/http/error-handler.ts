@@ -19,8 +19,8 @@ function fromBodyParser(e: { type?: string; limit?: number }): AppError | undefi
   }
 }
 
-/** The database unreachable or momentarily busy: the request may succeed again in a moment. */
-function fromDatabase(e: unknown): AppError | undefined {
+/** The database unreachable or momentarily busy: the request may succeed again in a moment (also the gateway's mapping). */
+export function fromDatabase(e: unknown): AppError | undefined {
   if (!isDatabaseUnavailable(e)) return undefined;
   return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable or busy; try again shortly', [], { 'Retry-After': '1' });
 }
