@@ -31,7 +31,7 @@ import { runAutocannon, runVegeta, type LoadResult, type Target } from './load';
 import { delta, loadAverage, processMemory, snapshot } from './proc-stats';
 import type { RawRun } from './raw-ort-batch';
 import { floors, renderTables, writePerformanceDoc, type BenchContext, type BenchResults, type Measured } from './report';
-import { deploy, killAllNow, postJson, runningPids, sharedSettings, startBaseline, startFerret, startGateway, startModelServer, stopAll, stopProc, waitForGateway, type Deployment, type Proc } from './stack';
+import { deploy, killAllNow, postJson, runningPids, sharedSettings, startBaseline, startBaselineProxy, startFerret, startGateway, startModelServer, stopAll, stopProc, waitForGateway, type Deployment, type Proc } from './stack';
 
 const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 const num = (name: string, def: number) => {
@@ -260,6 +260,11 @@ async function main(): Promise<void> {
     const fixedRate = (t: Target) => (s: number) => () => runVegeta(t, { rate: RATE, durationS: s, connections: CONNECTIONS });
     const vegetaMs = fixedRate(msTarget);
     const fixedMs = await measure('fixed-vegeta-ms', 'vegeta, model server directly (informational)', [server], vegetaMs(DURATION_S), vegetaMs(Math.min(WARMUP_S, 3)));
+    // Informational: the least two Node hops can do at this rate (B2, a bare proxy, in front of B1).
+    const b2 = await startBaselineProxy(workDir, b1.url);
+    const vegetaB2 = fixedRate(single(`${b2.url}/predict`));
+    const fixedB2 = await measure('fixed-vegeta-b2', 'vegeta, B2: bare node:http proxy → B1 (informational: two bare hops)', [b2, b1], vegetaB2(DURATION_S), vegetaB2(Math.min(WARMUP_S, 3)));
+    await stopProc(b2);
 
     // The two gateway variants one after the other, so the comparison sees the same machine.
     results.single.push(
@@ -287,7 +292,7 @@ async function main(): Promise<void> {
     const fixedVegeta = await measure('fixed-vegeta', `vegeta open loop, at most ${CONNECTIONS} connections`, [gateway, server, ferret], vegeta(DURATION_S), vegeta(Math.min(WARMUP_S, 3)));
     const acRate = counted(() => runAutocannon(gwTarget(gateway), { connections: CONNECTIONS, durationS: DURATION_S, overallRate: RATE }));
     const fixedAc = await measure('fixed-autocannon', `autocannon overallRate, ${CONNECTIONS} connections (informational)`, [gateway, server, ferret], acRate, undefined);
-    results.fixed.push(fixedVegeta, fixedAc, fixedNolog, fixedMs);
+    results.fixed.push(fixedVegeta, fixedAc, fixedNolog, fixedMs, fixedB2);
     await stopProc(gateway); // flushes the prediction log
     results.predictionLog = { entries: (await countPredictions(ferret.uri, shared.dbName)) - gwResponsesBefore, gatewayResponses: gwResponses };
 

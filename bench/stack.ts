@@ -85,6 +85,24 @@ export async function startBaseline(workDir: string): Promise<Proc> {
   return startManaged(managed, 'b1', url);
 }
 
+/** B2 (bench/baseline-proxy.ts): a bare node:http proxy in front of B1. */
+export async function startBaselineProxy(workDir: string, b1Url: string): Promise<Proc> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const managed = new ManagedProcess({
+    name: 'b2',
+    command: process.execPath,
+    args: [path.join(dist(), 'bench', 'baseline-proxy.js')],
+    cwd: repoRoot(),
+    env: { ...baseEnv(), BENCH_PORT: String(port), BENCH_UPSTREAM: b1Url },
+    ready: httpProbe(`${url}/health`, (s) => s === 200),
+    readyTimeoutMs: 30_000,
+    stopGraceMs: 5000,
+    output: fileSink(path.join(workDir, 'logs', 'b2.log')),
+  });
+  return startManaged(managed, 'b2', url);
+}
+
 /** Settings shared by the model server and every api process of one bench run. */
 export interface Shared {
   workDir: string;
