@@ -110,9 +110,10 @@ const RECOUNT_AFTER_MS = 30_000;
  * Accepted truth is stored in `feedback` and counted in the metric buckets of the prediction's
  * time and series (correct/labelled, or |error| and error² sums), and likewise for shadow
  * predictions of the same request (request id `<id>:shadow`) already in the log. Counting is
- * one merged bucket write per submission under a flush id kept on each feedback document; a
- * document left uncounted (the process died in between) is counted by a later submission of
- * the same truth, guarded by that flush id.
+ * one merged bucket write per submission under a flush id kept on each feedback document,
+ * then one `feedback_counts` document naming that flush id. A document left uncounted (the
+ * process died in between: no such record, and not marked `counted`) is counted by a later
+ * submission of the same truth, guarded by that flush id, and then marked `counted`.
  */
 export class FeedbackService {
   constructor(private readonly deps: FeedbackDeps) {}
