@@ -101,6 +101,7 @@ beforeAll(async () => {
 }, E2E_BEFORE_ALL_TIMEOUT_MS);
 
 afterAll(async () => {
+  if (stack) process.stdout.write(`E2E-DIAG canary: ${await stack.diagnose()}\n`);
   await Promise.all([prodLoad?.stop(), stagingLoad?.stop()]);
   if (stack) {
     // The processes' output, for a failure's post-mortem.

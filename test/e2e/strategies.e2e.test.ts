@@ -183,6 +183,7 @@ beforeAll(async () => {
 }, E2E_BEFORE_ALL_TIMEOUT_MS);
 
 afterAll(async () => {
+  if (stack) process.stdout.write(`E2E-DIAG strategies: ${await stack.diagnose()}\n`);
   if (sampler) clearInterval(sampler);
   const worst = Math.max(0, ...serverSamples.flatMap((s) => s.servers.map((x) => x.heartbeatAgeMs)));
   console.log(`oldest model-server heartbeat seen: ${worst} ms over ${serverSamples.length} samples`);

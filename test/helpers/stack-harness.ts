@@ -50,7 +50,33 @@ export interface E2EStack {
   waitForDeployment(id: string, predicate: (d: any) => boolean, timeoutMs?: number): Promise<any>;
   /** Every process's recent output (the last `perProcess` characters of each, default 6000), for failure messages. */
   outputs(perProcess?: number): string;
+  /**
+   * One line for the test output, so a red CI run says what state the stack was in: whether its
+   * database still answers (a 5-s bound), and the processes' warnings and errors by message.
+   */
+  diagnose(): Promise<string>;
   stop(): Promise<void>;
+}
+
+/** The warn/error lines of JSON logs, counted by level and message, most frequent first. */
+export function summarizeLogProblems(output: string, top = 6): string {
+  const counts = new Map<string, number>();
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{') || !/"level":"(warn|error|fatal)"/.test(line)) continue;
+    try {
+      const j = JSON.parse(line) as { level?: string; service?: string; msg?: string };
+      const key = `${j.level} ${j.service ?? '?'}: ${j.msg ?? '(no msg)'}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    } catch {
+      /* a line cut by the output limit */
+    }
+  }
+  if (counts.size === 0) return 'no warnings or errors';
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, n]) => `${n}× ${k}`)
+    .join('; ');
 }
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -352,6 +378,21 @@ async function startLockedStack(opts: { modelServers?: number; env?: Record<stri
     registerExample,
     waitForDeployment,
     outputs,
+    diagnose: async () => {
+      const t0 = performance.now();
+      const answered = await Promise.race([
+        client
+          .db(dbName)
+          .collection('model_servers')
+          .findOne({})
+          .then(
+            () => `database answered in ${Math.round(performance.now() - t0)} ms`,
+            (e: Error) => `database failed: ${e.message}`,
+          ),
+        new Promise<string>((r) => setTimeout(() => r('database did NOT answer within 5 s'), 5000).unref()),
+      ]);
+      return `${answered}; logs: ${summarizeLogProblems(outputs(Infinity))}`;
+    },
     stop,
   };
 }
