@@ -68,40 +68,29 @@ export async function startFerret(workDir: string): Promise<Proc & { uri: string
   return { ...p, uri: db.uri };
 }
 
-export async function startBaseline(workDir: string): Promise<Proc> {
+/** A bare reference server of the bench (dist/bench/<script>.js) on a free port, ready when /health answers. */
+async function startReference(workDir: string, name: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<Proc> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const managed = new ManagedProcess({
-    name: 'b1',
+    name,
     command: process.execPath,
-    args: [path.join(dist(), 'bench', 'baseline-server.js')],
+    args: [path.join(dist(), 'bench', `${script}.js`)],
     cwd: repoRoot(),
-    env: { ...baseEnv(), BENCH_PORT: String(port) },
+    env: { ...baseEnv(), ...env, BENCH_PORT: String(port) },
     ready: httpProbe(`${url}/health`, (s) => s === 200),
     readyTimeoutMs: 30_000,
     stopGraceMs: 5000,
-    output: fileSink(path.join(workDir, 'logs', 'b1.log')),
+    output: fileSink(path.join(workDir, 'logs', `${name}.log`)),
   });
-  return startManaged(managed, 'b1', url);
+  return startManaged(managed, name, url);
 }
 
+/** B1 (bench/baseline-server.ts): a bare node:http server with one ORT session. */
+export const startBaseline = (workDir: string): Promise<Proc> => startReference(workDir, 'b1', 'baseline-server');
+
 /** B2 (bench/baseline-proxy.ts): a bare node:http proxy in front of B1. */
-export async function startBaselineProxy(workDir: string, b1Url: string): Promise<Proc> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const managed = new ManagedProcess({
-    name: 'b2',
-    command: process.execPath,
-    args: [path.join(dist(), 'bench', 'baseline-proxy.js')],
-    cwd: repoRoot(),
-    env: { ...baseEnv(), BENCH_PORT: String(port), BENCH_UPSTREAM: b1Url },
-    ready: httpProbe(`${url}/health`, (s) => s === 200),
-    readyTimeoutMs: 30_000,
-    stopGraceMs: 5000,
-    output: fileSink(path.join(workDir, 'logs', 'b2.log')),
-  });
-  return startManaged(managed, 'b2', url);
-}
+export const startBaselineProxy = (workDir: string, b1Url: string): Promise<Proc> => startReference(workDir, 'b2', 'baseline-proxy', { BENCH_UPSTREAM: b1Url });
 
 /** Settings shared by the model server and every api process of one bench run. */
 export interface Shared {

@@ -17,12 +17,10 @@ const REVALIDATE_RETRY_MS = 1000;
 
 interface Entry {
   principal: Principal;
-  /** Until then the credential is used as is. */
+  /** Until then the credential is used as is; then, for `staleMs` more, while it is verified again. */
   freshUntil: number;
-  /** Until then it is still used while a background re-verification runs (0: never past freshUntil). */
-  usableUntil: number;
-  revalidating: boolean;
-  retryAt: number;
+  /** No background verification starts before this (Infinity while one runs). */
+  checkAfter: number;
 }
 
 /** The cache key of a request's credential (its exact header), or undefined when it has none or both. */
@@ -73,8 +71,8 @@ export class AuthGate {
     if (!hit) return undefined;
     const now = this.now();
     if (hit.freshUntil <= now) {
-      if (hit.usableUntil <= now) return undefined;
-      this.revalidate(key, hit, req.headers, now);
+      if (hit.freshUntil + this.staleMs <= now) return undefined;
+      if (hit.checkAfter <= now) this.revalidate(key, hit, req.headers);
     }
     return authorize(hit.principal, permission);
   }
@@ -93,14 +91,12 @@ export class AuthGate {
   private remember(key: string, principal: Principal): void {
     // Full (10,000 distinct credentials): start over rather than evict one by one.
     if (this.cache.size >= MAX_CACHED && !this.cache.has(key)) this.cache.clear();
-    const now = this.now();
-    this.cache.set(key, { principal, freshUntil: now + this.ttlMs, usableUntil: this.staleMs > 0 ? now + this.ttlMs + this.staleMs : 0, revalidating: false, retryAt: 0 });
+    this.cache.set(key, { principal, freshUntil: this.now() + this.ttlMs, checkAfter: 0 });
   }
 
   /** Verifies a stale entry again in the background (one at a time per credential). */
-  private revalidate(key: string, entry: Entry, headers: IncomingMessage['headers'], now: number): void {
-    if (entry.revalidating || entry.retryAt > now) return;
-    entry.revalidating = true;
+  private revalidate(key: string, entry: Entry, headers: IncomingMessage['headers']): void {
+    entry.checkAfter = Infinity;
     const current = () => this.cache.get(key) === entry;
     this.auth.authenticateHeaders(headers).then(
       (principal) => {
@@ -110,10 +106,9 @@ export class AuthGate {
       },
       (e: unknown) => {
         if (!current()) return;
-        entry.revalidating = false;
         // The credential was refused: gone at once. Anything else (the database) is retried.
         if (isAppError(e) && (e.status === 401 || e.status === 403)) this.cache.delete(key);
-        else entry.retryAt = this.now() + REVALIDATE_RETRY_MS;
+        else entry.checkAfter = this.now() + REVALIDATE_RETRY_MS;
       },
     );
   }

@@ -216,18 +216,16 @@ export class FeedbackService {
     }
     lap('count');
     // Truth sent again whose first submission may have died before counting it.
-    const suspects = again.filter((e) => {
+    const suspects = new Map<string, Evaluated[]>();
+    for (const e of again) {
       const prior = existing.get(e.item.requestId);
-      return prior !== undefined && !prior.counted && now.getTime() - prior.receivedAt.getTime() >= RECOUNT_AFTER_MS;
-    });
-    const countedFlushes = suspects.length > 0 ? await this.deps.feedback.countedFlushes(suspects.map((e) => existing.get(e.item.requestId)!.countFlush)) : new Set<string>();
-    const uncounted = new Map<string, Evaluated[]>();
-    for (const e of suspects) {
-      const flushId = existing.get(e.item.requestId)!.countFlush;
-      if (!countedFlushes.has(flushId)) uncounted.set(flushId, [...(uncounted.get(flushId) ?? []), e]);
+      if (!prior || prior.counted || now.getTime() - prior.receivedAt.getTime() < RECOUNT_AFTER_MS) continue;
+      suspects.set(prior.countFlush, [...(suspects.get(prior.countFlush) ?? []), e]);
     }
+    const countedFlushes = suspects.size > 0 ? await this.deps.feedback.countedFlushes([...suspects.keys()]) : new Set<string>();
+    const uncounted = [...suspects].filter(([flushId]) => !countedFlushes.has(flushId));
     for (const [flushId, list] of uncounted) await this.deps.applyDeltas(deltasFor(list), { flushId, guarded: true });
-    if (uncounted.size > 0) await this.deps.feedback.markCounted([...uncounted.values()].flat().map((e) => e.item.requestId));
+    if (uncounted.length > 0) await this.deps.feedback.markCounted(uncounted.flatMap(([, list]) => list.map((e) => e.item.requestId)));
     this.deps.onTimings?.(lap('recount'), ids.length);
     if (conflicts.length > 0) throw new AppError('CONFLICT', 'Ground truth already recorded with a different value', conflicts);
 

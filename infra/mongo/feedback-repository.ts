@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { PredictionRole } from '../../domain/metrics';
 import { bulkWriteErrors } from './db-errors';
-import { updateInSmallCommands } from './update-commands';
+import { STATEMENTS_PER_COMMAND, updateInSmallCommands } from './update-commands';
 
 /** Most ids looked up with one `_id` query each rather than one `$in`. */
 const POINT_READS = 64;
@@ -105,12 +105,10 @@ export class FeedbackRepository {
   async markCounted(ids: readonly string[]): Promise<void> {
     const unique = [...new Set(ids)];
     // One update per `_id` (see findByRequestIds: `$in` is a collection scan on FerretDB), in small commands.
-    const op = (_id: string) => ({ updateOne: { filter: { _id }, update: { $set: { counted: true } } } });
-    const first = await updateInSmallCommands(this.col, unique.map(op));
-    // Setting a flag twice is harmless: what a failed command hides is simply sent again, alone.
-    const again = await updateInSmallCommands(this.col, first.uncertain.map((i) => op(unique[i])), 1);
-    const failed = [...first.errors, ...again.errors];
-    if (failed.length > 0) throw new Error(`marking feedback counted failed: ${failed[0].errmsg ?? failed[0].code}`);
+    const ops = unique.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { counted: true } } } }));
+    // Setting a flag twice is harmless: what a failed command hides is simply sent again as is.
+    const { errors } = await updateInSmallCommands(this.col, ops, STATEMENTS_PER_COMMAND, (i) => ops[i]);
+    if (errors.length > 0) throw new Error(`marking feedback counted failed: ${errors[0].errmsg ?? errors[0].code}`);
   }
 
   /**

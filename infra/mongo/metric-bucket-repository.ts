@@ -163,7 +163,6 @@ export class MetricBucketRepository {
     const total = pending.length;
     let rejected = 0;
     let busyRetries = 0;
-    let alone = false;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > MAX_RACE_RETRIES) {
         rejected += pending.length;
@@ -171,10 +170,13 @@ export class MetricBucketRepository {
       }
       let outcome: UpdateOutcome;
       try {
+        // What a failed command leaves uncertain is repeated guarded (the bucket's flush ids make
+        // a repeat a no-op).
         outcome = await updateInSmallCommands(
           this.col,
           pending.map((p) => this.operation(p.d, o, p.guarded)),
-          alone ? 1 : STATEMENTS_PER_COMMAND,
+          STATEMENTS_PER_COMMAND,
+          (i) => this.operation(pending[i].d, o, true),
         );
       } catch (e) {
         // FerretDB's SQLite was locked by another writer: wait and apply again, guarded (some
@@ -185,12 +187,9 @@ export class MetricBucketRepository {
         attempt--;
         continue;
       }
-      // Statements whose fate a failed command hides: again, one per command, guarded (the
-      // bucket's flush ids make a repeat a no-op).
-      const next = outcome.uncertain.map((i) => ({ ...pending[i], guarded: true }));
-      if (next.length > 0) alone = true;
+      const next: typeof pending = [];
       for (const w of outcome.errors) {
-        const p = pending[w.index];
+        const p = { ...pending[w.index], guarded: pending[w.index].guarded || w.repeated === true };
         if (w.code !== 11000) {
           rejected++;
           continue;

@@ -13,23 +13,33 @@ import { bulkWriteErrors, type WriteErrorLike } from './db-errors';
 export const STATEMENTS_PER_COMMAND = 8;
 
 export interface UpdateOutcome {
-  /** Write errors of one-statement commands: exactly the statement at `index` failed. */
-  errors: WriteErrorLike[];
+  /**
+   * Write errors known exactly: `index` is the statement in `ops`; `repeated` when it came from
+   * the statement's repeat (see `again`).
+   */
+  errors: (WriteErrorLike & { repeated?: boolean })[];
   /**
    * Statements of a multi-statement command that reported a write error: each may or may not
    * have been applied. FerretDB 1.24 stops an update command at its first failing statement
-   * (even unordered) and reports it as index 0, so nothing finer can be known; run them again
-   * one per command, in a form that is safe to repeat.
+   * (even unordered) and reports it as index 0, so nothing finer can be known. Empty when
+   * `again` was given: those statements were then repeated one per command.
    */
   uncertain: number[];
 }
 
 /**
  * Runs update operations unordered, at most `perCommand` per command, one command after
- * another. Throws any failure other than write errors (then the commands before it were
- * applied and the rest were not sent).
+ * another. With `again` (the form of statement i that is safe to repeat: it does nothing if
+ * the statement was applied), the statements a failed command leaves uncertain are sent again
+ * that way, one per command, and their errors reported exactly. Throws any failure other than
+ * write errors (then the commands before it were applied and the rest were not sent).
  */
-export async function updateInSmallCommands<T extends Document>(col: Collection<T>, ops: readonly AnyBulkWriteOperation<T>[], perCommand = STATEMENTS_PER_COMMAND): Promise<UpdateOutcome> {
+export async function updateInSmallCommands<T extends Document>(
+  col: Collection<T>,
+  ops: readonly AnyBulkWriteOperation<T>[],
+  perCommand = STATEMENTS_PER_COMMAND,
+  again?: (i: number) => AnyBulkWriteOperation<T>,
+): Promise<UpdateOutcome> {
   const outcome: UpdateOutcome = { errors: [], uncertain: [] };
   for (let start = 0; start < ops.length; start += perCommand) {
     const part = ops.slice(start, start + perCommand);
@@ -42,5 +52,9 @@ export async function updateInSmallCommands<T extends Document>(col: Collection<
       else for (let i = 0; i < part.length; i++) outcome.uncertain.push(start + i);
     }
   }
-  return outcome;
+  if (!again || outcome.uncertain.length === 0) return outcome;
+  const uncertain = outcome.uncertain;
+  const repeat = await updateInSmallCommands(col, uncertain.map(again), 1);
+  for (const w of repeat.errors) outcome.errors.push({ ...w, index: uncertain[w.index], repeated: true });
+  return { errors: outcome.errors, uncertain: [] };
 }

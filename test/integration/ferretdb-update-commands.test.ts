@@ -39,6 +39,14 @@ it('updates 300 existing documents, in two concurrent calls, and reports write e
   const alone = await updateInSmallCommands(col, ops(16, 24), 1);
   expect(alone.errors.map((e) => [e.index, e.code])).toEqual([[4, 14]]);
   expect(alone.uncertain).toEqual([]);
+  // Given how to repeat a statement safely, the uncertain ones are sent again alone and the
+  // failure is reported exactly, at its index in the whole list.
+  const sets = Array.from({ length: 30 }, (_, i) => ({ updateOne: { filter: { _id: `d${i}` }, update: { $set: { seen: true } } } }));
+  sets[20] = { updateOne: { filter: { _id: 'd20' }, update: { $inc: { n: 1 } } } };
+  const resolved = await updateInSmallCommands(col, sets, STATEMENTS_PER_COMMAND, (i) => sets[i]);
+  expect(resolved.uncertain).toEqual([]);
+  expect(resolved.errors.map((e) => [e.index, e.code, e.repeated])).toEqual([[20, 14, true]]);
+  expect(await col.countDocuments({ _id: { $in: Array.from({ length: 30 }, (_, i) => `d${i}`) }, seen: true })).toBe(29);
   expect(STATEMENTS_PER_COMMAND).toBeLessThanOrEqual(16);
 });
 
