@@ -6,6 +6,7 @@
  * (infra/mongo/update-commands.ts). These run on the real server: with one big command each
  * case here hangs until the test times out.
  */
+import type { AnyBulkWriteOperation } from 'mongodb';
 import { BUCKET_RESOLUTIONS_S, bucketStartMs, emptyCounters, observePrediction } from '../../domain/metrics';
 import { FeedbackRepository, type FeedbackDoc } from '../../infra/mongo/feedback-repository';
 import { MetricBucketRepository } from '../../infra/mongo/metric-bucket-repository';
@@ -14,6 +15,12 @@ import { createTestMongo, type TestMongo } from '../helpers/services';
 
 jest.setTimeout(60_000);
 
+interface Many {
+  _id: string;
+  n: number;
+  seen?: boolean;
+}
+
 let m: TestMongo;
 beforeAll(async () => {
   m = await createTestMongo('update-commands');
@@ -21,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => m.close());
 
 it('updates 300 existing documents, in two concurrent calls, and reports write errors by their index', async () => {
-  const col = m.db.collection<{ _id: string; n: number }>('many');
+  const col = m.db.collection<Many>('many');
   await col.insertMany(Array.from({ length: 300 }, (_, i) => ({ _id: `d${i}`, n: 0 })));
   const ops = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ updateOne: { filter: { _id: `d${from + i}` }, update: { $inc: { n: 1 } } } }));
   const [a, b] = await Promise.all([updateInSmallCommands(col, ops(0, 150)), updateInSmallCommands(col, ops(150, 300))]);
@@ -41,7 +48,7 @@ it('updates 300 existing documents, in two concurrent calls, and reports write e
   expect(alone.uncertain).toEqual([]);
   // Given how to repeat a statement safely, the uncertain ones are sent again alone and the
   // failure is reported exactly, at its index in the whole list.
-  const sets = Array.from({ length: 30 }, (_, i) => ({ updateOne: { filter: { _id: `d${i}` }, update: { $set: { seen: true } } } }));
+  const sets: AnyBulkWriteOperation<Many>[] = Array.from({ length: 30 }, (_, i) => ({ updateOne: { filter: { _id: `d${i}` }, update: { $set: { seen: true } } } }));
   sets[20] = { updateOne: { filter: { _id: 'd20' }, update: { $inc: { n: 1 } } } };
   const resolved = await updateInSmallCommands(col, sets, STATEMENTS_PER_COMMAND, (i) => sets[i]);
   expect(resolved.uncertain).toEqual([]);
