@@ -6,10 +6,13 @@
  *   npx tsx bench/fixed-rate-variants.ts                                 # base, nice:10, flush:100, flush:500, nolog
  *   VARIANTS=base,flush:50 RUNS=3 npx tsx bench/fixed-rate-variants.ts
  *
- * Variants: `base` (defaults), `nice:N` (FerretDB reniced to N from then on), `flush:MS` (a new
+ * Variants: `base` (defaults; a new default api when another api variant ran before it),
+ * `nice:N` (FerretDB reniced to N from then on), `idle` (FerretDB, every thread, under
+ * SCHED_IDLE from then on: it runs only on an otherwise idle core), `flush:MS` (a new
  * api with PREDICTION_LOG_FLUSH_MS=MS), `nolog` (a new api with the log and metrics off),
  * `nootel` (a new api without OpenTelemetry), `env:NAME=VALUE` (a new api with that setting),
- * `node:FLAG` (a new api with that node flag, e.g. `node:--max-semi-space-size=32`). Each:
+ * `node:FLAGS` (a new api with those node flags, e.g. `node:--max-semi-space-size=32`;
+ * `env:BENCH_LOG_STAGE=insert` cuts the log at one stage, see bench/gateway-server.ts). Each:
  * a 3 s warm-up, then RUNS measured runs of 10 s, printing vegeta's percentiles and each
  * process's CPU per request (api / model server / FerretDB).
  */
@@ -36,18 +39,23 @@ async function main(): Promise<void> {
   let gateway = await startGateway(shared, { name: 'api', predictionLog: true, otel: true });
   const dep = await deploy(shared, gateway, server);
   await waitForGateway(gateway, dep.apiKey);
+  let running = 'base';
   try {
     for (const variant of VARIANTS) {
       const colon = variant.indexOf(':');
       const [kind, arg] = colon < 0 ? [variant, undefined] : [variant.slice(0, colon), variant.slice(colon + 1)];
-      if (kind === 'flush' || kind === 'nolog' || kind === 'nootel' || kind === 'env' || kind === 'node') {
+      // `base` after another api variant starts a default api again.
+      const apiVariant = kind === 'flush' || kind === 'nolog' || kind === 'nootel' || kind === 'env' || kind === 'node';
+      if (apiVariant || (kind === 'base' && running !== 'base')) {
         await stopProc(gateway);
         process.env.BENCH_API_ENV = kind === 'flush' ? `PREDICTION_LOG_FLUSH_MS=${arg}` : kind === 'env' ? (arg ?? '') : '';
         if (kind === 'node') process.env.BENCH_API_NODE_ARGS = `${nodeArgs} ${arg ?? ''}`;
         else process.env.BENCH_API_NODE_ARGS = nodeArgs;
         gateway = await startGateway(shared, { name: 'api', predictionLog: kind !== 'nolog', otel: kind !== 'nootel' });
         await waitForGateway(gateway, dep.apiKey);
+        running = apiVariant ? variant : 'base';
       } else if (kind === 'nice') execFileSync('renice', ['-n', arg ?? '10', '-p', String(ferret.pid)]);
+      else if (kind === 'idle') execFileSync('chrt', ['-a', '--idle', '-p', '0', String(ferret.pid)]);
       else if (kind !== 'base') throw new Error(`unknown variant ${variant}`);
       const target = { url: `${gateway.url}/api/v1/inference/${MODEL_NAME}`, body: SINGLE_BODY, headers: { 'x-api-key': dep.apiKey } };
       await runVegeta(target, { rate: RATE, durationS: 3, connections: 32 });
