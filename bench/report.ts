@@ -38,6 +38,8 @@ export interface BenchContext {
   connections: number;
   warmupS: number;
   durationS: number;
+  /** Measured seconds of each vegeta fixed-rate run. */
+  fixedDurationS: number;
   rate: number;
   batchRows: number;
   loadStart: string;
@@ -139,7 +141,7 @@ export function renderTables(r: BenchResults): string {
   lines.push(
     `Run ${ctx.date}${ctx.quick ? ' (**BENCH_QUICK smoke run — not representative**)' : ''}, commit ${ctx.commit}, \`${ctx.command}\`.`,
     `${ctx.machine}, ${ctx.cores} cores shared by every server and the load generator; Node ${ctx.node}, onnxruntime-node ${ctx.ort}, autocannon ${ctx.autocannon}, vegeta ${ctx.vegeta}.`,
-    `${ctx.connections} connections, ${ctx.warmupS} s warm-up then ${ctx.durationS} s measured per scenario; batch ${ctx.batchRows} rows per request. ` +
+    `${ctx.connections} connections, ${ctx.warmupS} s warm-up then ${ctx.durationS} s measured per scenario (vegeta's fixed-rate runs: ${ctx.fixedDurationS} s measured); batch ${ctx.batchRows} rows per request. ` +
       `Load average (1/5/15 min) at start ${ctx.loadStart}, at end ${ctx.loadEnd}.`,
     '',
     '**Single-row predictions, closed loop** (same body; req/s counts 2xx; latency over every response; CPU µs per request from /proc of each server process)',
