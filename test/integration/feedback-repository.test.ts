@@ -35,8 +35,8 @@ const doc = (id: string): FeedbackDoc => ({
 });
 
 it.each([
-  ['a few (one _id query each)', 5],
-  ['many (one $in)', 150],
+  ['a few (one wave of _id reads)', 5],
+  ['many (three waves of _id reads)', 150],
 ])('finds and marks %s', async (_name, n) => {
   const ids = Array.from({ length: n }, (_, i) => `fr-${n}-${i}`);
   expect(await repo.insertNew(ids.map(doc))).toEqual({ duplicates: new Set() });
