@@ -7,13 +7,8 @@
  *   npx tsx bench/feedback-lookup.ts                     # 20,000 documents, 1,000 ids asked, 3 rounds
  *   FEEDBACK_DOCS=50000 FEEDBACK_ASKED=200 npx tsx bench/feedback-lookup.ts
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { MongoClient } from 'mongodb';
 import { FeedbackRepository, type FeedbackDoc } from '../infra/mongo/feedback-repository';
-import { freePort } from '../ops/free-port';
-import { ferretDb } from '../ops/services/ferretdb';
+import { runScript, withPrivateFerretDb } from './private-ferretdb';
 
 const DOCS = Number(process.env.FEEDBACK_DOCS ?? 20_000);
 const ASKED = Number(process.env.FEEDBACK_ASKED ?? 1000);
@@ -40,11 +35,7 @@ const doc = (i: number): FeedbackDoc => ({
 });
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hotswap-feedback-lookup-'));
-  const db = ferretDb({ dataDir: dir, port: await freePort() });
-  await db.process.start();
-  const client = await MongoClient.connect(db.uri);
-  try {
+  await withPrivateFerretDb('hotswap-feedback-lookup-', async (client) => {
     const repo = new FeedbackRepository(client.db('lookup'));
     await repo.ensureIndexes();
     for (let i = 0; i < DOCS; i += 1000) await repo.insertNew(Array.from({ length: Math.min(1000, DOCS - i) }, (_, k) => doc(i + k)));
@@ -60,14 +51,7 @@ async function main(): Promise<void> {
       if (byReads.length !== byIn.length) throw new Error(`the two lookups disagree: ${byReads.length} vs ${byIn.length} found`);
       console.log(`round ${round}: _id reads (repository) ${readsMs.toFixed(0)} ms, one $in ${inMs.toFixed(0)} ms; ${byReads.length} found`);
     }
-  } finally {
-    await client.close();
-    await db.process.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-void main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runScript(main);

@@ -8,14 +8,9 @@
  *
  * CPU is FerretDB's own (bench/proc-stats.ts `processCpuMs`, 10 ms resolution) over the inserts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { MongoClient } from 'mongodb';
-import { freePort } from '../ops/free-port';
-import { ferretDb } from '../ops/services/ferretdb';
 import { mintRequestId } from '../infra/mongo/prediction-log-address';
 import { PredictionLogRepository, type PredictionDoc } from '../infra/mongo/prediction-log-repository';
+import { withPrivateFerretDb, runScript } from './private-ferretdb';
 import { processCpuMs } from './proc-stats';
 
 const DOCS = Number(process.env.FERRET_DOCS ?? 4000);
@@ -41,11 +36,7 @@ const entry = (id: string): PredictionDoc => ({ _id: id, requestId: id, time: ne
 const cpuMicros = (pid: number) => processCpuMs(pid) * 1000;
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hotswap-ferret-cost-'));
-  const db = ferretDb({ dataDir: dir, port: await freePort() });
-  await db.process.start();
-  const client = await MongoClient.connect(db.uri);
-  try {
+  await withPrivateFerretDb('hotswap-ferret-cost-', async (client, pid) => {
     console.log(`FerretDB CPU per stored document: ${DOCS} documents per shape, ${BATCH} per insertMany, ${ROUNDS} rounds`);
     let n = 0;
     const results = new Map<string, number[]>();
@@ -53,9 +44,9 @@ async function main(): Promise<void> {
       for (const [name, make] of Object.entries(shapes)) {
         const col = client.db('cost').collection<Record<string, unknown>>(`r${round}_${Object.keys(shapes).indexOf(name)}`);
         await col.createIndex({ time: 1 });
-        const before = cpuMicros(db.process.pid!);
+        const before = cpuMicros(pid);
         for (let i = 0; i < DOCS; i += BATCH) await col.insertMany(Array.from({ length: BATCH }, () => make(`req-${++n}-${round}`)), { ordered: false });
-        const perDoc = (cpuMicros(db.process.pid!) - before) / DOCS;
+        const perDoc = (cpuMicros(pid) - before) / DOCS;
         results.set(name, [...(results.get(name) ?? []), perDoc]);
       }
     }
@@ -67,21 +58,14 @@ async function main(): Promise<void> {
         for (let round = 1; round <= ROUNDS; round++) {
           const repo = new PredictionLogRepository(client.db(`seg${per}_${kind[0]}_${round}`));
           await repo.ensureIndexes(30);
-          const before = cpuMicros(db.process.pid!);
+          const before = cpuMicros(pid);
           for (let i = 0; i < DOCS; i += per) await repo.insertBatch(Array.from({ length: per }, () => entry(id())));
-          results.set(name, [...(results.get(name) ?? []), (cpuMicros(db.process.pid!) - before) / DOCS]);
+          results.set(name, [...(results.get(name) ?? []), (cpuMicros(pid) - before) / DOCS]);
         }
       }
     }
     for (const [name, runs] of results) console.log(`${name.padEnd(36)} ${runs.map((r) => `${r.toFixed(0).padStart(4)} µs`).join('  ')}`);
-  } finally {
-    await client.close();
-    await db.process.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-void main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runScript(main);
