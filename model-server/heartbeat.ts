@@ -1,4 +1,5 @@
 import type { ServerRecord, ServerRegistry } from '../infra/mongo/server-registry';
+import { CoalescedTask } from '../infra/async/coalesced-task';
 import type { Logger } from '../infra/telemetry/logger';
 
 export type HeartbeatRecord = Omit<ServerRecord, 'schemaVersion' | 'heartbeatAt'>;
@@ -6,11 +7,11 @@ export type HeartbeatRecord = Omit<ServerRecord, 'schemaVersion' | 'heartbeatAt'
 /**
  * Upserts this server's ServerRegistry document every `intervalMs` (url, loaded versions,
  * health), so the api routes only to servers that reported recently. A failed beat is logged
- * and retried at the next tick; beats never overlap.
+ * and retried at the next tick.
  */
 export class Heartbeat {
   private timer: NodeJS.Timeout | null = null;
-  private inFlight: Promise<void> | null = null;
+  private readonly sender = new CoalescedTask(() => this.send());
   private failures = 0;
   private stopped = false;
   beats = 0;
@@ -29,20 +30,18 @@ export class Heartbeat {
     this.timer.unref();
   }
 
-  /** Sends one heartbeat now (waits for one already in progress first). */
-  async beat(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
-    // After stop() a late beat would resurrect the document stop() removed.
-    if (this.stopped) return;
-    this.inFlight = this.send();
-    try {
-      await this.inFlight;
-    } finally {
-      this.inFlight = null;
-    }
+  /**
+   * Sends a heartbeat with the current state: now, or right after the one in progress (callers
+   * meanwhile share that one). Beats never overlap, and however slow the database, at most one
+   * waits: ticks do not pile up behind a beat that takes seconds.
+   */
+  beat(): Promise<void> {
+    return this.sender.run();
   }
 
   private async send(): Promise<void> {
+    // After stop() a late beat would resurrect the document stop() removed.
+    if (this.stopped) return;
     const record = this.record();
     try {
       await this.registry.heartbeat(record);
@@ -60,7 +59,7 @@ export class Heartbeat {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    while (this.inFlight) await this.inFlight.catch(() => undefined);
+    await this.sender.idle();
     if (remove) await this.registry.remove(serverId).catch((e: unknown) => this.logger.warn({ err: e, serverId }, 'could not remove the server document'));
   }
 }

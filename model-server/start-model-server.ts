@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { withTimeout } from '../infra/async/with-timeout';
 import type { ArtifactStore } from '../infra/artifact-store/artifact-store';
 import type { ModelServerConfig } from '../infra/config/schemas';
 import type { ServerRegistry } from '../infra/mongo/server-registry';
@@ -15,6 +16,12 @@ import { VersionRegistry } from './version-registry';
 
 /** After draining, how long open sockets may take to finish their last response. */
 const SOCKET_GRACE_MS = 1000;
+/**
+ * How long shutdown waits for each write to the server registry (the "draining" beat, the
+ * removal). A database that is slow or unreachable must not hold a stopping server: gateways
+ * drop a server whose heartbeat goes stale, and retry a request it refuses on another server.
+ */
+const REGISTRY_CLOSE_BUDGET_MS = 3000;
 
 export interface ModelServerDeps {
   artifactStore: ArtifactStore;
@@ -104,16 +111,19 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
   heartbeat?.start();
   logger.info({ url, serverId: config.MODEL_SERVER_ID, heartbeat: heartbeat !== null }, 'model server listening');
 
+  const bounded = (p: Promise<void>, what: string) =>
+    withTimeout(p, REGISTRY_CLOSE_BUDGET_MS).catch((e: unknown) => logger.warn({ err: e, serverId: config.MODEL_SERVER_ID }, `shutdown: could not ${what} in time; going on (gateways drop a server whose heartbeat is stale)`));
+
   let closing: Promise<void> | null = null;
   async function close(): Promise<void> {
     shuttingDown = true;
     const t0 = performance.now();
     // Leave rotation first: the document says "draining" until it is removed below.
-    await heartbeat?.beat();
+    if (heartbeat) await bounded(heartbeat.beat(), 'report draining');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await registry.unloadAll(drainTimeoutMs);
-    await heartbeat?.stop(true, config.MODEL_SERVER_ID);
+    if (heartbeat) await bounded(heartbeat.stop(true, config.MODEL_SERVER_ID), 'remove the server document');
     // Let the last responses go out (and requests pipelined behind them get their 503 +
     // Connection: close): close sockets as they turn idle, and cut the rest after a grace period.
     const reaper = setInterval(() => server.closeIdleConnections(), 10);

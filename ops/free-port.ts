@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import net from 'node:net';
 
 /** A port the OS reports free on `host` right now (it may be taken again before use). */
@@ -62,4 +63,39 @@ export async function assertPortsFree(claims: PortClaim[]): Promise<void> {
     seen.set(c.port, label);
     if (!(await isPortFree(c.port, c.host ?? '127.0.0.1'))) throw new PortInUseError(c.port, c.variable, c.label);
   }
+}
+
+/** The kernel's ephemeral range (what bind(0) and outgoing connections draw from). */
+export function ephemeralPortRange(): { low: number; high: number } {
+  try {
+    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low > 1024) return { low, high };
+  } catch {
+    /* not Linux: the IANA range */
+  }
+  return { low: 49152, high: 65535 };
+}
+
+/**
+ * Free ports below the ephemeral range, for servers that must get the same port back after a
+ * restart: while one is down, no bind(0) or outgoing connection elsewhere on the machine can
+ * be handed its port (a port from freePort() can be, and then the restarted server would find
+ * it taken, or a client would reach whatever took it).
+ */
+export async function freeStablePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const { low } = ephemeralPortRange();
+  const from = Math.min(20_000, low - 1000);
+  const ports = new Set<number>();
+  for (let tries = 0; ports.size < count; tries++) {
+    if (tries >= 100 * count) throw new Error(`no ${count} free ports found in ${from}-${low - 1}`);
+    const port = from + Math.floor(Math.random() * (low - from));
+    if (!ports.has(port) && (await isPortFree(port, host))) ports.add(port);
+  }
+  return [...ports];
+}
+
+/** One port of freeStablePorts. */
+export async function freeStablePort(host = '127.0.0.1'): Promise<number> {
+  const [port] = await freeStablePorts(1, host);
+  return port;
 }

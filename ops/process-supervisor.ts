@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
+import { isPortFree } from './free-port';
 import { removeFile, signalGroup, writePidFile } from './pid-files';
 import { waitUntilReady, type Probe } from './probes';
 
@@ -28,6 +29,12 @@ export interface ProcessSpec {
   env?: NodeJS.ProcessEnv;
   /** Ready when this probe says so; without one, ready as soon as it has spawned. */
   ready?: Probe;
+  /**
+   * Where the child will listen. Each must be free before it is spawned (at start and at every
+   * restart): otherwise the child fails to bind, yet a probe that only connects would find the
+   * other process's listener and report this one ready.
+   */
+  listens?: { host: string; port: number }[];
   readyTimeoutMs?: number;
   /** How long SIGTERM gets before SIGKILL. */
   stopGraceMs?: number;
@@ -123,6 +130,9 @@ export class ManagedProcess {
 
   private async spawnAndWait(): Promise<void> {
     const { spec } = this;
+    for (const { host, port } of spec.listens ?? []) {
+      if (!(await isPortFree(port, host))) throw new ProcessStartError(spec.name, `${host}:${port} is already in use by another process`, this.recentOutput());
+    }
     const t0 = Date.now();
     this.exitInfo = undefined;
     const child = spawn(spec.command, spec.args, {

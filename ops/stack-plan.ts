@@ -12,6 +12,8 @@ export interface ProjectProcess {
   env: NodeJS.ProcessEnv;
   /** Answers HTTP (any status) when the process is up. */
   readyUrl: string;
+  /** Where it listens (checked free before each start, see ProcessSpec.listens). */
+  listen: { host: string; port: number };
   /** Started together with the others of its stage; stages start in order, stop in reverse. */
   stage: 1 | 2;
   metricsUrl: string;
@@ -137,7 +139,7 @@ export function planStack(env: NodeJS.ProcessEnv, secrets: StackSecrets, paths: 
     };
     validate(`model server ${id}`, modelServerConfigSchema, serverEnv);
     ports.push({ port, variable: 'MODEL_SERVER_PORT', label: i === 1 ? undefined : `${id}: MODEL_SERVER_PORT+${i - 1}`, host: serverHost });
-    processes.push({ name: id, script: path.join(distDir, 'model-server', 'main.js'), env: serverEnv, readyUrl: `${url}/`, stage: 1, metricsUrl: `${url}/metrics` });
+    processes.push({ name: id, script: path.join(distDir, 'model-server', 'main.js'), env: serverEnv, readyUrl: `${url}/`, listen: { host: serverHost, port }, stage: 1, metricsUrl: `${url}/metrics` });
   }
 
   const workerMetricsPort = intVar(env, 'WORKER_METRICS_PORT', 9464);
@@ -145,7 +147,7 @@ export function planStack(env: NodeJS.ProcessEnv, secrets: StackSecrets, paths: 
   validate('worker', workerConfigSchema, workerEnv);
   ports.push({ port: workerMetricsPort, variable: 'WORKER_METRICS_PORT', host: '0.0.0.0' });
   const workerMetrics = `http://127.0.0.1:${workerMetricsPort}/metrics`;
-  processes.push({ name: 'worker', script: path.join(distDir, 'worker', 'main.js'), env: workerEnv, readyUrl: workerMetrics, stage: 1, metricsUrl: workerMetrics });
+  processes.push({ name: 'worker', script: path.join(distDir, 'worker', 'main.js'), env: workerEnv, readyUrl: workerMetrics, listen: { host: '0.0.0.0', port: workerMetricsPort }, stage: 1, metricsUrl: workerMetrics });
 
   const apiPort = intVar(env, 'API_PORT', 8080);
   const apiHost = env.API_HOST || '127.0.0.1';
@@ -164,7 +166,7 @@ export function planStack(env: NodeJS.ProcessEnv, secrets: StackSecrets, paths: 
   ports.push({ port: apiPort, variable: 'API_PORT', host: apiHost });
   const apiLocal = `http://${clientHost(apiHost)}:${apiPort}`;
   const apiUrl = (env.PUBLIC_URL || apiLocal).replace(/\/+$/, '');
-  processes.push({ name: 'api', script: path.join(distDir, 'api', 'main.js'), env: apiEnv, readyUrl: `${apiLocal}/`, stage: 2, metricsUrl: `${apiUrl}/metrics` });
+  processes.push({ name: 'api', script: path.join(distDir, 'api', 'main.js'), env: apiEnv, readyUrl: `${apiLocal}/`, listen: { host: apiHost, port: apiPort }, stage: 2, metricsUrl: `${apiUrl}/metrics` });
 
   return {
     dataDir,

@@ -70,6 +70,7 @@ function buildStages(plan: StackPlan): ManagedProcess[][] {
             args: ['--enable-source-maps', p.script],
             cwd: path.dirname(plan.distDir),
             env: p.env,
+            listens: [p.listen],
             ready: httpProbe(p.readyUrl),
             readyTimeoutMs: 60_000,
             stopGraceMs: 10_000,

@@ -1,5 +1,7 @@
 import os from 'node:os';
 import { cumulativeWeights, poolForBucket, randomBucket, stickyBucket } from '../../domain/routing/traffic-split';
+import { CoalescedTask } from '../../infra/async/coalesced-task';
+import { withTimeout } from '../../infra/async/with-timeout';
 import type { GatewayRegistry } from '../../infra/mongo/gateway-registry';
 import type { RoutingRepository, RoutingTableDoc } from '../../infra/mongo/routing-repository';
 import type { Logger } from '../../infra/telemetry/logger';
@@ -69,6 +71,9 @@ export interface RouteTablesDeps {
   heartbeatMs: number;
 }
 
+/** How long close() waits for the database (last poll, last beat, removing the heartbeat). */
+const CLOSE_BUDGET_MS = 3000;
+
 const keyOf = (modelName: string, environment: string) => `${modelName}\u0000${environment}`;
 
 /**
@@ -89,7 +94,7 @@ export class RouteTables {
   private pollFailures = 0;
   private beatFailures = 0;
   private readonly startedAt = new Date();
-  private beatChain: Promise<void> = Promise.resolve();
+  private readonly beats = new CoalescedTask(() => this.sendBeat());
   /** True once the first poll succeeded. */
   loaded = false;
 
@@ -162,10 +167,12 @@ export class RouteTables {
     await this.beat();
   }
 
-  /** Reports the applied revisions to the `gateways` collection; beats run one after another, each with the latest state. */
+  /**
+   * Reports the applied revisions to the `gateways` collection: now, or right after the beat in
+   * progress (with the latest state). However slow the database, at most one beat waits.
+   */
   private beat(): Promise<void> {
-    this.beatChain = this.beatChain.then(() => this.sendBeat());
-    return this.beatChain;
+    return this.beats.run();
   }
 
   private async sendBeat(): Promise<void> {
@@ -188,8 +195,15 @@ export class RouteTables {
     this.stopped = true;
     if (this.pollTimer) clearTimeout(this.pollTimer);
     if (this.beatTimer) clearInterval(this.beatTimer);
-    await this.polling?.catch(() => undefined);
-    await this.beatChain;
-    await this.deps.registry.remove(this.deps.gatewayId).catch(() => undefined);
+    // Bounded: a slow or unreachable database must not hold a stopping gateway (its document
+    // goes stale and readers ignore it).
+    await withTimeout(
+      (async () => {
+        await this.polling?.catch(() => undefined);
+        await this.beats.idle();
+        await this.deps.registry.remove(this.deps.gatewayId);
+      })(),
+      CLOSE_BUDGET_MS,
+    ).catch((err: unknown) => this.deps.log.warn({ err }, 'gateway: could not remove its heartbeat document at shutdown'));
   }
 }

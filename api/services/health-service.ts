@@ -1,3 +1,4 @@
+import { withTimeout } from '../../infra/async/with-timeout';
 import type { ServerRecord } from '../../infra/mongo/server-registry';
 
 export type ComponentStatus = 'healthy' | 'unhealthy' | 'degraded';
@@ -94,14 +95,4 @@ export class HealthService {
       servers,
     };
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e: unknown) => (clearTimeout(t), reject(e instanceof Error ? e : new Error(String(e)))),
-    );
-  });
 }

@@ -40,6 +40,7 @@ export function ferretDb(opts: ServiceOptions & { port: number }): FerretDb {
     args,
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir },
+    listens: [{ host, port: opts.port }],
     ready: tcpProbe(host, opts.port),
     readyTimeoutMs: opts.readyTimeoutMs ?? 30_000,
     stopGraceMs: 5000,

@@ -55,6 +55,7 @@ export function temporalDevServer(opts: TemporalDevServerOptions): TemporalDevSe
     args,
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir },
+    listens: [{ host, port: opts.port }, ...(opts.uiPort !== undefined ? [{ host, port: opts.uiPort }] : [])],
     ready: allProbes(tcpProbe(host, opts.port), temporalReadyProbe(address, namespace)),
     readyTimeoutMs: opts.readyTimeoutMs ?? 60_000,
     stopGraceMs: 10_000,

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
 import type { Role } from '../../domain/permissions';
-import { freePorts } from '../../ops/free-port';
+import { freeStablePorts } from '../../ops/free-port';
 import { httpProbe, type Probe } from '../../ops/probes';
 import { acquireE2ELock } from './e2e-lock';
 import { apiCaller, login, tokenCache, type Call } from './http-client';
@@ -250,7 +250,8 @@ async function startLockedStack(opts: { modelServers?: number; env?: Record<stri
   const serviceToken = randomBytes(24).toString('base64url');
   const jwtSecret = randomBytes(48).toString('base64url');
   const adminPassword = randomBytes(18).toString('base64url');
-  const [apiPort, workerPort, ...serverPorts] = await freePorts(2 + serverCount);
+  // Stable ports: a process killed here restarts on its port, which no one else may take meanwhile.
+  const [apiPort, workerPort, ...serverPorts] = await freeStablePorts(2 + serverCount);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
   const base: NodeJS.ProcessEnv = {

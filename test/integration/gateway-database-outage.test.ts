@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../ops/free-port';
+import { freeStablePort } from '../../ops/free-port';
 import { fileSink } from '../../ops/log-output';
 import { ferretDb, type FerretDb } from '../../ops/services/ferretdb';
 import type { TestModelServer } from '../helpers/model-server-harness';
@@ -23,7 +23,9 @@ let ms: TestModelServer;
 
 beforeAll(async () => {
   dir = makeTestDir('gateway-database-outage');
-  const port = await freePort();
+  // Not an ephemeral port: FerretDB gets this one back after 8 s down, and meanwhile any other
+  // test's server or connection could have been handed an ephemeral one.
+  const port = await freeStablePort();
   mongo = ferretDb({ dataDir: path.join(dir, 'ferretdb'), port, output: fileSink(path.join(dir, 'ferretdb.log')), restart: false });
   await mongo.process.start();
   t = await startGatewayApi({

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePorts, assertPortsFree, PortInUseError } from '../../ops/free-port';
+import { ephemeralPortRange, freePorts, freeStablePorts, assertPortsFree, PortInUseError } from '../../ops/free-port';
 import { isProcessAlive, isRecordedProcessAlive, killStaleProcesses, readPidFile, writePidFile } from '../../ops/pid-files';
 import { ManagedProcess, ProcessStartError, type SupervisorEvent } from '../../ops/process-supervisor';
 import { tcpProbe } from '../../ops/probes';
@@ -121,6 +122,25 @@ describe('process supervisor', () => {
     expect(error).toBeInstanceOf(ProcessStartError);
     expect((error as Error).message).toBe('fail-fast failed to start: exited with code 78 before it was ready');
     expect((error as ProcessStartError).recentOutput).toContain('Invalid configuration: FOO is required');
+  });
+
+  it('refuses to start a child on a port another process listens on, rather than probe that process', async () => {
+    const [port] = await freeStablePorts(1);
+    expect(port).toBeLessThan(ephemeralPortRange().low); // no one else's bind(0) can take it
+    const other = net.createServer((sock) => sock.destroy());
+    await new Promise<void>((r) => other.listen(port, '127.0.0.1', () => r()));
+    try {
+      // The probe alone would succeed at once: it connects to the other listener.
+      expect(await tcpProbe('127.0.0.1', port)()).toBe(true);
+      const { child } = tcpServer(makeTestDir('ops-taken'), { listens: [{ host: '127.0.0.1', port }], ready: tcpProbe('127.0.0.1', port), env: { PORT: String(port) } });
+      const error = await child.start().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProcessStartError);
+      expect((error as Error).message).toBe(`tcp-server failed to start: 127.0.0.1:${port} is already in use by another process`);
+      expect(child.pid).toBeUndefined();
+      expect(child.running).toBe(false);
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
   });
 
   it('SIGKILLs a child that ignores SIGTERM after the grace period', async () => {

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, freePorts, isPortFree } from '../../ops/free-port';
+import { freeStablePort, freeStablePorts, isPortFree } from '../../ops/free-port';
 import { isProcessAlive, killStaleProcesses, readPidFile } from '../../ops/pid-files';
 import { repoRoot, toolsDir } from '../../ops/repo-paths';
 import { makeTestDir } from '../helpers/services';
@@ -50,10 +50,10 @@ function startStack(env: NodeJS.ProcessEnv): RunningStack {
   };
 }
 
-/** A port p with p+1 also free, for the two model servers. */
+/** A port p with p+1 also free, for the two model servers (stable: see freeStablePorts). */
 async function consecutiveFreePorts(): Promise<number> {
   for (;;) {
-    const p = await freePort();
+    const p = await freeStablePort();
     if (p < 65000 && (await isPortFree(p + 1))) return p;
   }
 }
@@ -65,7 +65,9 @@ describe('local stack (ops/stack.ts)', () => {
 
   beforeAll(async () => {
     dataDir = makeTestDir('ops-stack');
-    const [ferret, temporal, temporalUi, api, workerMetrics] = await freePorts(5);
+    // Stable ports: the stack is started again on them after it was killed, and restarts a
+    // crashed child on its port.
+    const [ferret, temporal, temporalUi, api, workerMetrics] = await freeStablePorts(5);
     env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

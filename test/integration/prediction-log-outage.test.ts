@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { freePort } from '../../ops/free-port';
+import { freeStablePort } from '../../ops/free-port';
 import { fileSink } from '../../ops/log-output';
 import { ferretDb, type FerretDb } from '../../ops/services/ferretdb';
 import { connectMongo, type MongoHandle } from '../../infra/mongo/client';
@@ -30,7 +30,7 @@ const registry = new Registry();
 
 beforeAll(async () => {
   dir = makeTestDir('prediction-log-outage');
-  const port = await freePort();
+  const port = await freeStablePort(); // FerretDB gets it back after its outage (see ops/free-port.ts)
   mongo = ferretDb({ dataDir: path.join(dir, 'ferretdb'), port, output: fileSink(path.join(dir, 'ferretdb.log')), restart: false });
   await mongo.process.start();
   handle = await connectMongo(mongo.uri, 'outage');
