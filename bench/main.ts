@@ -8,6 +8,7 @@
  *   BENCH_FIXED_DURATION=30  measured seconds of each vegeta fixed-rate run (30,000 requests at 1,000 req/s)
  *   BENCH_WARMUP=10          warm-up seconds per scenario
  *   BENCH_CONNECTIONS=32     concurrent connections of the closed-loop runs
+ *   BENCH_COST_ROUNDS=3      closed-loop runs of each gateway, log + metrics off and on, in alternating order
  *   BENCH_RATE=1000          the fixed-rate scenario's req/s
  *   BENCH_BATCH_ROWS=100     rows per batch request / raw ORT run
  *   BENCH_QUIET_WAIT=120     before each scenario, wait up to this long (s) for other processes on the
@@ -50,6 +51,8 @@ const DURATION_S = num('BENCH_DURATION', quick ? 3 : 10);
  */
 const FIXED_S = num('BENCH_FIXED_DURATION', quick ? DURATION_S : 30);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
+/** Alternating closed-loop runs of each gateway (log + metrics off / on) for the log's cost. */
+const COST_ROUNDS = num('BENCH_COST_ROUNDS', quick ? 1 : 3);
 const RATE = num('BENCH_RATE', 1000);
 const BATCH_ROWS = num('BENCH_BATCH_ROWS', 100);
 const QUIET_CORES = num('BENCH_QUIET_CORES', 0.25);
@@ -136,6 +139,12 @@ async function measure(id: string, label: string, path_: Proc[], run: Runner, wa
   return { id, label, load, procs, loadGenCpuMs: d.self + generator, othersCpuMs: Math.max(0, d.others - generator), wallMs: d.wallMs, loadavg, rows };
 }
 
+/** The run with the median req/s (the lower middle one of an even count). */
+function median(runs: Measured[]): Measured {
+  const sorted = [...runs].sort((a, b) => a.load.rps - b.load.rps);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 const closedLoop = (t: Target, s: number) => () => runAutocannon(t, { connections: CONNECTIONS, durationS: s });
 
 function runRawOrt(): Promise<{ batch: RawRun; single: RawRun }> {
@@ -180,7 +189,7 @@ function context(): BenchContext {
     /* not a git checkout */
   }
   const cpu = os.cpus();
-  const vars = ['BENCH_QUICK', 'BENCH_DURATION', 'BENCH_FIXED_DURATION', 'BENCH_WARMUP', 'BENCH_CONNECTIONS', 'BENCH_RATE', 'BENCH_BATCH_ROWS'].filter((v) => process.env[v]).map((v) => `${v}=${process.env[v]} `);
+  const vars = ['BENCH_QUICK', 'BENCH_DURATION', 'BENCH_FIXED_DURATION', 'BENCH_COST_ROUNDS', 'BENCH_WARMUP', 'BENCH_CONNECTIONS', 'BENCH_RATE', 'BENCH_BATCH_ROWS'].filter((v) => process.env[v]).map((v) => `${v}=${process.env[v]} `);
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     commit,
@@ -274,14 +283,14 @@ async function main(): Promise<void> {
     const fixedB2 = await measure('fixed-vegeta-b2', 'vegeta, B2: bare node:http proxy → B1 (informational: two bare hops)', [b2, b1], vegetaB2(FIXED_S), vegetaB2(Math.min(WARMUP_S, 3)));
     await stopProc(b2);
 
-    // The two gateway variants one after the other, so the comparison sees the same machine.
-    results.single.push(
-      await measure('gateway-nolog', 'Gateway → model server, prediction log + metrics OFF', [gateway, server, ferret], closedLoop(gwTarget(gateway), DURATION_S), closedLoop(gwTarget(gateway), WARMUP_S)),
-    );
     // Informational: the fixed rate without the prediction log, to see what the log does to the tail.
     const vegetaNolog = fixedRate(gwTarget(gateway));
     const fixedNolog = await measure('fixed-vegeta-nolog', `vegeta, prediction log + metrics OFF (informational)`, [gateway, server, ferret], vegetaNolog(FIXED_S), vegetaNolog(Math.min(WARMUP_S, 3)));
-    await stopProc(gateway);
+
+    // The log's cost: both gateways up side by side, closed-loop runs alternating (off on, on
+    // off, off on): slow drifts of a shared machine hit both alike. One pair of runs moved
+    // the cost between −12 % and +17 % here (docs/PERFORMANCE.md).
+    const nolog = gateway;
     gateway = await startGateway(shared, variants.full);
     await waitForGateway(gateway, dep.apiKey);
     const gwResponsesBefore = await countPredictions(ferret.uri, shared.dbName);
@@ -292,8 +301,24 @@ async function main(): Promise<void> {
       gwResponses += r.responses;
       return r;
     };
-    const full = await measure('gateway', 'Gateway → model server (API key, routing, prediction log, metrics)', [gateway, server, ferret], counted(closedLoop(gwTarget(gateway), DURATION_S)), counted(closedLoop(gwTarget(gateway), WARMUP_S)));
-    results.single.splice(results.single.length - 1, 0, full);
+    const runsOf = { off: [] as Measured[], on: [] as Measured[] };
+    const arms = {
+      off: { id: 'gateway-nolog', label: 'Gateway → model server, prediction log + metrics OFF', proc: nolog, wrap: (r: Runner) => r },
+      on: { id: 'gateway', label: 'Gateway → model server (API key, routing, prediction log, metrics)', proc: gateway, wrap: counted },
+    };
+    for (let round = 0; round < COST_ROUNDS; round++) {
+      for (const arm of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+        const a = arms[arm];
+        // A full warm-up before each arm's first run; later runs only re-warm the connections.
+        const warmS = runsOf[arm].length === 0 ? WARMUP_S : Math.min(WARMUP_S, 2);
+        const label = COST_ROUNDS > 1 ? `${a.label} [run ${runsOf[arm].length + 1} of ${COST_ROUNDS}]` : a.label;
+        runsOf[arm].push(await measure(a.id, label, [a.proc, server, ferret], a.wrap(closedLoop(gwTarget(a.proc), DURATION_S)), a.wrap(closedLoop(gwTarget(a.proc), warmS))));
+      }
+    }
+    await stopProc(nolog);
+    results.costRuns = { off: runsOf.off.map((m) => m.load.rps), on: runsOf.on.map((m) => m.load.rps) };
+    const asRow = (arm: 'on' | 'off') => ({ ...median(runsOf[arm]), label: COST_ROUNDS > 1 ? `${arms[arm].label} (median of ${COST_ROUNDS} alternating runs)` : arms[arm].label });
+    results.single.push(asRow('on'), asRow('off'));
 
     // The fixed rate: vegeta's open loop (the floor's meaning), and autocannon's overallRate for comparison (see docs/PERFORMANCE.md).
     const vegeta = (s: number) => counted(fixedRate(gwTarget(gateway))(s));
