@@ -1,3 +1,4 @@
+import { CoalescedTask } from '../../infra/async/coalesced-task';
 import type { Logger } from '../../infra/telemetry/logger';
 import type { AsyncRequestDoc, AsyncRequestStore } from './async-request-store';
 
@@ -13,8 +14,8 @@ export type AsyncProcessor = (doc: AsyncRequestDoc) => Promise<{ retry: false } 
  */
 export class AsyncWorkerPool {
   private running = new Map<string, AsyncRequestDoc>();
-  private claiming = false;
-  private again = false;
+  /** Claims run one at a time; kicks meanwhile share one more claim round. */
+  private readonly claims = new CoalescedTask(() => this.fill());
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private failures = 0;
@@ -42,18 +43,7 @@ export class AsyncWorkerPool {
   /** Looks for work now (after accepting a request, or when a worker frees up). */
   kick(): void {
     if (this.stopped || this.deps.workers === 0) return;
-    if (this.claiming) {
-      this.again = true;
-      return;
-    }
-    this.claiming = true;
-    void this.fill().finally(() => {
-      this.claiming = false;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    void this.claims.run();
   }
 
   private async fill(): Promise<void> {

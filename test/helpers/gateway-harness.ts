@@ -261,3 +261,20 @@ export async function spawnModelServer(t: GatewayApi, env: Record<string, string
     },
   };
 }
+
+/**
+ * Calls `infer` one request at a time, 100 ms apart, for `ms`: every status, and the request
+ * ids of the 200s (an outage's traffic, to check afterwards in the prediction log).
+ */
+export async function inferFor(ms: number, infer: () => Promise<{ status: number; body: any }>): Promise<{ statuses: number[]; answered: string[] }> {
+  const statuses: number[] = [];
+  const answered: string[] = [];
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const r = await infer();
+    statuses.push(r.status);
+    if (r.status === 200) answered.push(r.body.requestId);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return { statuses, answered };
+}

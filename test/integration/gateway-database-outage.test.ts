@@ -12,7 +12,7 @@ import { fileSink } from '../../ops/log-output';
 import { ferretDb, type FerretDb } from '../../ops/services/ferretdb';
 import type { TestModelServer } from '../helpers/model-server-harness';
 import { makeTestDir } from '../helpers/services';
-import { FRAUD, loadOn, registerExample, setRoute, startFleetServer, startGatewayApi, until, waitForReady, type GatewayApi } from '../helpers/gateway-harness';
+import { FRAUD, inferFor, loadOn, registerExample, setRoute, startFleetServer, startGatewayApi, until, waitForReady, type GatewayApi } from '../helpers/gateway-harness';
 
 jest.setTimeout(120_000);
 
@@ -56,15 +56,7 @@ it('keeps answering a known caller while MongoDB is down, and logs every answer 
   await mongo.process.stop();
   // 8 s down: over 25 times the credential cache, past the auth module's own 5-s user cache
   // and the driver's 5-s server selection.
-  const answered: string[] = [];
-  const statuses: number[] = [];
-  const until8s = Date.now() + 8000;
-  while (Date.now() < until8s) {
-    const r = await infer();
-    statuses.push(r.status);
-    if (r.status === 200) answered.push(r.body.requestId);
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  const { statuses, answered } = await inferFor(8000, infer);
   expect(statuses.length).toBeGreaterThan(20);
   expect(statuses.filter((s) => s !== 200)).toEqual([]);
   // A caller this gateway has not verified yet cannot be verified meanwhile: 503, not let in.

@@ -13,7 +13,7 @@ import { freeStablePort } from '../../ops/free-port';
 import { fileSink } from '../../ops/log-output';
 import { ferretDb, type FerretDb } from '../../ops/services/ferretdb';
 import { makeTestDir } from '../helpers/services';
-import { FRAUD, loadOn, registerExample, setRoute, startFleetServer, startGatewayApi, startReplica, until, waitForReady, type GatewayApi } from '../helpers/gateway-harness';
+import { FRAUD, inferFor, loadOn, registerExample, setRoute, startFleetServer, startGatewayApi, startReplica, until, waitForReady } from '../helpers/gateway-harness';
 import type { TestModelServer } from '../helpers/model-server-harness';
 
 jest.setTimeout(180_000);
@@ -53,7 +53,7 @@ afterAll(async () => {
 
 it('keeps answering, shuts down in bounded time, and loses no prediction while the database never answers', async () => {
   const env = { MONGODB_URI: `mongodb://127.0.0.1:${port}/`, GATEWAY_AUTH_CACHE_MS: '300', PREDICTION_LOG_FLUSH_MS: '100', PREDICTION_SPILL_DIR: path.join(dir, 'spill') };
-  const t: GatewayApi & Awaited<ReturnType<typeof startGatewayApi>> = await startGatewayApi({ env });
+  const t = await startGatewayApi({ env });
   toClose.push({ close: () => t.close({ drop: false }) });
   const admin = await t.tokenFor('Admin');
   const app = await t.tokenFor('Application');
@@ -75,15 +75,7 @@ it('keeps answering, shuts down in bounded time, and loses no prediction while t
   });
   await new Promise<void>((r) => silent!.listen(port, '127.0.0.1', () => r()));
 
-  const answered: string[] = [];
-  const statuses: number[] = [];
-  const until12s = Date.now() + 12_000;
-  while (Date.now() < until12s) {
-    const r = await infer();
-    statuses.push(r.status);
-    if (r.status === 200) answered.push(r.body.requestId);
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  const { statuses, answered } = await inferFor(12_000, infer);
   expect(statuses.length).toBeGreaterThan(30);
   expect(statuses.filter((s) => s !== 200)).toEqual([]);
   expect(silentSockets.size).toBeGreaterThan(0); // the driver really was talking to the silent listener
