@@ -3,6 +3,8 @@ import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorCode } from '../domain/errors';
 import type { Model, ModelVersion } from '../domain/models/model';
+import type { Environment } from '../domain/deployments/enums';
+import { DEFAULT_PLACEMENT, DEFAULT_POOL } from '../domain/serving/placement';
 import type { ServerRecord } from '../infra/mongo/server-registry';
 import type { DeploymentActivityDeps } from './deployment-deps';
 
@@ -32,6 +34,12 @@ export async function findModelVersion(deps: Pick<DeploymentActivityDeps, 'model
 export async function liveServers(deps: Pick<DeploymentActivityDeps, 'servers' | 'settings'>): Promise<ServerRecord[]> {
   const all = await deps.servers.live(deps.settings.serverHeartbeatTimeoutMs);
   return all.filter((s) => s.health !== 'draining');
+}
+
+/** The servers of `environment`'s pool among `servers` (SERVING_PLACEMENT; records of servers without a pool are in the default pool). */
+export function poolServers(deps: Pick<DeploymentActivityDeps, 'settings'>, environment: Environment, servers: readonly ServerRecord[]): ServerRecord[] {
+  const pool = (deps.settings.placement ?? DEFAULT_PLACEMENT)[environment].pool;
+  return servers.filter((s) => (s.pool ?? DEFAULT_POOL) === pool);
 }
 
 /** Servers (live, not draining) that report `versionId` Ready in their heartbeat. */

@@ -10,6 +10,8 @@ import type { ModelRepository } from '../infra/mongo/model-repository';
 import type { PredictionLogRepository } from '../infra/mongo/prediction-log-repository';
 import type { RoutingRepository } from '../infra/mongo/routing-repository';
 import type { ServerRegistry } from '../infra/mongo/server-registry';
+import type { ServingHoldRepository } from '../infra/mongo/serving-hold-repository';
+import type { PlacementMap } from '../domain/serving/placement';
 import type { VersionRepository } from '../infra/mongo/version-repository';
 import type { ApprovalNotifier } from '../infra/notifications/approval-notifier';
 import type { ModelServerClient } from './model-server-client';
@@ -23,6 +25,8 @@ export interface DeploymentActivitySettings {
   metricsSettleMs: number;
   /** Folder of example sample sets, `<dir>/<modelName>/<version>/samples.json` (SAMPLE_SETS_DIR); the fallback after the artifact store. */
   sampleSetsDir: string | null;
+  /** Which pool serves each environment, on how many servers (SERVING_PLACEMENT); default: every server of pool "default". */
+  placement?: PlacementMap;
 }
 
 export interface DeploymentActivityDeps {
@@ -32,6 +36,8 @@ export interface DeploymentActivityDeps {
   routing: RoutingRepository;
   gateways: Pick<GatewayRegistry, 'waitForRevision'>;
   servers: Pick<ServerRegistry, 'live'>;
+  /** Part of the desired state: what running deployments warmed or unloaded on which server. */
+  holds: ServingHoldRepository;
   deployments: DeploymentRepository;
   /** Sums metric buckets over a window (infra/mongo/metric-bucket-repository readMetricWindow). */
   readMetricWindow(q: MetricWindowQuery): Promise<MetricWindow>;

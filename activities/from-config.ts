@@ -10,6 +10,7 @@ import { ModelRepository } from '../infra/mongo/model-repository';
 import { PredictionLogRepository } from '../infra/mongo/prediction-log-repository';
 import { RoutingRepository } from '../infra/mongo/routing-repository';
 import { ServerRegistry } from '../infra/mongo/server-registry';
+import { ServingHoldRepository } from '../infra/mongo/serving-hold-repository';
 import { VersionRepository } from '../infra/mongo/version-repository';
 import { createApprovalNotifier } from '../infra/notifications/approval-notifier';
 import type { Logger } from '../infra/telemetry/logger';
@@ -18,6 +19,8 @@ import type { Logger } from '../infra/telemetry/logger';
 export async function createWorkerActivities(config: Readonly<WorkerConfig>, db: Db, artifacts: ArtifactStore, log: Logger) {
   const deployments = new DeploymentRepository(db);
   await deployments.ensureIndexes();
+  const holds = new ServingHoldRepository(db);
+  await holds.ensureIndexes();
   return createActivities({
     models: new ModelRepository(db),
     versions: new VersionRepository(db),
@@ -25,6 +28,7 @@ export async function createWorkerActivities(config: Readonly<WorkerConfig>, db:
     routing: new RoutingRepository(db),
     gateways: new GatewayRegistry(db),
     servers: new ServerRegistry(db),
+    holds,
     deployments,
     readMetricWindow: (q) => readMetricWindow(db, q),
     predictions: new PredictionLogRepository(db),
@@ -35,6 +39,7 @@ export async function createWorkerActivities(config: Readonly<WorkerConfig>, db:
       routeConfirmTimeoutMs: config.ROUTE_CONFIRM_TIMEOUT_MS,
       metricsSettleMs: config.METRICS_SETTLE_MS,
       sampleSetsDir: config.SAMPLE_SETS_DIR,
+      placement: config.SERVING_PLACEMENT,
     },
   });
 }

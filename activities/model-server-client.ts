@@ -12,6 +12,8 @@ export interface LoadRequest {
   checksum: string;
   inputSchema: Record<string, unknown>;
   outputSchema: Record<string, unknown>;
+  /** Expected memory, checked against the server's budget (domain/serving/memory.ts). */
+  estimatedBytes?: number;
   options?: { warmupRuns?: number };
 }
 

@@ -16,12 +16,17 @@ import { routingRuleProblems } from '../domain/routing/routing-rules';
 import type { RoutingTableDoc } from '../infra/mongo/routing-repository';
 import type { RouteApplied, RouteSpec } from './deployment-activity-types';
 import type { DeploymentActivityDeps } from './deployment-deps';
-import { activityLog, badInput, beat, findModel } from './activity-support';
+import { activityLog, badInput, beat, cancellation, findModel } from './activity-support';
+import type { Model } from '../domain/models/model';
+import { DEFAULT_PLACEMENT } from '../domain/serving/placement';
+import { loadFirst } from '../infra/serving/load-first';
 
 const TAG = /^deployment:(.+)#(\d+)$/;
 /** Revisions of a table scanned for a deployment's earlier writes (far more than one deployment makes). */
 const LEDGER_SCAN = 1000;
 const WRITE_ATTEMPTS = 10;
+/** How long one applyRoute attempt waits for a version it loads first (inside its 30-s timeout; the activity is retried and finds its hold in place). */
+const LOAD_FIRST_TIMEOUT_MS = 8_000;
 
 export function routeTag(deploymentId: string, sequence: number): string {
   return `deployment:${deploymentId}#${sequence}`;
@@ -71,11 +76,37 @@ export function createRoutingActivities(deps: DeploymentActivityDeps) {
     return rules;
   }
 
+  /**
+   * Load first, then move traffic: a version the route sends traffic to that no live server
+   * holds Ready (e.g. every server restarted, or a retired version routed again) is held for
+   * this deployment and loaded by the servers' reconcilers before the route is written.
+   */
+  async function loadBeforeRouting(model: Model, input: { deploymentId: string; environment: Environment; route: RouteSpec }): Promise<void> {
+    const ids = [...input.route.pools.filter((p) => p.weight > 0).map((p) => p.versionId), ...(input.route.shadow && input.route.shadow.percentage > 0 ? [input.route.shadow.versionId] : [])];
+    const versions = await Promise.all(
+      [...new Set(ids)].map(async (versionId) => {
+        const v = await deps.versions.find(model.modelId, versionId);
+        if (!v) throw badInput('VERSION_NOT_FOUND', `Version ${versionId} of ${model.name} does not exist`);
+        return { versionId: v.versionId, version: v.version };
+      }),
+    );
+    const result = await loadFirst(
+      { servers: deps.servers, holds: deps.holds, heartbeatTimeoutMs: deps.settings.serverHeartbeatTimeoutMs, placement: deps.settings.placement ?? DEFAULT_PLACEMENT },
+      { holder: input.deploymentId, modelId: model.modelId, modelName: model.name, environment: input.environment, versions, timeoutMs: LOAD_FIRST_TIMEOUT_MS, signal: cancellation(), onWait: () => beat({ loadingFirst: versions.map((v) => v.version) }) },
+    );
+    if (result.loaded.length > 0) activityLog()?.info('loaded before routing', { deploymentId: input.deploymentId, versions: result.loaded });
+    const refused = result.notReady.filter((n) => n.kind === 'refused');
+    if (refused.length > 0) throw badInput('INSUFFICIENT_CAPACITY', `cannot route to ${refused.map((n) => `${n.version} (${n.reason})`).join('; ')}`);
+    // No server yet, or still loading: retryable, the next attempt finds its hold in place.
+    if (result.notReady.length > 0) throw new Error(`not routing yet: ${result.notReady.map((n) => n.reason).join('; ')}`);
+  }
+
   return {
     async applyRoute(input: { deploymentId: string; modelId: string; environment: Environment; sequence: number; route: RouteSpec; reason: string }): Promise<RouteApplied> {
       const started = Date.now();
       const model = await findModel(deps, input.modelId);
       const tag = routeTag(input.deploymentId, input.sequence);
+      await loadBeforeRouting(model, input);
       let revision: number | null = null;
       for (let attempt = 0; revision === null; attempt++) {
         if (attempt >= WRITE_ATTEMPTS) throw new Error(`routing table of ${model.name} in ${input.environment} is being changed concurrently; will retry`);

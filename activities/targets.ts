@@ -2,7 +2,8 @@ import type { DeploymentTargets } from './deployment-activity-types';
 import type { Environment } from '../domain/deployments/enums';
 import type { RoutingTableDoc } from '../infra/mongo/routing-repository';
 import type { DeploymentActivityDeps } from './deployment-deps';
-import { findModelVersion, liveServers } from './activity-support';
+import { DEFAULT_PLACEMENT, placeVersion } from '../domain/serving/placement';
+import { findModelVersion, liveServers, poolServers } from './activity-support';
 
 /**
  * The version serving a routing table now: the pool with the largest weight (a table left
@@ -18,9 +19,10 @@ export function servingPool(table: RoutingTableDoc | null): RoutingTableDoc['poo
 export function createTargetActivities(deps: DeploymentActivityDeps) {
   return {
     /**
-     * Stable = what the routing table of (model, environment) serves now. Servers = every live,
-     * non-draining model server: servers are not assigned to environments, so a model runs on
-     * the whole fleet (a rolling update walks through all of it).
+     * Stable = what the routing table of (model, environment) serves now. Servers = the live,
+     * non-draining model servers placement picks for the candidate in the environment's pool
+     * (SERVING_PLACEMENT: every server of the pool unless a replica count is set; a rolling
+     * update walks through them).
      */
     async resolveDeploymentTargets(input: { deploymentId: string; modelId: string; versionId: string; environment: Environment }): Promise<DeploymentTargets> {
       const { model, version } = await findModelVersion(deps, input.modelId, input.versionId);
@@ -28,7 +30,7 @@ export function createTargetActivities(deps: DeploymentActivityDeps) {
       const pool = servingPool(table);
       return {
         stable: pool ? { versionId: pool.versionId, version: pool.version } : null,
-        servers: servers.map((s) => s._id),
+        servers: placeVersion(version.versionId, poolServers(deps, input.environment, servers).map((s) => s._id), (deps.settings.placement ?? DEFAULT_PLACEMENT)[input.environment].replicas),
         modelName: model.name,
         version: version.version,
       };

@@ -1,6 +1,8 @@
 /** Loading, unloading and health of a version on the model servers (through their control API). */
 import type { ServerHealth, UnloadResult, WarmUpResult } from './deployment-activity-types';
 import type { ModelVersion } from '../domain/models/model';
+import { estimateVersionBytes } from '../domain/serving/memory';
+import type { ServingHold } from '../domain/serving/desired-state';
 import type { ServerRecord } from '../infra/mongo/server-registry';
 import type { DeploymentActivityDeps } from './deployment-deps';
 import { badInput, beat, cancellation, errorText, findModelVersion, holdersOf, liveServers, pause } from './activity-support';
@@ -9,6 +11,11 @@ import { ServerUnreachableError } from './model-server-client';
 /** Attempts per server when it cannot be reached (loading is idempotent on the server). */
 const LOAD_ATTEMPTS = 3;
 const REPORT_POLL_MS = 100;
+
+/** The hold a deployment writes about a version on named servers. */
+function holdOf(deploymentId: string, modelName: string, version: { versionId: string; modelId: string }): Omit<ServingHold, 'server' | 'kind'> {
+  return { holder: deploymentId, modelId: version.modelId, modelName, versionId: version.versionId };
+}
 
 export function createWarmUpActivities(deps: DeploymentActivityDeps) {
   /** Loads on one server; resolves to a failure reason, or null once the server's heartbeat reports the version Ready. */
@@ -26,6 +33,7 @@ export function createWarmUpActivities(deps: DeploymentActivityDeps) {
           checksum: version.checksum,
           inputSchema: version.inputSchema,
           outputSchema: version.outputSchema,
+          estimatedBytes: estimateVersionBytes(version),
         }, signal);
         break;
       } catch (e) {
@@ -55,6 +63,8 @@ export function createWarmUpActivities(deps: DeploymentActivityDeps) {
     async warmUpVersion(input: { deploymentId: string; modelId: string; versionId: string; servers: string[] }): Promise<WarmUpResult> {
       const { model, version } = await findModelVersion(deps, input.modelId, input.versionId);
       if (version.status === 'Archived') throw badInput('CONFLICT', `${model.name} ${version.version} is archived and cannot be loaded`);
+      // Desired state first: a server that restarts while this deployment runs loads it again by itself.
+      await deps.holds.put(holdOf(input.deploymentId, model.name, version), 'keep', input.servers);
       const byId = new Map((await liveServers(deps)).map((s) => [s._id, s]));
       const signal = cancellation();
       const timer = setInterval(() => beat({ loading: input.servers }), 5000);
@@ -88,6 +98,9 @@ export function createWarmUpActivities(deps: DeploymentActivityDeps) {
           throw badInput('CONFLICT', `version ${input.versionId} still receives traffic from the routing table of ${where}; route away from it before unloading`);
         }
       }
+      // Desired state first: this deployment does not want it there any more (a model server's
+      // reconciler must not load it back while the deployment runs).
+      await deps.holds.put(holdOf(input.deploymentId, live.flatMap((s) => s.loaded).find((l) => l.versionId === input.versionId)?.modelName ?? input.modelId, input), 'exclude', input.servers ?? ['*']);
       const byId = new Map(live.map((s) => [s._id, s]));
       const signal = cancellation();
       const failures: string[] = [];

@@ -9,6 +9,8 @@ import { connectMongo, type MongoHandle } from '../infra/mongo/client';
 import { ModelRepository } from '../infra/mongo/model-repository';
 import { VersionRepository } from '../infra/mongo/version-repository';
 import { RoutingRepository } from '../infra/mongo/routing-repository';
+import type { Environment } from '../domain/routing/environments';
+import { ServingHoldRepository } from '../infra/mongo/serving-hold-repository';
 import { ServerRegistry } from '../infra/mongo/server-registry';
 import { createArtifactStore } from '../infra/artifact-store/create-artifact-store';
 import type { ArtifactStore } from '../infra/artifact-store/artifact-store';
@@ -96,6 +98,7 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
       temporal: () => temporal.ping(),
       artifactStore: () => artifacts.ping(),
       modelServers: () => servers.all(),
+      routingTables: async () => (await routing.all()).map((t) => ({ ...t, environment: t.environment as Environment })),
       probeServer,
     },
     config.HEALTH_TIMEOUT_MS,
@@ -103,7 +106,7 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
   );
 
   const predictionLog = await startPredictionLog({ config, db: mongo.db, log, registry: metrics.registry });
-  const routingAdmin = new RoutingAdminService({ models, versions, routing, servers, heartbeatTimeoutMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS });
+  const routingAdmin = new RoutingAdminService({ models, versions, routing, servers, holds: new ServingHoldRepository(mongo.db), heartbeatTimeoutMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS, placement: config.SERVING_PLACEMENT, loadTimeoutMs: config.ROUTING_LOAD_TIMEOUT_MS });
   const deploymentRepository = new DeploymentRepository(mongo.db);
   await deploymentRepository.ensureIndexes();
   const deployments = new DeploymentService({

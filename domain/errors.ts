@@ -19,6 +19,7 @@ export const ERROR_CATALOGUE = {
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
   RATE_LIMIT_EXCEEDED: { status: 429, message: 'Too many requests' },
+  INSUFFICIENT_CAPACITY: { status: 507, message: 'Not enough memory on the model servers for this version' },
   INTERNAL_ERROR: { status: 500, message: 'Internal server error' },
   INFERENCE_ERROR: { status: 500, message: 'Model inference failed' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'Service unavailable' },

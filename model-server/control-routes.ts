@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import type { ModelServerConfig } from '../infra/config/schemas';
 import { errorBody, readJson, sendError, sendJson } from './http-io';
-import type { LoadSpec } from './version-host';
+import { toLoadSpec, type LoadDefaults } from './load-spec';
 import type { VersionRegistry } from './version-registry';
 
 /** Default bound on how long an unload waits for in-flight requests. */
@@ -21,6 +21,7 @@ const loadBodySchema = z.object({
   checksum: z.string().regex(/^sha256:[0-9a-fA-F]{64}$/, 'must be sha256:<64 hex characters>'),
   inputSchema: z.record(z.string(), z.unknown()),
   outputSchema: z.record(z.string(), z.unknown()),
+  estimatedBytes: z.number().int().min(0).optional(),
   options: z
     .object({
       intraOpThreads: z.number().int().min(1).max(64).optional(),
@@ -34,7 +35,7 @@ const loadBodySchema = z.object({
     .optional(),
 });
 
-export type ControlConfig = Pick<ModelServerConfig, 'SERVICE_TOKEN' | 'ORT_INTRA_OP_THREADS' | 'ORT_INTER_OP_THREADS' | 'ORT_GRAPH_OPTIMIZATION' | 'ORT_ALLOW_SPINNING' | 'WARMUP_RUNS'>;
+export type ControlConfig = Pick<ModelServerConfig, 'SERVICE_TOKEN'> & LoadDefaults;
 
 export function createControlRoutes(config: ControlConfig, registry: VersionRegistry, drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {
   const expected = Buffer.from(`Bearer ${config.SERVICE_TOKEN}`);
@@ -46,28 +47,6 @@ export function createControlRoutes(config: ControlConfig, registry: VersionRegi
     return buf.length === expected.length && timingSafeEqual(buf, expected);
   }
 
-  function toSpec(body: z.infer<typeof loadBodySchema>): LoadSpec {
-    const o = body.options ?? {};
-    return {
-      versionId: body.versionId,
-      modelName: body.modelName,
-      version: body.version,
-      artifactKey: body.artifactKey,
-      checksum: body.checksum.toLowerCase(),
-      inputSchema: body.inputSchema,
-      outputSchema: body.outputSchema,
-      options: {
-        intraOpThreads: o.intraOpThreads ?? config.ORT_INTRA_OP_THREADS,
-        interOpThreads: o.interOpThreads ?? config.ORT_INTER_OP_THREADS,
-        graphOptimization: o.graphOptimization ?? config.ORT_GRAPH_OPTIMIZATION,
-        allowSpinning: config.ORT_ALLOW_SPINNING,
-        maxBatchSize: o.maxBatchSize ?? 64,
-        maxQueueDelayMicros: o.maxQueueDelayMicros ?? 0,
-        warmupRuns: o.warmupRuns ?? config.WARMUP_RUNS,
-      },
-    };
-  }
-
   async function load(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const parsed = loadBodySchema.safeParse(await readJson(req));
     if (!parsed.success)
@@ -76,7 +55,7 @@ export function createControlRoutes(config: ControlConfig, registry: VersionRegi
         undefined,
         parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message })),
       );
-    const outcome = await registry.load(toSpec(parsed.data));
+    const outcome = await registry.load(toLoadSpec(config, parsed.data));
     if (outcome.ok) {
       sendJson(res, 200, outcome.summary);
       return;

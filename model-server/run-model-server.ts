@@ -1,7 +1,9 @@
 import { createArtifactStore } from '../infra/artifact-store/create-artifact-store';
 import type { ModelServerConfig } from '../infra/config/schemas';
 import { connectMongo } from '../infra/mongo/client';
+import { DesiredStateSource } from '../infra/mongo/desired-state-source';
 import { ServerRegistry } from '../infra/mongo/server-registry';
+import { VersionRepository } from '../infra/mongo/version-repository';
 import { createLogger } from '../infra/telemetry/logger';
 import { stopTelemetry } from '../infra/telemetry/tracing';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from './control-routes';
@@ -17,7 +19,12 @@ export function runModelServer(config: Readonly<ModelServerConfig>): void {
     const artifactStore = createArtifactStore(config);
     await artifactStore.init();
     const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
-    const running = await startModelServer(config, { artifactStore, serverRegistry: new ServerRegistry(mongo.db), logger });
+    const running = await startModelServer(config, {
+      artifactStore,
+      serverRegistry: new ServerRegistry(mongo.db),
+      desiredState: { source: new DesiredStateSource(mongo.db, config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS), versions: new VersionRepository(mongo.db) },
+      logger,
+    });
     const stop = (signal: string) => {
       logger.info({ signal }, 'draining before exit');
       setTimeout(() => {

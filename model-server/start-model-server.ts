@@ -9,6 +9,9 @@ import { createLogger, type Logger } from '../infra/telemetry/logger';
 import { createProcessMetrics, type ProcessMetrics } from '../infra/telemetry/metrics';
 import { createControlRoutes, DEFAULT_DRAIN_TIMEOUT_MS } from './control-routes';
 import { Heartbeat } from './heartbeat';
+import { memoryBudgetBytes } from './memory-budget';
+import { Reconciler, type ReconcilerDeps } from './reconciler';
+import { defaultServerId } from './server-id';
 import { createModelServerMetrics } from './metrics';
 import { createOipV2Routes } from './oip-v2-routes';
 import { createRequestHandler } from './server';
@@ -32,6 +35,11 @@ export interface ModelServerDeps {
   processMetrics?: ProcessMetrics;
   /** Bound on waiting for in-flight requests when unloading a version or shutting down. */
   drainTimeoutMs?: number;
+  /**
+   * Where the desired state is read (with serverRegistry: the server reconciles to it). Without
+   * it the server holds only what its control API loads (tests of the data plane).
+   */
+  desiredState?: Pick<ReconcilerDeps, 'source' | 'versions'>;
 }
 
 export interface RunningModelServer {
@@ -40,6 +48,9 @@ export interface RunningModelServer {
   server: Server;
   registry: VersionRegistry;
   heartbeat: Heartbeat | null;
+  reconciler: Reconciler | null;
+  /** The id it reports (MODEL_SERVER_ID, or derived from host and port). */
+  serverId: string;
   processMetrics: ProcessMetrics;
   /**
    * Graceful stop (what SIGTERM does): report draining, refuse new requests with 503, wait
@@ -54,7 +65,10 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
   const metrics = createModelServerMetrics(processMetrics);
   const drainTimeoutMs = deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   let heartbeat: Heartbeat | null = null;
+  const serverId = config.MODEL_SERVER_ID ?? defaultServerId(undefined, config.MODEL_SERVER_PORT);
+  const budgetBytes = memoryBudgetBytes(config.MODEL_SERVER_MEMORY_BUDGET_MB);
   const registry = new VersionRegistry({
+    memoryBudgetBytes: budgetBytes,
     artifactStore: deps.artifactStore,
     cacheDir: path.resolve(config.MODEL_SERVER_CACHE_DIR),
     logger,
@@ -67,7 +81,7 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
   const isShuttingDown = () => shuttingDown;
 
   const handler = createRequestHandler({
-    serverId: config.MODEL_SERVER_ID,
+    serverId,
     registry,
     control: createControlRoutes(config, registry, drainTimeoutMs),
     v2: createOipV2Routes(registry, isShuttingDown),
@@ -94,12 +108,30 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
   const host = config.MODEL_SERVER_HOST === '0.0.0.0' || config.MODEL_SERVER_HOST === '::' ? '127.0.0.1' : config.MODEL_SERVER_HOST;
   const url = config.MODEL_SERVER_URL?.replace(/\/$/, '') ?? `http://${host}:${port}`;
 
+  const reconciler =
+    deps.serverRegistry && deps.desiredState
+      ? new Reconciler({
+          ...deps.desiredState,
+          serverId,
+          pool: config.MODEL_SERVER_POOL,
+          registry,
+          loadDefaults: config,
+          placement: config.SERVING_PLACEMENT,
+          intervalMs: config.MODEL_SERVER_RECONCILE_MS,
+          unloadGraceMs: config.MODEL_SERVER_UNLOAD_GRACE_MS,
+          drainTimeoutMs,
+          logger,
+        })
+      : null;
   heartbeat = deps.serverRegistry
     ? new Heartbeat(
         deps.serverRegistry,
         () => ({
-          _id: config.MODEL_SERVER_ID,
+          _id: serverId,
           url,
+          pool: config.MODEL_SERVER_POOL,
+          memoryBudgetBytes: budgetBytes,
+          refused: reconciler?.refused() ?? [],
           loaded: registry.all().map((h) => ({ modelName: h.modelName, version: h.version, versionId: h.spec.versionId, state: h.state, ...(h.memoryBytes !== null ? { memoryBytes: h.memoryBytes } : {}) })),
           health: shuttingDown ? 'draining' : 'healthy',
           startedAt,
@@ -109,21 +141,23 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
       )
     : null;
   heartbeat?.start();
-  logger.info({ url, serverId: config.MODEL_SERVER_ID, heartbeat: heartbeat !== null }, 'model server listening');
+  logger.info({ url, serverId, heartbeat: heartbeat !== null }, 'model server listening');
 
   const bounded = (p: Promise<void>, what: string) =>
-    withTimeout(p, REGISTRY_CLOSE_BUDGET_MS).catch((e: unknown) => logger.warn({ err: e, serverId: config.MODEL_SERVER_ID }, `shutdown: could not ${what} in time; going on (gateways drop a server whose heartbeat is stale)`));
+    withTimeout(p, REGISTRY_CLOSE_BUDGET_MS).catch((e: unknown) => logger.warn({ err: e, serverId }, `shutdown: could not ${what} in time; going on (gateways drop a server whose heartbeat is stale)`));
 
   let closing: Promise<void> | null = null;
   async function close(): Promise<void> {
     shuttingDown = true;
     const t0 = performance.now();
+    // Stop converging first: a stopping server must not start loads.
+    await reconciler?.stop();
     // Leave rotation first: the document says "draining" until it is removed below.
     if (heartbeat) await bounded(heartbeat.beat(), 'report draining');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await registry.unloadAll(drainTimeoutMs);
-    if (heartbeat) await bounded(heartbeat.stop(true, config.MODEL_SERVER_ID), 'remove the server document');
+    if (heartbeat) await bounded(heartbeat.stop(true, serverId), 'remove the server document');
     // Let the last responses go out (and requests pipelined behind them get their 503 +
     // Connection: close): close sockets as they turn idle, and cut the rest after a grace period.
     const reaper = setInterval(() => server.closeIdleConnections(), 10);
@@ -140,6 +174,8 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
     server,
     registry,
     heartbeat,
+    reconciler,
+    serverId,
     processMetrics,
     close: () => (closing ??= close()),
   };

@@ -39,6 +39,8 @@ export interface LoadSpec {
   checksum: string;
   inputSchema: Record<string, unknown>;
   outputSchema: Record<string, unknown>;
+  /** Memory the version is expected to take, counted against the server's budget until it is measured. */
+  estimatedBytes?: number;
   options: VersionOptions;
 }
 

@@ -11,6 +11,8 @@ export interface RegistryDeps {
   cacheDir: string;
   logger: Logger;
   metrics: ModelServerMetrics;
+  /** Memory the loaded versions may take together; 0 = no limit. */
+  memoryBudgetBytes?: number;
   /** Called after a load finishes (either way) or an unload completes: heartbeat at once. */
   onChange?: () => void;
 }
@@ -86,6 +88,8 @@ export class VersionRegistry {
     }
     const clash = this.find(spec.modelName, spec.version);
     if (clash) throw new AppError('CONFLICT', `${spec.modelName} ${spec.version} is already hosted as versionId ${clash.spec.versionId}`);
+    const refusal = this.budgetRefusal(spec);
+    if (refusal) return Promise.resolve({ ok: false, error: refusal, summary: refusedSummary(spec, refusal.message) });
 
     const host = new VersionHost(spec, {
       artifactStore: this.deps.artifactStore,
@@ -108,6 +112,26 @@ export class VersionRegistry {
       this.deps.onChange?.();
     });
     return p;
+  }
+
+  /** Memory counted against the budget: measured where known, else the load's estimate. */
+  get memoryInUseBytes(): number {
+    let used = 0;
+    for (const h of this.byId.values()) if (h.state !== 'Failed' && h.state !== 'Unloaded') used += h.memoryBytes ?? h.spec.estimatedBytes ?? 0;
+    return used;
+  }
+
+  /** Why `spec` does not fit in the memory budget, or null when it does (or there is no budget). */
+  budgetRefusal(spec: LoadSpec): LoadError | null {
+    const budget = this.deps.memoryBudgetBytes ?? 0;
+    const need = spec.estimatedBytes ?? 0;
+    const used = this.memoryInUseBytes;
+    if (budget <= 0 || used + need <= budget) return null;
+    return new LoadError(
+      'INSUFFICIENT_CAPACITY',
+      `${spec.modelName} ${spec.version} needs about ${mib(need)} MiB; ${mib(used)} of this server's ${mib(budget)} MiB memory budget is in use by ${this.byId.size} version(s) (MODEL_SERVER_MEMORY_BUDGET_MB)`,
+      'estimatedBytes',
+    );
   }
 
   /** Drains and removes a version; resolves with null when it was not hosted (unload is idempotent). */
@@ -138,6 +162,12 @@ export class VersionRegistry {
     if (versions?.get(host.version) === host) versions.delete(host.version);
     if (versions?.size === 0) this.byModel.delete(host.modelName);
   }
+}
+
+const mib = (bytes: number) => Math.ceil(bytes / 1024 / 1024);
+
+function refusedSummary(spec: LoadSpec, reason: string): VersionSummary {
+  return { versionId: spec.versionId, modelName: spec.modelName, version: spec.version, state: 'Failed', artifactKey: spec.artifactKey, checksum: spec.checksum, memoryBytes: null, artifactSizeBytes: null, inFlight: 0, queued: 0, loadedAt: null, loadMs: null, options: spec.options, reason };
 }
 
 function compareVersions(a: VersionHost, b: VersionHost): number {

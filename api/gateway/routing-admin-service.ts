@@ -1,11 +1,14 @@
 import { AppError, errors, type ErrorDetail } from '../../domain/errors';
 import type { Principal } from '../../domain/permissions';
-import { ENVIRONMENTS, normalizeEnvironment } from '../../domain/routing/environments';
+import { ENVIRONMENTS, normalizeEnvironment, type Environment } from '../../domain/routing/environments';
 import { routingRuleProblems, servedVersionIds, type CacheSettings, type PoolRole, type RoutingRules } from '../../domain/routing/routing-rules';
 import type { ModelRepository } from '../../infra/mongo/model-repository';
 import type { RoutingRepository, RoutingTableDoc } from '../../infra/mongo/routing-repository';
 import type { ServerRegistry } from '../../infra/mongo/server-registry';
+import type { ServingHoldRepository } from '../../infra/mongo/serving-hold-repository';
 import type { VersionRepository } from '../../infra/mongo/version-repository';
+import type { PlacementMap } from '../../domain/serving/placement';
+import { loadFirst } from '../../infra/serving/load-first';
 
 export interface RoutingInput {
   pools: { version: string; weight: number; role?: PoolRole }[];
@@ -32,6 +35,8 @@ export interface RoutingView {
 
 export const CACHE_DEFAULTS = { ttlSeconds: 60, maxEntries: 10_000 } as const;
 const WRITE_ATTEMPTS = 5;
+/** How long a manual routing change holds a version it loads first (the route itself keeps it loaded once written). */
+const HOLD_MS = 10 * 60_000;
 
 export function routingView(d: RoutingTableDoc): RoutingView {
   return {
@@ -50,9 +55,9 @@ export function routingView(d: RoutingTableDoc): RoutingView {
 
 /**
  * Admin routes over the routing tables (the deployment workflows drive the same repository
- * from activities). A change is accepted only when every version it sends traffic to exists
- * and is loaded Ready on at least one live model server — so a route never points at nothing —
- * and it bumps the table's revision atomically.
+ * from activities). Every version a change sends traffic to must exist; one that no live model
+ * server holds Ready is loaded first (see loadFirst), so a route never points at nothing. A
+ * change bumps the table's revision atomically.
  */
 export class RoutingAdminService {
   constructor(
@@ -61,7 +66,11 @@ export class RoutingAdminService {
       versions: VersionRepository;
       routing: RoutingRepository;
       servers: ServerRegistry;
+      holds: ServingHoldRepository;
       heartbeatTimeoutMs: number;
+      placement: PlacementMap;
+      /** How long a change waits for a version it loads first (ROUTING_LOAD_TIMEOUT_MS). */
+      loadTimeoutMs: number;
     },
   ) {}
 
@@ -112,7 +121,8 @@ export class RoutingAdminService {
     const rules: RoutingRules = { pools, shadow, sticky, cache };
     const problems = routingRuleProblems(rules);
     if (problems.length > 0) throw errors.validation(problems, 'Invalid routing table');
-    await this.checkReady(servedVersionIds(rules), rules);
+    const holder = `routing:${model.modelId}:${environment}`;
+    await this.loadFirst(holder, model, environment as Environment, servedVersionIds(rules), rules);
 
     const write = { modelId: model.modelId, modelName: model.name, environment, ...rules, updatedBy: principal.username };
     let observed = current;
@@ -120,24 +130,36 @@ export class RoutingAdminService {
       const revision = observed?.revision ?? 0;
       if (input.expectedRevision !== undefined && input.expectedRevision !== revision) throw revisionConflict(input.expectedRevision, revision);
       const doc = await this.deps.routing.replace(write, revision);
-      if (doc) return routingView(doc);
+      if (doc) {
+        // The route keeps what it routes loaded from now on; the hold that loaded it can go.
+        await this.deps.holds.release(holder).catch(() => undefined);
+        return routingView(doc);
+      }
       observed = await this.deps.routing.get(model.modelId, environment);
     }
     throw errors.conflict('The routing table is being changed concurrently; try again');
   }
 
-  /** 409 unless each version is Ready on at least one live, non-draining model server. */
-  private async checkReady(versionIds: string[], rules: RoutingRules): Promise<void> {
-    const servers = await this.deps.servers.live(this.deps.heartbeatTimeoutMs);
-    const ready = new Set<string>();
-    for (const s of servers) if (s.health !== 'draining') for (const v of s.loaded) if (v.state === 'Ready') ready.add(v.versionId);
-    const missing: ErrorDetail[] = [];
-    rules.pools.forEach((p, i) => {
-      if (versionIds.includes(p.versionId) && !ready.has(p.versionId)) missing.push({ field: `pools[${i}].version`, message: `${p.version} is not loaded Ready on any live model server` });
-    });
-    if (rules.shadow && versionIds.includes(rules.shadow.versionId) && !ready.has(rules.shadow.versionId))
-      missing.push({ field: 'shadow.version', message: `${rules.shadow.version} is not loaded Ready on any live model server` });
-    if (missing.length > 0) throw errors.conflict('A routed version is not being served: load it on a model server first', missing);
+  /**
+   * Load first, then move traffic: each routed version that no live server holds Ready is held
+   * (for ten minutes) on the servers placement picks in the environment's pool, and the change
+   * waits until one reports it Ready. 507 when servers refuse it (memory budget, a model that
+   * does not load), 503 with Retry-After when the pool has no live server or it is still loading
+   * (the hold stays, so the same request later finds it loaded).
+   */
+  private async loadFirst(holder: string, model: { modelId: string; name: string }, environment: Environment, versionIds: string[], rules: RoutingRules): Promise<void> {
+    const fields = new Map<string, { field: string; version: string }>();
+    rules.pools.forEach((p, i) => fields.set(p.versionId, { field: `pools[${i}].version`, version: p.version }));
+    if (rules.shadow && !fields.has(rules.shadow.versionId)) fields.set(rules.shadow.versionId, { field: 'shadow.version', version: rules.shadow.version });
+    const versions = versionIds.map((versionId) => ({ versionId, version: fields.get(versionId)!.version }));
+    const result = await loadFirst(
+      { servers: this.deps.servers, holds: this.deps.holds, heartbeatTimeoutMs: this.deps.heartbeatTimeoutMs, placement: this.deps.placement },
+      { holder, modelId: model.modelId, modelName: model.name, environment, versions, timeoutMs: this.deps.loadTimeoutMs, expiresAt: new Date(Date.now() + HOLD_MS) },
+    );
+    if (result.notReady.length === 0) return;
+    const details: ErrorDetail[] = result.notReady.map((n) => ({ field: fields.get(n.versionId)!.field, message: n.reason }));
+    if (result.notReady.some((n) => n.kind === 'refused')) throw new AppError('INSUFFICIENT_CAPACITY', 'A routed version cannot be loaded by the model servers; the routing table is unchanged', details);
+    throw new AppError('SERVICE_UNAVAILABLE', 'A routed version is not Ready on any model server yet; the routing table is unchanged (retry: it keeps loading)', details, { 'retry-after': '5' });
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseIsoDuration } from '../../domain/deployments/iso-duration';
+import { DEFAULT_POOL, isPoolName, parsePlacement } from '../../domain/serving/placement';
 import { bool, logLevel, port, positiveInt, url } from './load';
 import { TRACES_SAMPLERS } from '../telemetry/sampler-names';
 
@@ -31,6 +32,21 @@ const artifactStore = {
   S3_FORCE_PATH_STYLE: bool(true),
 };
 
+/** Which pool serves each environment, and on how many of its servers (domain/serving/placement.ts). */
+const placement = {
+  SERVING_PLACEMENT: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const parsed = parsePlacement(text);
+      if ('problems' in parsed) {
+        ctx.addIssue({ code: 'custom', message: `expected Environment=pool[:replicas], comma-separated: ${parsed.problems.join('; ')}` });
+        return z.NEVER;
+      }
+      return parsed.placement;
+    }),
+};
+
 const temporal = {
   TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port').default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
@@ -43,6 +59,7 @@ export const apiConfigSchema = z
     ...common,
     ...artifactStore,
     ...temporal,
+    ...placement,
     API_HOST: z.string().default('0.0.0.0'),
     API_PORT: port(8080),
     PUBLIC_URL: url().optional(),
@@ -100,6 +117,7 @@ export const apiConfigSchema = z
     // Deployments API
     DEPLOYMENT_APPROVAL_TIMEOUT: z.string().refine((v) => (parseIsoDuration(v) ?? 0) >= 1000, 'expected an ISO-8601 duration of at least 1 second, such as P1D or PT30M').default('P1D'),
     DEPLOYMENT_QUERY_TIMEOUT_MS: positiveInt(2000),
+    ROUTING_LOAD_TIMEOUT_MS: positiveInt(60000),
     DEPLOYMENT_COMMAND_TIMEOUT_MS: positiveInt(60000),
   })
   .superRefine((c, ctx) => {
@@ -120,6 +138,7 @@ export const workerConfigSchema = z.object({
   ...common,
   ...artifactStore,
   ...temporal,
+  ...placement,
   WORKER_METRICS_PORT: port(9464),
   MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: positiveInt(10000),
   ROUTE_CONFIRM_TIMEOUT_MS: positiveInt(20000),
@@ -132,7 +151,15 @@ export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 export const modelServerConfigSchema = z.object({
   ...common,
   ...artifactStore,
-  MODEL_SERVER_ID: z.string().regex(/^[a-z0-9-]+$/, 'expected lowercase letters, digits and dashes').default('server-1'),
+  ...placement,
+  // Unset: derived from the host name and port (model-server/server-id.ts), so two servers left on defaults never share an id.
+  MODEL_SERVER_ID: z.string().regex(/^[a-z0-9-]+$/, 'expected lowercase letters, digits and dashes').optional(),
+  MODEL_SERVER_POOL: z.string().refine(isPoolName, 'expected lowercase letters, digits and dashes').default(DEFAULT_POOL),
+  // 0 = 80 % of the memory this process may use (its cgroup limit, else the machine's memory).
+  MODEL_SERVER_MEMORY_BUDGET_MB: z.coerce.number().int().min(0).default(0),
+  MODEL_SERVER_RECONCILE_MS: positiveInt(2000),
+  MODEL_SERVER_UNLOAD_GRACE_MS: z.coerce.number().int().min(0).default(15000),
+  MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: positiveInt(10000),
   MODEL_SERVER_HOST: z.string().default('0.0.0.0'),
   MODEL_SERVER_PORT: port(8081),
   MODEL_SERVER_URL: url().optional(),

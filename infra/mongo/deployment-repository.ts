@@ -1,3 +1,4 @@
+import type { RunningDeployment } from '../../domain/serving/desired-state';
 import type { Collection, Db, Filter } from 'mongodb';
 import type { DeploymentStatusView } from '../../domain/deployments/deployment-status';
 import type { DeploymentStatus, DeploymentStrategy, Environment } from '../../domain/deployments/enums';
@@ -116,6 +117,15 @@ export class DeploymentRepository {
   async get(deploymentId: string): Promise<StoredDeployment | null> {
     const doc = await this.col.findOne({ _id: deploymentId });
     return doc ? toView(doc) : null;
+  }
+
+  /**
+   * Deployments whose workflow has not finished (no completedAt): their candidate and stable
+   * versions are part of the desired state of the model servers.
+   */
+  async running(): Promise<RunningDeployment[]> {
+    const docs = await this.col.find({ completedAt: null }, { projection: { modelId: 1, modelName: 1, environment: 1, versionId: 1, stable: 1 } }).toArray();
+    return docs.map((d) => ({ deploymentId: d._id, modelId: d.modelId, modelName: d.modelName, environment: d.environment, candidateVersionId: d.versionId, stableVersionId: d.stable?.versionId ?? null }));
   }
 
   /** Newest first. */

@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { CacheSettings, PoolRole, RoutingRules, ShadowTarget, StickyRule } from '../../domain/routing/routing-rules';
+import { versionsWithTraffic } from '../../domain/serving/desired-state';
 import { isDuplicateKeyError } from './client';
 
 /**
@@ -30,13 +31,6 @@ interface RevisionDoc extends Omit<RoutingTableDoc, '_id'> {
 }
 
 export type TableWrite = Pick<RoutingTableDoc, 'modelId' | 'modelName' | 'environment'> & RoutingRules & { updatedBy: string };
-
-/** The versions a table sends traffic to: pools with weight > 0, and a shadow above 0 %. */
-function versionsWithTraffic(t: RoutingTableDoc): string[] {
-  const ids = t.pools.filter((p) => p.weight > 0).map((p) => p.versionId);
-  if (t.shadow && t.shadow.percentage > 0) ids.push(t.shadow.versionId);
-  return ids;
-}
 
 export const routingTableId = (modelId: string, environment: string) => `${modelId}:${environment}`;
 

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../domain/errors';
 import type { Collection, Db } from 'mongodb';
 
 /** A model-server process as it last reported itself (one document per server, upserted by heartbeat). */
@@ -7,6 +8,12 @@ export interface ServerRecord {
   url: string;
   loaded: { modelName: string; version: string; versionId: string; state: string; memoryBytes?: number }[];
   health: 'healthy' | 'degraded' | 'draining';
+  /** The pool the server serves (MODEL_SERVER_POOL); absent on documents of older servers: the default pool. */
+  pool?: string;
+  /** Memory the server may give to loaded versions (MODEL_SERVER_MEMORY_BUDGET_MB). */
+  memoryBudgetBytes?: number;
+  /** Versions the desired state wants here that the server could not load, and why (e.g. over the memory budget). */
+  refused?: { versionId: string; modelName: string; code: ErrorCode; reason: string }[];
   startedAt: Date;
   heartbeatAt: Date;
 }

@@ -49,6 +49,8 @@ export interface CallResult<T = any> {
 
 export interface TestModelServer {
   server: RunningModelServer;
+  /** The id it reports in heartbeats. */
+  serverId: string;
   url: string;
   token: string;
   config: ModelServerConfig;
@@ -139,6 +141,7 @@ export async function startTestModelServer(env: Record<string, string> = {}, dep
 
   return {
     server,
+    serverId: server.serverId,
     url: server.url,
     token,
     config,

@@ -17,6 +17,7 @@ import { readMetricWindow } from '../../infra/mongo/metric-bucket-repository';
 import { ModelRepository } from '../../infra/mongo/model-repository';
 import { PredictionLogRepository } from '../../infra/mongo/prediction-log-repository';
 import { RoutingRepository } from '../../infra/mongo/routing-repository';
+import { ServingHoldRepository } from '../../infra/mongo/serving-hold-repository';
 import { ServerRegistry } from '../../infra/mongo/server-registry';
 import { VersionRepository } from '../../infra/mongo/version-repository';
 import { ApprovalNotifier, type NotificationChannel } from '../../infra/notifications/approval-notifier';
@@ -51,6 +52,7 @@ export async function startWorld(opts: { servers?: number; versions?: string[]; 
     routing: new RoutingRepository(db),
     gateways: new GatewayRegistry(db),
     servers: new ServerRegistry(db),
+    holds: new ServingHoldRepository(db),
     deployments: new DeploymentRepository(db),
     readMetricWindow: (q) => readMetricWindow(db, q),
     predictions: new PredictionLogRepository(db),
@@ -69,7 +71,7 @@ export async function startWorld(opts: { servers?: number; versions?: string[]; 
     versions,
     modelId,
     fleet,
-    serverIds: () => fleet.map((f) => f.config.MODEL_SERVER_ID),
+    serverIds: () => fleet.map((f) => f.serverId),
     /** Approval notifications the in-memory channel received. */
     sent,
     async close() {

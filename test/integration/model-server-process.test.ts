@@ -42,7 +42,7 @@ describe('model server heartbeat (in process)', () => {
   it('upserts its document with url, loaded versions and health; marks draining, then removes it on close', async () => {
     const registry = new RecordingRegistry(mongo.db);
     const ms = await startTestModelServer({ MODEL_SERVER_HEARTBEAT_MS: '50' }, { serverRegistry: registry });
-    const id = ms.config.MODEL_SERVER_ID;
+    const id = ms.serverId;
     try {
       const first = await until('first heartbeat', async () => (await registry.all()).find((s) => s._id === id));
       expect(first).toMatchObject({ _id: id, url: ms.url, health: 'healthy', loaded: [], schemaVersion: 1 });

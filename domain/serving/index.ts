@@ -1,0 +1,3 @@
+export * from './desired-state';
+export * from './placement';
+export * from './memory';

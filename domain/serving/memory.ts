@@ -1,0 +1,16 @@
+/** What a version costs a model server in memory, before it is loaded and measured. */
+
+/** Floor of an estimate: a session's runtime structures, whatever the size of the file. */
+const MIN_ESTIMATE_BYTES = 8 * 1024 * 1024;
+/** A session holds the weights once more besides the file's bytes: twice the artifact is the estimate until the server measures it. */
+const ARTIFACT_FACTOR = 2;
+
+/**
+ * The version's measured baseline when it has one, else twice its artifact, at least 8 MiB.
+ * Example: estimateVersionBytes({ artifactSizeBytes: 50 * 2 ** 20 }) === 100 * 2 ** 20.
+ */
+export function estimateVersionBytes(v: { artifactSizeBytes: number; baseline?: { memoryUsageBytes?: number } }): number {
+  const measured = v.baseline?.memoryUsageBytes;
+  if (measured !== undefined && measured > 0) return measured;
+  return Math.max(MIN_ESTIMATE_BYTES, Math.ceil(v.artifactSizeBytes * ARTIFACT_FACTOR));
+}
