@@ -141,7 +141,8 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
       )
     : null;
   heartbeat?.start();
-  logger.info({ url, serverId, heartbeat: heartbeat !== null }, 'model server listening');
+  reconciler?.start();
+  logger.info({ url, serverId, pool: config.MODEL_SERVER_POOL, memoryBudgetMiB: Math.round(budgetBytes / 2 ** 20), heartbeat: heartbeat !== null, reconciling: reconciler !== null }, 'model server listening');
 
   const bounded = (p: Promise<void>, what: string) =>
     withTimeout(p, REGISTRY_CLOSE_BUDGET_MS).catch((e: unknown) => logger.warn({ err: e, serverId }, `shutdown: could not ${what} in time; going on (gateways drop a server whose heartbeat is stale)`));
@@ -150,8 +151,8 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
   async function close(): Promise<void> {
     shuttingDown = true;
     const t0 = performance.now();
-    // Stop converging first: a stopping server must not start loads.
-    await reconciler?.stop();
+    // Stop converging first: a stopping server must not start loads (bounded: the pass may be waiting on the database).
+    if (reconciler) await bounded(reconciler.stop(), 'finish the reconcile pass');
     // Leave rotation first: the document says "draining" until it is removed below.
     if (heartbeat) await bounded(heartbeat.beat(), 'report draining');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -6,11 +6,10 @@ const MIN_ESTIMATE_BYTES = 8 * 1024 * 1024;
 const ARTIFACT_FACTOR = 2;
 
 /**
- * The version's measured baseline when it has one, else twice its artifact, at least 8 MiB.
+ * The largest of: the version's declared baseline (`baseline.memoryUsageBytes`, which registrants
+ * often fill with the file's size), twice its artifact, and 8 MiB.
  * Example: estimateVersionBytes({ artifactSizeBytes: 50 * 2 ** 20 }) === 100 * 2 ** 20.
  */
 export function estimateVersionBytes(v: { artifactSizeBytes: number; baseline?: { memoryUsageBytes?: number } }): number {
-  const measured = v.baseline?.memoryUsageBytes;
-  if (measured !== undefined && measured > 0) return measured;
-  return Math.max(MIN_ESTIMATE_BYTES, Math.ceil(v.artifactSizeBytes * ARTIFACT_FACTOR));
+  return Math.max(MIN_ESTIMATE_BYTES, Math.ceil(v.artifactSizeBytes * ARTIFACT_FACTOR), v.baseline?.memoryUsageBytes ?? 0);
 }

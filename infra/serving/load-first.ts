@@ -1,6 +1,6 @@
 /**
  * "Load first, then move traffic": before a routing change sends traffic to a version, make
- * sure a live model server holds it Ready. A version nobody holds gets a `keep` hold on the
+ * sure a live model server of the environment's pool holds it Ready. A version nobody holds gets a `keep` hold on the
  * servers placement picks (the model servers' reconcilers load it), and the caller waits until
  * one of them reports it Ready — or learns why it cannot be (no server in the pool, a server
  * refused it, e.g. over its memory budget).
@@ -55,12 +55,14 @@ const live = (servers: ServerRecord[]) => servers.filter((s) => s.health !== 'dr
 const readyOn = (servers: ServerRecord[], versionId: string) => servers.filter((s) => s.loaded.some((l) => l.versionId === versionId && l.state === 'Ready'));
 
 export async function loadFirst(deps: LoadFirstDeps, req: LoadFirstRequest): Promise<LoadFirstResult> {
-  const servers = live(await deps.servers.live(deps.heartbeatTimeoutMs));
+  const { pool, replicas } = deps.placement[req.environment];
+  const inPool = (servers: ServerRecord[]) => servers.filter((s) => (s.pool ?? DEFAULT_POOL) === pool);
+  // Ready counts in the environment's pool only: a server of another pool serves other environments.
+  const servers = inPool(live(await deps.servers.live(deps.heartbeatTimeoutMs)));
   const missing = req.versions.filter((v) => readyOn(servers, v.versionId).length === 0);
   if (missing.length === 0) return { loaded: [], notReady: [] };
 
-  const { pool, replicas } = req.environment in deps.placement ? deps.placement[req.environment] : { pool: DEFAULT_POOL, replicas: 0 };
-  const poolIds = servers.filter((s) => (s.pool ?? DEFAULT_POOL) === pool).map((s) => s._id);
+  const poolIds = servers.map((s) => s._id);
   const notReady: NotReady[] = [];
   const waiting: { versionId: string; version: string; placed: string[] }[] = [];
   for (const v of missing) {
@@ -75,7 +77,7 @@ export async function loadFirst(deps: LoadFirstDeps, req: LoadFirstRequest): Pro
 
   const deadline = Date.now() + req.timeoutMs;
   while (waiting.length > 0) {
-    const now = live(await deps.servers.live(deps.heartbeatTimeoutMs));
+    const now = inPool(live(await deps.servers.live(deps.heartbeatTimeoutMs)));
     for (let i = waiting.length - 1; i >= 0; i--) {
       const w = waiting[i];
       if (readyOn(now, w.versionId).length > 0) {

@@ -7,6 +7,8 @@ import { parseEnv } from '../../infra/config/load';
 import { apiConfigSchema, type ApiConfig } from '../../infra/config/schemas';
 import { FilesystemArtifactStore } from '../../infra/artifact-store/filesystem-artifact-store';
 import { GatewayRegistry } from '../../infra/mongo/gateway-registry';
+import { DesiredStateSource } from '../../infra/mongo/desired-state-source';
+import { VersionRepository } from '../../infra/mongo/version-repository';
 import { ServerRegistry } from '../../infra/mongo/server-registry';
 import { until } from './until';
 import { createLogger } from '../../infra/telemetry/logger';
@@ -154,10 +156,16 @@ export function controlLoadBody(v: RegisteredVersion, options: Record<string, un
 }
 
 /** An in-process model server reading the api's artifact folder and heartbeating into its database. */
-export async function startFleetServer(t: GatewayApi, env: Record<string, string> = {}): Promise<TestModelServer> {
+export async function startFleetServer(t: GatewayApi, env: Record<string, string> = {}, opts: { reconcile?: boolean } = {}): Promise<TestModelServer> {
+  const db = t.api.mongo.db;
   return startTestModelServer(
-    { MODEL_SERVER_HEARTBEAT_MS: '200', ...env },
-    { artifactStore: new FilesystemArtifactStore(t.artifactDir), serverRegistry: new ServerRegistry(t.api.mongo.db) },
+    { MODEL_SERVER_HEARTBEAT_MS: '200', MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: t.config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS.toString(), ...env },
+    {
+      artifactStore: new FilesystemArtifactStore(t.artifactDir),
+      serverRegistry: new ServerRegistry(db),
+      // With reconcile: the server converges to the stored desired state by itself, as a real one does.
+      ...(opts.reconcile && { desiredState: { source: new DesiredStateSource(db, t.config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS), versions: new VersionRepository(db) } }),
+    },
   );
 }
 

@@ -29,7 +29,7 @@ const infer = (body: unknown, opts: { token?: string; headers?: Record<string, s
   t.call('POST', opts.path ?? '/api/v1/inference/fraud-detection', { token: opts.token ?? app, body, headers: opts.headers });
 
 beforeAll(async () => {
-  t = await startGatewayApi();
+  t = await startGatewayApi({ env: { ROUTING_LOAD_TIMEOUT_MS: '1500' } });
   admin = await t.tokenFor('Admin');
   app = await t.tokenFor('Application');
   v1 = await registerExample(t, admin, 'fraud-detection', '1.0.0');
@@ -60,9 +60,14 @@ describe('routing API', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('VERSION_NOT_FOUND');
 
+    // These servers do not reconcile, so the version it would load first never becomes Ready: 503 after ROUTING_LOAD_TIMEOUT_MS, table unchanged.
+    const before = await t.call('GET', '/api/v1/routing/fraud-detection/Production', { token: admin });
     const notLoaded = await t.call('PUT', '/api/v1/routing/fraud-detection/Production', { token: admin, body: { pools: [{ version: '1.0.0', weight: 90 }, { version: '3.0.0-degraded', weight: 10 }] } });
-    expect(notLoaded.status).toBe(409);
-    expect(notLoaded.body.error.details).toEqual([{ field: 'pools[1].version', message: '3.0.0-degraded is not loaded Ready on any live model server' }]);
+    expect(notLoaded.status).toBe(503);
+    expect(notLoaded.headers.get('retry-after')).toBe('5');
+    expect(notLoaded.body.error.details).toEqual([{ field: 'pools[1].version', message: expect.stringMatching(/^fraud-detection 3\.0\.0-degraded is not Ready on .+ after 1500 ms \(still loading\)$/) }]);
+    const after = await t.call('GET', '/api/v1/routing/fraud-detection/Production', { token: admin });
+    expect([after.status, after.body.revision]).toEqual([before.status, before.body.revision]);
 
     const noModel = await t.call('PUT', '/api/v1/routing/no-such-model/Production', { token: admin, body: { pools: [{ version: '1.0.0', weight: 100 }] } });
     expect(noModel.status).toBe(404);

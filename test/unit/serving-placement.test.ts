@@ -53,8 +53,9 @@ describe('parsePlacement (SERVING_PLACEMENT)', () => {
 });
 
 describe('estimateVersionBytes', () => {
-  it('uses the measured baseline when there is one', () => {
+  it('takes the declared baseline when it is the largest', () => {
     expect(estimateVersionBytes({ artifactSizeBytes: 1000, baseline: { memoryUsageBytes: 123_456_789 } })).toBe(123_456_789);
+    expect(estimateVersionBytes({ artifactSizeBytes: 693, baseline: { memoryUsageBytes: 693 } })).toBe(8 * 2 ** 20);
   });
   it('else twice the artifact, at least 8 MiB', () => {
     expect(estimateVersionBytes({ artifactSizeBytes: 50 * 2 ** 20 })).toBe(100 * 2 ** 20);
