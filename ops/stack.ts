@@ -1,9 +1,10 @@
 /**
  * The local stack (`npm start`): FerretDB and the Temporal dev server (unless MONGODB_URI /
  * TEMPORAL_ADDRESS point elsewhere), then the model servers and the worker, then the api.
- * State lives in ./data (HOTSWAP_DATA_DIR). Ctrl-C or SIGTERM stops everything in reverse
- * order; a crashed child is restarted with backoff; a second stack on the same data dir
- * refuses to start; after a crash of the stack itself, its orphaned children are stopped.
+ * State lives in ./data (HOTSWAP_DATA_DIR). Ctrl-C, SIGTERM or (under npm) the death of npm
+ * stops everything in reverse order, and a second Ctrl-C kills it all at once; a crashed child
+ * is restarted with backoff; a second stack on the same data dir refuses to start; after a
+ * crash of the stack itself, its orphaned children are stopped.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -118,7 +119,7 @@ export async function runStack(env: NodeJS.ProcessEnv = process.env): Promise<nu
       process.exit(130);
     },
     // Under `npm start` npm is the parent: if it dies (kill -9, a closed terminal), so do we.
-    watchParent: env.npm_lifecycle_event !== undefined || env.HOTSWAP_STOP_WITH_PARENT === '1',
+    watchParent: env.HOTSWAP_STOP_WITH_PARENT ? env.HOTSWAP_STOP_WITH_PARENT === '1' : env.npm_lifecycle_event !== undefined,
     log: say,
   });
   process.on('exit', killEverything);

@@ -2,9 +2,10 @@
  * `npm start` stops like a service: SIGINT or SIGTERM sent to the npm process itself (as a
  * process manager or `kill` would) stops every child of the stack (its own FerretDB and Temporal
  * dev server, the api, worker and model servers), nothing stays listening, and the run dir is
- * left empty. Through the user's entry: npm → scripts/start.sh → the supervisor, with
- * HOTSWAP_DIST_DIR at the stand-in entry points of test/fixtures/stack-dist (no tsc build).
- * One data dir and one set of ports for both signals.
+ * left empty; and when npm is killed outright, the supervisor notices and does the same.
+ * Through the user's entry: npm → scripts/start.sh → the supervisor, with HOTSWAP_DIST_DIR at
+ * the stand-in entry points of test/fixtures/stack-dist (no tsc build). One data dir and one set
+ * of ports for all three.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -76,7 +77,8 @@ describe('npm start stops on a signal to the npm process', () => {
     if (runDir) await killStaleProcesses(runDir, { graceMs: 2000 });
   });
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s to npm stops every child, frees every port and cleans the run dir', async (signal) => {
+  // SIGKILL: npm forwards nothing, the supervisor sees its parent gone.
+  it.each(['SIGINT', 'SIGTERM', 'SIGKILL'] as const)('%s to npm stops every child, frees every port and cleans the run dir', async (signal) => {
     const npm = npmStart(env);
     started.push(npm);
     let exitedEarly = false;
@@ -105,9 +107,14 @@ describe('npm start stops on a signal to the npm process', () => {
     const exit = await npm.exited;
     process.stdout.write(`npm start stopped on ${signal} in ${Date.now() - t0} ms\n`);
 
-    expect(exit).toEqual({ code: 0, signal: null });
-    expect(npm.output()).toContain(`${signal} received: stopping`);
-    expect(npm.output()).toMatch(/stack +\| stopped/);
+    await waitFor('the last line', () => /stack +\| stopped/.test(npm.output()), 5000, npm.output);
+    if (signal === 'SIGKILL') {
+      expect(exit).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(npm.output()).toContain('the parent process (npm) exited: stopping');
+    } else {
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(npm.output()).toContain(`${signal} received: stopping`);
+    }
     expect(fs.readdirSync(runDir)).toEqual([]);
   });
 });
