@@ -32,9 +32,13 @@ export async function launchApi(opts: LaunchOptions = {}): Promise<void> {
       process.stdout.write(`Bootstrap admin created: username=${api.bootstrap.username} password=${api.bootstrap.generatedPassword} (shown once; change it)\n`);
     log.info({ url: api.url, ...opts.describe }, 'api listening');
     const stop = async (signal: string) => {
+      const t0 = performance.now();
       log.info({ signal }, 'api stopping');
-      await api.close();
+      const steps = await api.close();
+      const t1 = performance.now();
       await stopTelemetry();
+      const stepsMs = { ...steps, telemetry: Math.round(performance.now() - t1) };
+      log.info({ signal, ms: Math.round(performance.now() - t0), steps: stepsMs }, 'api stopped');
       process.exit(0);
     };
     process.once('SIGINT', () => void stop('SIGINT'));

@@ -31,6 +31,10 @@ import type { PredictionSink } from './gateway/prediction-sink';
 import { RoutingAdminService } from './gateway/routing-admin-service';
 import { inferenceDocs } from './gateway/inference-docs';
 import { startPredictionLog, type PredictionRecorder } from './prediction-log';
+import { timedSteps } from '../infra/async/timed-steps';
+
+/** How long in-flight requests get to finish at shutdown (idle keep-alive connections close at once). */
+const HTTP_DRAIN_MS = 5_000;
 
 export interface RunningApi {
   url: string;
@@ -45,7 +49,8 @@ export interface RunningApi {
   predictions: PredictionRecorder;
   /** Set when this start created the bootstrap Admin with a generated password. */
   bootstrap: { username: string; generatedPassword?: string };
-  close(): Promise<void>;
+  /** Drains and closes everything; resolves with how long each step took (ms), for the shutdown log line. */
+  close(): Promise<Record<string, number>>;
 }
 
 /**
@@ -159,16 +164,22 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
     predictions: predictionLog.recorder,
     bootstrap,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await gateway.close();
-      await predictionLog.close();
+      const steps = timedSteps();
+      await steps.run('http', () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          // Requests still running after this get their connections cut: the drain stays bounded.
+          setTimeout(() => server.closeAllConnections(), HTTP_DRAIN_MS).unref();
+        }),
+      );
+      await steps.run('gateway', () => gateway.close());
+      await steps.run('predictionLog', () => predictionLog.close());
       auth.close();
-      await temporal.close();
-      await artifacts.close();
-      await mongo.close();
+      await steps.run('temporal', () => temporal.close());
+      await steps.run('artifacts', () => artifacts.close());
+      await steps.run('mongo', () => mongo.close());
+      return steps.ms;
     },
   };
 }

@@ -122,10 +122,15 @@ export class ManagedProcess {
     this.state = 'stopped';
   }
 
-  /** Synchronous last resort for process 'exit' handlers: SIGKILL the group. */
+  /** Synchronous last resort (process 'exit' handlers, a second Ctrl-C): SIGKILL the group, drop the pid file. */
   killNow(): void {
     const pid = this.child?.pid;
-    if (pid !== undefined && !this.exitInfo) signalGroup(pid, 'SIGKILL');
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    if (pid === undefined || this.exitInfo) return;
+    this.state = 'stopping';
+    signalGroup(pid, 'SIGKILL');
+    if (this.spec.pidFile) removeFile(this.spec.pidFile);
   }
 
   private async spawnAndWait(): Promise<void> {

@@ -1,9 +1,10 @@
 /**
  * The local stack (`npm start`): FerretDB and the Temporal dev server (unless MONGODB_URI /
  * TEMPORAL_ADDRESS point elsewhere), then the model servers and the worker, then the api.
- * State lives in ./data (HOTSWAP_DATA_DIR). Ctrl-C or SIGTERM stops everything in reverse
- * order; a crashed child is restarted with backoff; a second stack on the same data dir
- * refuses to start; after a crash of the stack itself, its orphaned children are stopped.
+ * State lives in ./data (HOTSWAP_DATA_DIR). Ctrl-C, SIGTERM or (under npm) the death of npm
+ * stops everything in reverse order, and a second Ctrl-C kills it all at once; a crashed child
+ * is restarted with backoff; a second stack on the same data dir refuses to start; after a
+ * crash of the stack itself, its orphaned children are stopped.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import { ferretDb } from './services/ferretdb';
 import { temporalDevServer } from './services/temporal-dev-server';
 import { acquireStackLock, StackAlreadyRunningError, type StackLock } from './stack-lock';
 import { planStack, StackConfigError, type StackPlan } from './stack-plan';
+import { listenForStopRequests, type StopReason } from './stop-requests';
 
 const NAME_WIDTH = 8;
 const RESTART = { initialDelayMs: 1000, maxDelayMs: 30_000, resetAfterMs: 60_000 };
@@ -98,27 +100,29 @@ export async function runStack(env: NodeJS.ProcessEnv = process.env): Promise<nu
   }
 
   let stages: ManagedProcess[][] = [];
+  let resolveStop!: (reason: StopReason) => void;
+  const stopRequested = new Promise<StopReason>((r) => (resolveStop = r));
   let stopping = false;
-  let resolveStop!: (signal: string) => void;
-  const stopRequested = new Promise<string>((r) => (resolveStop = r));
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      say(`${signal} received again: already stopping`);
-      return;
-    }
-    stopping = true;
-    say(`${signal} received: stopping`);
-    resolveStop(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
-  // Last resort if something throws past us: never leave children behind.
-  const onExit = () => {
+  // Last resort, and what a second Ctrl-C does: SIGKILL every child's group, clean the run dir.
+  const killEverything = () => {
     for (const stage of stages) for (const p of stage) p.killNow();
     lock.release();
   };
-  process.on('exit', onExit);
+  const stopRequests = listenForStopRequests({
+    onStop: (reason) => {
+      stopping = true;
+      resolveStop(reason);
+    },
+    onForce: () => {
+      killEverything();
+      say('killed');
+      process.exit(130);
+    },
+    // Under `npm start` npm is the parent: if it dies (kill -9, a closed terminal), so do we.
+    watchParent: env.HOTSWAP_STOP_WITH_PARENT ? env.HOTSWAP_STOP_WITH_PARENT === '1' : env.npm_lifecycle_event !== undefined,
+    log: say,
+  });
+  process.on('exit', killEverything);
 
   let exitCode = 0;
   try {
@@ -160,7 +164,8 @@ export async function runStack(env: NodeJS.ProcessEnv = process.env): Promise<nu
     for (const stage of [...stages].reverse()) await Promise.all(stage.map((p) => p.stop()));
     if (stages.length > 0) say(exitCode === 0 ? 'stopped' : 'stopped after an error');
     lock.release();
-    process.off('exit', onExit);
+    stopRequests.dispose();
+    process.off('exit', killEverything);
   }
   return exitCode;
 }

@@ -61,6 +61,12 @@ export function startTelemetry(serviceName: string, otlpEndpoint?: string, opts:
     sampler: createSampler(opts.sampler ?? samplerFromEnv(), Boolean(otlpEndpoint)),
     instrumentations,
     textMapPropagator: new W3CTraceContextPropagator(),
+    // Metrics go out through Prometheus (prom-client) and logs through pino, never through
+    // OpenTelemetry. Why explicit: left unset, NodeSDK sends both to an OTLP collector at
+    // localhost:4318, and at shutdown its metric reader retried that absent collector for
+    // 7–9 s (measured: the api's whole idle shutdown took 8.3 s, 8.26 s of it here).
+    metricReaders: [],
+    logRecordProcessors: [],
   });
   sdk.start();
 }

@@ -7,9 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freeStablePort, freeStablePorts, isPortFree } from '../../ops/free-port';
 import { isProcessAlive, killStaleProcesses, readPidFile } from '../../ops/pid-files';
-import { repoRoot, toolsDir } from '../../ops/repo-paths';
+import { repoRoot } from '../../ops/repo-paths';
+import { localStackEnv } from '../helpers/local-stack-env';
 import { makeTestDir } from '../helpers/services';
 
 jest.setTimeout(120_000);
@@ -50,14 +50,6 @@ function startStack(env: NodeJS.ProcessEnv): RunningStack {
   };
 }
 
-/** A port p with p+1 also free, for the two model servers (stable: see freeStablePorts). */
-async function consecutiveFreePorts(): Promise<number> {
-  for (;;) {
-    const p = await freeStablePort();
-    if (p < 65000 && (await isPortFree(p + 1))) return p;
-  }
-}
-
 describe('local stack (ops/stack.ts)', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
@@ -65,22 +57,7 @@ describe('local stack (ops/stack.ts)', () => {
 
   beforeAll(async () => {
     dataDir = makeTestDir('ops-stack');
-    // Stable ports: the stack is started again on them after it was killed, and restarts a
-    // crashed child on its port.
-    const [ferret, temporal, temporalUi, api, workerMetrics] = await freeStablePorts(5);
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      HOTSWAP_TOOLS_DIR: toolsDir(),
-      HOTSWAP_DATA_DIR: dataDir,
-      HOTSWAP_DIST_DIR: path.join(root, 'test', 'fixtures', 'stack-dist'),
-      HOTSWAP_FERRETDB_PORT: String(ferret),
-      HOTSWAP_TEMPORAL_PORT: String(temporal),
-      HOTSWAP_TEMPORAL_UI_PORT: String(temporalUi),
-      API_PORT: String(api),
-      MODEL_SERVER_PORT: String(await consecutiveFreePorts()),
-      WORKER_METRICS_PORT: String(workerMetrics),
-    };
+    ({ env } = await localStackEnv(dataDir));
   });
 
   afterAll(async () => {
