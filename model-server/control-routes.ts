@@ -1,9 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import type { ModelServerConfig } from '../infra/config/schemas';
 import { errorBody, readJson, sendError, sendJson } from './http-io';
+import { serviceCredentialRequired } from './service-credential';
 import type { LoadSpec } from './version-host';
 import type { VersionRegistry } from './version-registry';
 
@@ -34,18 +34,10 @@ const loadBodySchema = z.object({
     .optional(),
 });
 
-export type ControlConfig = Pick<ModelServerConfig, 'SERVICE_TOKEN' | 'ORT_INTRA_OP_THREADS' | 'ORT_INTER_OP_THREADS' | 'ORT_GRAPH_OPTIMIZATION' | 'ORT_ALLOW_SPINNING' | 'WARMUP_RUNS'>;
+export type ControlConfig = Pick<ModelServerConfig, 'ORT_INTRA_OP_THREADS' | 'ORT_INTER_OP_THREADS' | 'ORT_GRAPH_OPTIMIZATION' | 'ORT_ALLOW_SPINNING' | 'WARMUP_RUNS'>;
 
-export function createControlRoutes(config: ControlConfig, registry: VersionRegistry, drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {
-  const expected = Buffer.from(`Bearer ${config.SERVICE_TOKEN}`);
-
-  function authorized(req: IncomingMessage): boolean {
-    const got = req.headers.authorization;
-    if (typeof got !== 'string') return false;
-    const buf = Buffer.from(got);
-    return buf.length === expected.length && timingSafeEqual(buf, expected);
-  }
-
+/** `authorized`: the service-credential check (service-credential.ts). */
+export function createControlRoutes(config: ControlConfig, registry: VersionRegistry, authorized: (req: IncomingMessage) => boolean, drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {
   function toSpec(body: z.infer<typeof loadBodySchema>): LoadSpec {
     const o = body.options ?? {};
     return {
@@ -94,7 +86,7 @@ export function createControlRoutes(config: ControlConfig, registry: VersionRegi
     if (parts[0] !== 'versions' || parts.length > 2) return false;
     if (!authorized(req)) {
       req.resume();
-      sendError(res, new AppError('UNAUTHORIZED', 'The control API requires the service token', [], { 'www-authenticate': 'Bearer' }));
+      sendError(res, serviceCredentialRequired('The control API'));
       return true;
     }
     if (parts.length === 1) {

@@ -17,7 +17,11 @@ const common = {
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI'),
   MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a database name').default('hotswap'),
   METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
-  SERVICE_TOKEN: z.string().min(16, 'expected at least 16 characters (shared secret of api, worker and model servers)'),
+  // Sent in an HTTP header by the api, the worker and the bench: printable ASCII, no spaces.
+  SERVICE_TOKEN: z
+    .string()
+    .min(16, 'expected at least 16 characters (shared secret of api, worker and model servers)')
+    .regex(/^[\x21-\x7e]+$/, 'expected printable ASCII characters without spaces'),
 };
 
 const artifactStore = {

@@ -153,10 +153,10 @@ export function controlLoadBody(v: RegisteredVersion, options: Record<string, un
   return { versionId: v.versionId, modelName: v.modelName, version: v.version, artifactKey: v.artifactKey, checksum: v.checksum, inputSchema: v.inputSchema, outputSchema: v.outputSchema, options };
 }
 
-/** An in-process model server reading the api's artifact folder and heartbeating into its database. */
+/** An in-process model server reading the api's artifact folder and heartbeating into its database, with the api's service token. */
 export async function startFleetServer(t: GatewayApi, env: Record<string, string> = {}): Promise<TestModelServer> {
   return startTestModelServer(
-    { MODEL_SERVER_HEARTBEAT_MS: '200', ...env },
+    { MODEL_SERVER_HEARTBEAT_MS: '200', SERVICE_TOKEN: t.config.SERVICE_TOKEN, ...env },
     { artifactStore: new FilesystemArtifactStore(t.artifactDir), serverRegistry: new ServerRegistry(t.api.mongo.db) },
   );
 }
