@@ -225,7 +225,7 @@ export class InferenceGateway {
     const traceId = span.traceId ?? requestId;
     try {
       const principal = this.gate.cached(req, 'inference:run') ?? (await this.gate.authenticate(req, 'inference:run'));
-      await this.gate.limit(principal, req);
+      this.gate.limit(principal);
       const environment = this.environmentOf(req, query);
       const mode = queryParam(query, 'mode');
       if (mode !== undefined && mode !== 'sync' && mode !== 'async') throw AppError.validation('mode', 'must be sync or async');

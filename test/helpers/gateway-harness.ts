@@ -48,6 +48,7 @@ export interface GatewayApi {
 export const FAST_GATEWAY_ENV: Record<string, string> = {
   RATE_LIMIT_REGISTER_PER_MIN: '1000',
   RATE_LIMIT_INFERENCE_PER_MIN: '1000000',
+  RATE_LIMIT_API_KEY_INFERENCE_PER_MIN: '1000000',
   GATEWAY_SERVER_POLL_MS: '200',
   MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: '3000',
   MODEL_SERVER_LAST_RESORT_MS: '18000',
@@ -174,6 +175,19 @@ export async function loadOn(ms: { url: string; token: string }, v: RegisteredVe
 export async function unloadFrom(ms: { url: string; token: string }, v: RegisteredVersion): Promise<void> {
   const res = await fetch(`${ms.url}/control/versions/${encodeURIComponent(v.versionId)}`, { method: 'DELETE', headers: { authorization: `Bearer ${ms.token}` } });
   if (res.status !== 200) throw new Error(`unload ${v.modelName} ${v.version} failed: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * One example version served end to end: registered, loaded on a new in-process model server,
+ * Ready, and all of the environment's traffic routed to it.
+ */
+export async function serveExample(t: GatewayApi, adminToken: string, model: string, version: string, environment = 'Production'): Promise<{ registered: RegisteredVersion; server: TestModelServer }> {
+  const registered = await registerExample(t, adminToken, model, version);
+  const server = await startFleetServer(t);
+  await loadOn(server, registered);
+  await waitForReady(t, registered);
+  await setRoute(t, adminToken, model, { pools: [{ version, weight: 100 }] }, environment);
+  return { registered, server };
 }
 
 /** Waits until the model_servers collection shows the version Ready on `n` servers. */

@@ -1,4 +1,4 @@
-import { FRAUD, loadOn, registerExample, setRoute, startFleetServer, startGatewayApi, waitForReady, type GatewayApi, type RegisteredVersion } from '../helpers/gateway-harness';
+import { FRAUD, loadOn, serveExample, startFleetServer, startGatewayApi, waitForReady, type GatewayApi, type RegisteredVersion } from '../helpers/gateway-harness';
 import { startTestModelServer, type TestModelServer } from '../helpers/model-server-harness';
 
 /**
@@ -70,13 +70,10 @@ describe('the gateway', () => {
 
   beforeAll(async () => {
     t = await startGatewayApi();
-    const admin = await t.tokenFor('Admin');
     app = await t.tokenFor('Application');
-    v1 = await registerExample(t, admin, 'fraud-detection', '1.0.0');
-    servers.push(await startFleetServer(t));
-    await loadOn(servers[0], v1);
-    await waitForReady(t, v1);
-    await setRoute(t, admin, 'fraud-detection', { pools: [{ version: '1.0.0', weight: 100 }] });
+    const served = await serveExample(t, await t.tokenFor('Admin'), 'fraud-detection', '1.0.0');
+    v1 = served.registered;
+    servers.push(served.server);
   });
   afterAll(async () => {
     await t?.close();
