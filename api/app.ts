@@ -14,7 +14,8 @@ import { buildOpenApiDocument } from './openapi/openapi-document';
 import type { HealthService } from './services/health-service';
 import { healthRoutes } from './routes/health-routes';
 
-export type LimitName = 'register' | 'deploy' | 'inference' | 'login';
+/** The control plane's per-minute limits; inference has its own (api/auth/inference-limiter.ts). */
+export type LimitName = 'register' | 'deploy' | 'login';
 
 /** What the auth module (api/auth/) gives the app. */
 export interface AuthModule {

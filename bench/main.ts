@@ -257,8 +257,10 @@ async function main(): Promise<void> {
     const gwSample = await waitForGateway(gateway, dep.apiKey);
 
     const msUrl = `${server.url}/v1/models/${MODEL_NAME}/versions/${MODEL_VERSION}/predict`;
+    // Model servers answer inference only with the service token (as the gateway sends it).
+    const msAuth = { authorization: `Bearer ${shared.serviceToken}` };
     const b1Sample = (await postJson(`${b1.url}/predict`, SINGLE_BODY)).body;
-    const msSample = (await postJson(msUrl, SINGLE_BODY)).body;
+    const msSample = (await postJson(msUrl, SINGLE_BODY, msAuth)).body;
     for (const [name, s] of [['B1', b1Sample], ['model server', msSample], ['gateway', gwSample]] as const) {
       const v = s as { prediction?: { label?: unknown }; confidence?: number; cached?: boolean };
       results.sanity.push(`${name} → ${String(v.prediction?.label)} (${v.confidence?.toFixed(6)})${v.cached ? ' CACHED' : ''}`);
@@ -267,7 +269,7 @@ async function main(): Promise<void> {
 
     const single = (url: string, headers?: Record<string, string>): Target => ({ url, body: SINGLE_BODY, headers });
     const b1Target = single(`${b1.url}/predict`);
-    const msTarget = single(msUrl);
+    const msTarget = single(msUrl, msAuth);
     const gwTarget = (g: Proc) => single(`${g.url}/api/v1/inference/${MODEL_NAME}`, { 'x-api-key': dep.apiKey });
 
     results.single.push(await measure('b1', 'B1: bare node:http + one ORT session', [b1], closedLoop(b1Target, DURATION_S), closedLoop(b1Target, WARMUP_S)));
@@ -336,7 +338,7 @@ async function main(): Promise<void> {
     );
     await stopProc(gateway);
 
-    const batchTarget: Target = { url: `${msUrl}/batch`, body: JSON.stringify({ instances: sampleRows(BATCH_ROWS) }) };
+    const batchTarget: Target = { url: `${msUrl}/batch`, body: JSON.stringify({ instances: sampleRows(BATCH_ROWS) }), headers: msAuth };
     results.batch = await measure('batch', `Model server batch route, ${BATCH_ROWS} rows/request, ${CONNECTIONS} connections`, [server], closedLoop(batchTarget, DURATION_S), closedLoop(batchTarget, WARMUP_S), BATCH_ROWS);
     await stopProc(b1);
     await settle([server, ferret]);

@@ -193,6 +193,7 @@ export async function startGateway(s: Shared, v: GatewayVariant): Promise<Proc> 
       BOOTSTRAP_ADMIN_PASSWORD: s.adminPassword,
       // The default (1000/min per caller) is a product limit, not a capacity: the bench is one caller.
       RATE_LIMIT_INFERENCE_PER_MIN: '1000000000',
+      RATE_LIMIT_API_KEY_INFERENCE_PER_MIN: '1000000000',
       PREDICTION_SPILL_DIR: path.join(s.workDir, 'prediction-spill'),
       BENCH_PREDICTION_LOG: v.predictionLog ? 'on' : 'off',
       BENCH_OTEL: v.otel ? 'on' : 'off',

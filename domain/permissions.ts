@@ -50,4 +50,6 @@ export interface Principal {
   username: string;
   role: Role;
   via: 'password' | 'oidc' | 'api-key';
+  /** An API key's own inference limit; absent: the default for its kind (api/auth/inference-limiter.ts). */
+  inferenceRateLimitPerMin?: number;
 }

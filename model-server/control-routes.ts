@@ -1,10 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
-import type { ModelServerConfig } from '../infra/config/schemas';
 import { errorBody, readJson, sendError, sendJson } from './http-io';
 import { toLoadSpec, type LoadDefaults } from './load-spec';
+import { serviceCredentialRequired } from './service-credential';
 import type { VersionRegistry } from './version-registry';
 
 /** Default bound on how long an unload waits for in-flight requests. */
@@ -35,18 +34,10 @@ const loadBodySchema = z.object({
     .optional(),
 });
 
-export type ControlConfig = Pick<ModelServerConfig, 'SERVICE_TOKEN'> & LoadDefaults;
+export type ControlConfig = LoadDefaults;
 
-export function createControlRoutes(config: ControlConfig, registry: VersionRegistry, drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {
-  const expected = Buffer.from(`Bearer ${config.SERVICE_TOKEN}`);
-
-  function authorized(req: IncomingMessage): boolean {
-    const got = req.headers.authorization;
-    if (typeof got !== 'string') return false;
-    const buf = Buffer.from(got);
-    return buf.length === expected.length && timingSafeEqual(buf, expected);
-  }
-
+/** `authorized`: the service-credential check (service-credential.ts). */
+export function createControlRoutes(config: ControlConfig, registry: VersionRegistry, authorized: (req: IncomingMessage) => boolean, drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {
   async function load(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const parsed = loadBodySchema.safeParse(await readJson(req));
     if (!parsed.success)
@@ -73,7 +64,7 @@ export function createControlRoutes(config: ControlConfig, registry: VersionRegi
     if (parts[0] !== 'versions' || parts.length > 2) return false;
     if (!authorized(req)) {
       req.resume();
-      sendError(res, new AppError('UNAUTHORIZED', 'The control API requires the service token', [], { 'www-authenticate': 'Bearer' }));
+      sendError(res, serviceCredentialRequired('The control API'));
       return true;
     }
     if (parts.length === 1) {

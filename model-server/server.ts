@@ -5,6 +5,7 @@ import type { Logger } from '../infra/telemetry/logger';
 import { sendError, sendJson, sendOipError, toAppError } from './http-io';
 import type { ModelServerMetrics } from './metrics';
 import { handlePredict } from './native-routes';
+import { serviceCredentialRequired } from './service-credential';
 import type { VersionRegistry } from './version-registry';
 
 export interface HandlerDeps {
@@ -15,6 +16,8 @@ export interface HandlerDeps {
   metrics: ModelServerMetrics;
   processMetrics: ProcessMetrics;
   metricsToken: string | undefined;
+  /** The service-credential check (service-credential.ts): inference and control need it. */
+  authorized: (req: IncomingMessage) => boolean;
   logger: Logger;
   isShuttingDown: () => boolean;
   startedAt: Date;
@@ -64,8 +67,11 @@ function routeOf(parts: string[]): string {
 
 /**
  * The one request handler: a hand-written router over path segments (no framework on the
- * hot path). Inference: /v1 (native JSON) and /v2 (Open Inference Protocol); /control
- * (service token); /health; /metrics.
+ * hot path). Inference: /v1 (native JSON) and /v2 (Open Inference Protocol); /control. Both
+ * need the service token: a model server answers only the gateway and the worker, so no one
+ * who reaches its port gets around the api's authentication, rate limits and prediction log.
+ * Open: /health, the OIP health, server and model metadata and readiness routes; /metrics
+ * (METRICS_TOKEN when set).
  */
 export function createRequestHandler(d: HandlerDeps) {
   async function route(method: string, parts: string[], req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -74,6 +80,7 @@ export function createRequestHandler(d: HandlerDeps) {
       const n = parts.length;
       if (parts[1] === 'models' && parts[3] === 'versions' && parts[5] === 'predict' && (n === 6 || (n === 7 && parts[6] === 'batch'))) {
         if (method !== 'POST') throw new AppError('NOT_FOUND', 'Use POST for predictions', [], { allow: 'POST' });
+        if (!d.authorized(req)) throw unauthorized(req);
         if (d.isShuttingDown()) throw shuttingDown();
         await handlePredict(d.registry, parts[2], parts[4], n === 7, req, res);
         return true;
@@ -81,6 +88,8 @@ export function createRequestHandler(d: HandlerDeps) {
       return false;
     }
     if (head === 'v2') {
+      // Only infer needs the credential: POST /v2/models/{m}[/versions/{v}]/infer.
+      if (method === 'POST' && parts[parts.length - 1] === 'infer' && parts[1] === 'models' && !d.authorized(req)) throw unauthorized(req);
       if (d.isShuttingDown() && parts[1] === 'models') {
         res.setHeader('connection', 'close');
         sendOipError(res, 503, 'model server is shutting down');
@@ -140,6 +149,11 @@ export function createRequestHandler(d: HandlerDeps) {
       },
     );
   };
+}
+
+function unauthorized(req: IncomingMessage): AppError {
+  req.resume();
+  return serviceCredentialRequired('Inference on a model server');
 }
 
 const shuttingDown = () => new AppError('SERVICE_UNAVAILABLE', 'Model server is shutting down', [], { 'retry-after': '1' });

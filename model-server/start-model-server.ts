@@ -15,6 +15,7 @@ import { defaultServerId } from './server-id';
 import { createModelServerMetrics } from './metrics';
 import { createOipV2Routes } from './oip-v2-routes';
 import { createRequestHandler } from './server';
+import { serviceCredentialCheck } from './service-credential';
 import { VersionRegistry } from './version-registry';
 
 /** After draining, how long open sockets may take to finish their last response. */
@@ -80,14 +81,16 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
   let shuttingDown = false;
   const isShuttingDown = () => shuttingDown;
 
+  const authorized = serviceCredentialCheck(config.SERVICE_TOKEN);
   const handler = createRequestHandler({
     serverId,
     registry,
-    control: createControlRoutes(config, registry, drainTimeoutMs),
+    control: createControlRoutes(config, registry, authorized, drainTimeoutMs),
     v2: createOipV2Routes(registry, isShuttingDown),
     metrics,
     processMetrics,
     metricsToken: config.METRICS_TOKEN,
+    authorized,
     logger,
     isShuttingDown,
     startedAt,

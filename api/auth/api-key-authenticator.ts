@@ -42,10 +42,12 @@ export class ApiKeyAuthenticator {
     if (record.revokedAt) throw new AppError('UNAUTHORIZED', 'API key has been revoked');
     if (record.expiresAt && record.expiresAt.getTime() <= now.getTime()) throw new AppError('UNAUTHORIZED', 'API key has expired');
     this.touch(record._id, now);
-    return { id: `apikey:${record._id}`, username: `apikey:${record.name}`, role: record.role, via: 'api-key' };
+    const principal: Principal = { id: `apikey:${record._id}`, username: `apikey:${record.name}`, role: record.role, via: 'api-key' };
+    if (typeof record.inferenceRateLimitPerMin === 'number') principal.inferenceRateLimitPerMin = record.inferenceRateLimitPerMin;
+    return principal;
   }
 
-  /** Drops a key from this process's cache (after revocation). */
+  /** Drops a key from this process's cache (after a revocation or a change). */
   forget(keyId: string): void {
     this.cache.delete(keyId);
   }

@@ -5,13 +5,14 @@ import type { ApiConfig } from '../../infra/config/schemas';
 import { ApiKeyRepository } from '../../infra/mongo/api-key-repository';
 import { UserRepository } from '../../infra/mongo/user-repository';
 import type { Logger } from '../../infra/telemetry/logger';
-import type { AuthModule, LimitName } from '../app';
+import type { AuthModule } from '../app';
 import type { RouteCatalogue } from '../http/route-catalogue';
 import { ApiKeyAdmin } from './api-key-admin';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { apiKeyRoutes } from './api-key-routes';
 import { bootstrapAdmin, type BootstrapResult } from './bootstrap-admin';
 import type { HeaderBag } from './credentials';
+import { InferenceLimiter } from './inference-limiter';
 import { limitMiddleware } from './limit-middleware';
 import { LocalTokens } from './local-tokens';
 import { login } from './login';
@@ -34,8 +35,8 @@ export interface FullAuthModule extends AuthModule {
   bootstrap(): Promise<BootstrapResult>;
   /** Framework-free form of `authenticate`, for the lean inference path. Throws AppError (401/403/503). */
   authenticateHeaders(headers: HeaderBag): Promise<Principal | undefined>;
-  /** Framework-free form of `limit` (key: principalKey(principal, ip) from limit-middleware.ts); throws AppError RATE_LIMIT_EXCEEDED (with Retry-After) when over. */
-  consume(name: LimitName, key: string): Promise<void>;
+  /** Counts one inference of the caller (per replica; inference-limiter.ts); throws AppError RATE_LIMIT_EXCEEDED (with Retry-After) when over. */
+  spendInference(principal: Principal): void;
   /** Stops background timers (rate-limit sweeper). */
   close(): void;
   users: UserRepository;
@@ -58,8 +59,9 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<FullAuthMo
   const keyAuth = new ApiKeyAuthenticator(apiKeys, now, log);
   const resolver = new PrincipalResolver({ users, tokens, apiKeys: keyAuth, oidc, now });
   const limits = await RateLimits.create({ config, db, log });
+  const inference = new InferenceLimiter({ user: config.RATE_LIMIT_INFERENCE_PER_MIN, apiKey: config.RATE_LIMIT_API_KEY_INFERENCE_PER_MIN });
   const userAdmin = new UserAdmin({ users, now, onChange: (id) => resolver.forgetUser(id) });
-  const keyAdmin = new ApiKeyAdmin({ apiKeys, now, onRevoke: (id) => keyAuth.forget(id) });
+  const keyAdmin = new ApiKeyAdmin({ apiKeys, now, onChange: (id) => keyAuth.forget(id), defaultInferenceRateLimitPerMin: config.RATE_LIMIT_API_KEY_INFERENCE_PER_MIN });
 
   const authenticate: RequestHandler = (req, _res, next) => {
     resolver.resolve(req.headers).then((principal) => {
@@ -83,9 +85,7 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<FullAuthMo
     },
     bootstrap: () => bootstrapAdmin({ config, users, now, log }),
     authenticateHeaders: (headers) => resolver.resolve(headers),
-    consume: async (name, key) => {
-      await limits.consume(name, key);
-    },
+    spendInference: (principal) => inference.spend(principal),
     close: () => limits.close(),
     users,
     apiKeys,

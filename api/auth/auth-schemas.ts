@@ -26,8 +26,23 @@ export const LoginResponseSchema = z
   })
   .openapi('LoginResponse');
 
+/** An API key's inference limit; the upper bound is ≈ 167,000 req/s, beyond any one api replica. */
+export const MAX_INFERENCE_RATE_LIMIT_PER_MIN = 10_000_000;
+const InferenceRateLimit = z
+  .number()
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(MAX_INFERENCE_RATE_LIMIT_PER_MIN, `must be at most ${MAX_INFERENCE_RATE_LIMIT_PER_MIN}`)
+  .openapi({ description: 'Inference requests per minute, per api replica', example: 60000 });
+
 export const PrincipalSchema = z
-  .object({ id: z.string(), username: z.string(), role: RoleSchema, via: z.enum(['password', 'oidc', 'api-key']) })
+  .object({
+    id: z.string(),
+    username: z.string(),
+    role: RoleSchema,
+    via: z.enum(['password', 'oidc', 'api-key']),
+    inferenceRateLimitPerMin: z.number().int().optional().openapi({ description: "An API key's own inference limit (absent: the default)" }),
+  })
   .openapi('Principal');
 
 export const UserSchema = z
@@ -66,6 +81,8 @@ export const ApiKeySchema = z
     expiresAt: Timestamp.nullable(),
     revokedAt: Timestamp.nullable(),
     lastUsedAt: Timestamp.nullable(),
+    inferenceRateLimitPerMin: z.number().int().openapi({ description: 'The inference limit that applies to the key (per minute, per api replica)', example: 60000 }),
+    inferenceRateLimitSource: z.enum(['key', 'default']).openapi({ description: 'key: set on the key; default: RATE_LIMIT_API_KEY_INFERENCE_PER_MIN' }),
   })
   .openapi('ApiKey');
 
@@ -80,5 +97,12 @@ export const CreateApiKeySchema = z
     name: z.string().trim().min(1).max(100),
     role: RoleSchema.default('Application'),
     expiresAt: z.iso.datetime({ offset: true }).optional(),
+    inferenceRateLimitPerMin: InferenceRateLimit.optional(),
   })
   .openapi('CreateApiKeyRequest');
+
+export const UpdateApiKeySchema = z
+  .strictObject({
+    inferenceRateLimitPerMin: InferenceRateLimit.nullable().openapi({ description: 'Inference requests per minute, per api replica; null: back to the default' }),
+  })
+  .openapi('UpdateApiKeyRequest', { example: { inferenceRateLimitPerMin: 120000 } });

@@ -18,8 +18,9 @@ export function toUserDto(u: UserRecord): z.infer<typeof UserSchema> {
   };
 }
 
-/** The public view of an API key: never the secret or its hash. */
-export function toApiKeyDto(k: ApiKeyRecord): z.infer<typeof ApiKeySchema> {
+/** The public view of an API key: never the secret or its hash. `defaultLimit`: RATE_LIMIT_API_KEY_INFERENCE_PER_MIN. */
+export function toApiKeyDto(k: ApiKeyRecord, defaultLimit: number): z.infer<typeof ApiKeySchema> {
+  const own = typeof k.inferenceRateLimitPerMin === 'number' ? k.inferenceRateLimitPerMin : null;
   return {
     id: k._id,
     name: k.name,
@@ -29,5 +30,7 @@ export function toApiKeyDto(k: ApiKeyRecord): z.infer<typeof ApiKeySchema> {
     expiresAt: iso(k.expiresAt),
     revokedAt: iso(k.revokedAt),
     lastUsedAt: iso(k.lastUsedAt),
+    inferenceRateLimitPerMin: own ?? defaultLimit,
+    inferenceRateLimitSource: own === null ? 'default' : 'key',
   };
 }

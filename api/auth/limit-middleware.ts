@@ -4,8 +4,8 @@ import type { LimitName } from '../app';
 import { normalizeUsername } from '../../infra/mongo/user-repository';
 import type { RateLimits } from './rate-limits';
 
-/** The budget key outside Express (lean inference path): the principal's, else the client address's. */
-export function principalKey(principal: Principal | undefined, ip: string): string {
+/** The budget key: the principal's, else the client address's. */
+function principalKey(principal: Principal | undefined, ip: string): string {
   return principal ? `principal:${principal.id}` : `ip:${ip}`;
 }
 

@@ -15,21 +15,19 @@ const COLLECTION = 'rate_limits';
 const SWEEP_INTERVAL_MS = 5 * 60_000;
 
 /**
- * Per-minute limits, each a chain of limiters that must all admit the request:
+ * The control plane's per-minute limits (register, deploy, login), each a chain of limiters
+ * that must all admit the request:
  *
  * 1. An in-process RateLimiterMemory — exact within one process. It is there because
  *    FerretDB's findOneAndUpdate is not atomic under concurrency (measured: 10 parallel
  *    consumes against a limit of 3 admitted 6), so the shared counter alone under-counts bursts.
- * 2. For register, deploy and login: a RateLimiterMongo on the product's own database, shared by
- *    all api replicas (exact on MongoDB, approximate under bursts on FerretDB). It works with the
- *    installed mongodb 7 driver (findOneAndUpdate returns the document). If the database refuses
- *    it at start-up we fall back to memory only, and a RateLimiterMemory insurance limiter
- *    covers database outages at run time, so a Mongo blip never turns into 500s.
+ * 2. A RateLimiterMongo on the product's own database, shared by all api replicas (exact on
+ *    MongoDB, approximate under bursts on FerretDB). It works with the installed mongodb 7
+ *    driver (findOneAndUpdate returns the document). If the database refuses it at start-up we
+ *    fall back to memory only, and a RateLimiterMemory insurance limiter covers database
+ *    outages at run time, so a Mongo blip never turns into 500s.
  *
- * Inference is memory-only on purpose: a shared counter costs one database write per call
- * (measured ~4 ms sequential and ~170 ops/s in parallel on FerretDB), which would cap the data
- * plane far below its 1000+ req/s target. Across N replicas the inference limit is thus N× per
- * principal — a deliberate trade for throughput.
+ * Inference is limited elsewhere, per replica and in memory (inference-limiter.ts).
  */
 export class RateLimits {
   private constructor(
@@ -43,13 +41,12 @@ export class RateLimits {
     const perMinute: Record<LimitName, number> = {
       register: config.RATE_LIMIT_REGISTER_PER_MIN,
       deploy: config.RATE_LIMIT_DEPLOY_PER_MIN,
-      inference: config.RATE_LIMIT_INFERENCE_PER_MIN,
       login: config.RATE_LIMIT_LOGIN_PER_MIN,
     };
     const memory = (name: LimitName) => new RateLimiterMemory({ keyPrefix: `hotswap:${name}`, points: perMinute[name], duration: 60 });
     const shared = await prepareMongo(db, log);
-    const chain = (name: LimitName, useMongo: boolean): RateLimiterAbstract[] => {
-      if (!useMongo || !shared.ok) return [memory(name)];
+    const chain = (name: LimitName): RateLimiterAbstract[] => {
+      if (!shared.ok) return [memory(name)];
       const mongo = new RateLimiterMongo({
         storeClient: db,
         tableName: COLLECTION,
@@ -62,10 +59,9 @@ export class RateLimits {
       return [memory(name), mongo];
     };
     const chains: Record<LimitName, RateLimiterAbstract[]> = {
-      register: chain('register', true),
-      deploy: chain('deploy', true),
-      login: chain('login', true),
-      inference: chain('inference', false),
+      register: chain('register'),
+      deploy: chain('deploy'),
+      login: chain('login'),
     };
     return new RateLimits(perMinute, chains, shared.sweeper);
   }
@@ -90,7 +86,8 @@ export class RateLimits {
   }
 }
 
-function exceeded(name: LimitName, limit: number, msBeforeNext: number): AppError {
+/** The 429 of every limit: Retry-After (whole seconds, at least 1) and X-RateLimit-* headers. */
+export function exceeded(name: LimitName | 'inference', limit: number, msBeforeNext: number): AppError {
   const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
   return new AppError('RATE_LIMIT_EXCEEDED', `Rate limit of ${limit} ${name} requests per minute exceeded: retry in ${seconds} s`, [], {
     'Retry-After': String(seconds),

@@ -1,14 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { AppError, isAppError } from '../../domain/errors';
 import { can, type Permission, type Principal } from '../../domain/permissions';
-import type { LimitName } from '../app';
 import type { HeaderBag } from '../auth/credentials';
-import { principalKey } from '../auth/limit-middleware';
 
 /** The parts of the auth module the lean path uses (api/auth/auth-module.ts). */
 export interface HeaderAuth {
   authenticateHeaders(headers: HeaderBag): Promise<Principal | undefined>;
-  consume(name: LimitName, key: string): Promise<void>;
+  spendInference(principal: Principal): void;
 }
 
 const MAX_CACHED = 10_000;
@@ -113,8 +111,8 @@ export class AuthGate {
     );
   }
 
-  /** Spends one inference from the principal's budget; throws 429 with Retry-After when over. */
-  limit(principal: Principal, req: IncomingMessage): Promise<void> {
-    return this.auth.consume('inference', principalKey(principal, req.socket.remoteAddress ?? 'unknown'));
+  /** Spends one inference from the principal's budget (synchronous); throws 429 with Retry-After when over. */
+  limit(principal: Principal): void {
+    this.auth.spendInference(principal);
   }
 }

@@ -36,6 +36,7 @@ import { errorBody } from '../http/error-body';
 export type GatewayConfig = Pick<
   ApiConfig,
   | 'GATEWAY_ID'
+  | 'SERVICE_TOKEN'
   | 'GATEWAY_MAX_BATCH_SIZE'
   | 'GATEWAY_ROUTING_POLL_MS'
   | 'GATEWAY_SERVER_POLL_MS'
@@ -119,6 +120,7 @@ export class InferenceGateway {
       // Servers heard from within MODEL_SERVER_LAST_RESORT_MS stay a last resort (panic mode; 0 = off).
       liveServers: () => deps.servers.live(Math.max(config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS, config.MODEL_SERVER_LAST_RESORT_MS)),
       freshWithinMs: config.MODEL_SERVER_LAST_RESORT_MS > 0 ? config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS : undefined,
+      serviceToken: config.SERVICE_TOKEN,
       log,
     });
     this.gatewayRegistry = new GatewayRegistry(deps.db);
@@ -223,7 +225,7 @@ export class InferenceGateway {
     const traceId = span.traceId ?? requestId;
     try {
       const principal = this.gate.cached(req, 'inference:run') ?? (await this.gate.authenticate(req, 'inference:run'));
-      await this.gate.limit(principal, req);
+      this.gate.limit(principal);
       const environment = this.environmentOf(req, query);
       const mode = queryParam(query, 'mode');
       if (mode !== undefined && mode !== 'sync' && mode !== 'async') throw AppError.validation('mode', 'must be sync or async');

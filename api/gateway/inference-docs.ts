@@ -53,7 +53,9 @@ export function inferenceDocs() {
     catalogue.document('post', '/api/v1/inference/{modelName}', {
       tags: ['Inference'],
       summary: 'Run inference',
-      description: 'Routed by the routing table of (model, environment) unless `version` pins one. Requires permission `inference:run`; rate-limited per caller (RATE_LIMIT_INFERENCE_PER_MIN).',
+      description:
+        'Routed by the routing table of (model, environment) unless `version` pins one. Requires permission `inference:run`; ' +
+        "rate-limited per caller and api replica: an API key's own limit, else RATE_LIMIT_API_KEY_INFERENCE_PER_MIN (keys) or RATE_LIMIT_INFERENCE_PER_MIN (users); 429 with Retry-After.",
       security,
       request: { params: ModelParam, query: Query, body: jsonBody(Single) },
       responses: { 200: jsonBody(SingleAnswer), 202: jsonBody(Accepted, 'Accepted (mode=async)'), ...errors },

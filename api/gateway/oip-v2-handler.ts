@@ -71,7 +71,7 @@ export class OipV2Handler {
     let resolved: Resolved | undefined;
     try {
       const principal = this.d.gate.cached(req, 'inference:run') ?? (await this.d.gate.authenticate(req, 'inference:run'));
-      if (action === 'infer') await this.d.gate.limit(principal, req);
+      if (action === 'infer') this.d.gate.limit(principal);
       const environment = this.d.environmentOf(req, query);
       const body = action === 'infer' ? await readBody(req, this.d.maxBodyBytes) : null;
       if (body === null) req.resume();

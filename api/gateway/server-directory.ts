@@ -19,6 +19,8 @@ export interface DirectoryDeps {
    * server returned by liveServers is fresh.
    */
   freshWithinMs?: number;
+  /** The service credential every request to a model server carries (SERVICE_TOKEN). */
+  serviceToken: string;
   log: Logger;
   now?: () => number;
 }
@@ -76,7 +78,7 @@ export class ServerDirectory {
       const key = `${s._id} ${s.url}`;
       let up = this.upstreams.get(key);
       if (!up) {
-        up = new Upstream(s._id, s.url);
+        up = new Upstream(s._id, s.url, this.deps.serviceToken);
         this.upstreams.set(key, up);
       }
       seen.add(key);

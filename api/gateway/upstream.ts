@@ -227,18 +227,24 @@ export class Upstream {
   /** Set when the server left the directory; its connections close once nothing is outstanding. */
   retired = false;
   private readonly idle: Connection[] = [];
-  private readonly hostHeader: string;
+  /** The header lines every request carries (host, the service credential), written once. */
+  private readonly fixedHeaders: string;
   private closed = false;
 
+  /**
+   * `serviceToken`: sent as `authorization: Bearer <token>`; model servers refuse inference
+   * without it (printable ASCII: infra/config/schemas.ts checks it).
+   */
   constructor(
     readonly id: string,
     readonly url: string,
+    serviceToken: string,
   ) {
     const u = new URL(url);
     if (u.protocol !== 'http:') throw new Error(`model server URL must be http:// (got ${url})`);
     this.host = u.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(u.port || 80);
-    this.hostHeader = u.host;
+    this.fixedHeaders = `host: ${u.host}\r\nauthorization: Bearer ${serviceToken}\r\n`;
   }
 
   /**
@@ -248,7 +254,7 @@ export class Upstream {
    * socket it closed just as we reused it) or `timeout` (no progress for `timeoutMs`).
    */
   send(method: string, path: string, headers: UpstreamHeaders, body: Buffer | null, timeoutMs: number): Promise<UpstreamResponse> {
-    let head = `${method} ${path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\n`;
+    let head = `${method} ${path} HTTP/1.1\r\n${this.fixedHeaders}`;
     for (const k in headers) {
       const v = String(headers[k]);
       if (!HEADER_VALUE.test(v)) return Promise.reject(new TypeError(`invalid value for header ${k}`));

@@ -31,6 +31,7 @@ export class VersionClient {
     first.outstanding++;
     try {
       const r = await first.send(method, path, headers, body, this.timeoutMs);
+      if (r.status === 401) throw credentialRefused(first);
       if (!retryableStatus(r.status)) return r;
       reason = r.status === 404 ? 'not_loaded' : 'unavailable';
     } catch (e) {
@@ -46,6 +47,7 @@ export class VersionClient {
     second.outstanding++;
     try {
       const r = await second.send(method, path, headers, body, this.timeoutMs);
+      if (r.status === 401) throw credentialRefused(second);
       if (!retryableStatus(r.status)) return r;
     } catch (e) {
       if (!(e instanceof UpstreamError)) throw e;
@@ -75,5 +77,11 @@ export class VersionClient {
 
 const unavailable = (t: Target, why: string) =>
   new AppError('SERVICE_UNAVAILABLE', `Model ${t.modelName} version ${t.version} is unavailable: ${why}`, [], { 'Retry-After': '1' });
+/**
+ * A model server refused the gateway's service credential: SERVICE_TOKEN differs between the api
+ * and that server. Not the caller's fault, so never passed on as the caller's 401.
+ */
+const credentialRefused = (up: Upstream) =>
+  new AppError('INTERNAL_ERROR', `Model server ${up.id} refused the gateway's service token: SERVICE_TOKEN must be the same for the api and the model servers`);
 const timedOut = (t: Target, ms: number) =>
   new AppError('SERVICE_UNAVAILABLE', `Model ${t.modelName} version ${t.version} did not answer within ${ms} ms`, [], { 'Retry-After': '1' });

@@ -18,7 +18,11 @@ const common = {
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI'),
   MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a database name').default('hotswap'),
   METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
-  SERVICE_TOKEN: z.string().min(16, 'expected at least 16 characters (shared secret of api, worker and model servers)'),
+  // Sent in an HTTP header by the api, the worker and the bench: printable ASCII, no spaces.
+  SERVICE_TOKEN: z
+    .string()
+    .min(16, 'expected at least 16 characters (shared secret of api, worker and model servers)')
+    .regex(/^[\x21-\x7e]+$/, 'expected printable ASCII characters without spaces'),
 };
 
 const artifactStore = {
@@ -76,7 +80,10 @@ export const apiConfigSchema = z
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'expected at least 12 characters').optional(),
     RATE_LIMIT_REGISTER_PER_MIN: positiveInt(20),
     RATE_LIMIT_DEPLOY_PER_MIN: positiveInt(10),
+    // Inference limits are per api replica (api/auth/inference-limiter.ts). Users: password and OIDC logins.
     RATE_LIMIT_INFERENCE_PER_MIN: positiveInt(1000),
+    // API keys without a limit of their own: 60,000/min = 1,000 req/s for one application.
+    RATE_LIMIT_API_KEY_INFERENCE_PER_MIN: positiveInt(60000),
     RATE_LIMIT_LOGIN_PER_MIN: positiveInt(10),
     MAX_BODY_BYTES: positiveInt(1024 * 1024),
     MAX_ARTIFACT_BYTES: positiveInt(2 * 1024 * 1024 * 1024),

@@ -13,6 +13,8 @@ export interface ApiKeyRecord {
   expiresAt: Date | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  /** The key's own inference limit per minute; null or absent (keys made before it existed): the default. */
+  inferenceRateLimitPerMin?: number | null;
 }
 
 export class ApiKeyRepository {
@@ -41,6 +43,12 @@ export class ApiKeyRepository {
   /** Marks the key revoked (keeping the first revocation time); null when it does not exist. */
   async revoke(id: string, at: Date): Promise<ApiKeyRecord | null> {
     await this.col.updateOne({ _id: id, revokedAt: null }, { $set: { revokedAt: at } });
+    return this.findById(id);
+  }
+
+  /** Sets the key's own inference limit (null: back to the default); null when the key does not exist. */
+  async setInferenceRateLimit(id: string, perMinute: number | null): Promise<ApiKeyRecord | null> {
+    await this.col.updateOne({ _id: id }, { $set: { inferenceRateLimitPerMin: perMinute } });
     return this.findById(id);
   }
 

@@ -50,6 +50,7 @@ export interface GatewayApi {
 export const FAST_GATEWAY_ENV: Record<string, string> = {
   RATE_LIMIT_REGISTER_PER_MIN: '1000',
   RATE_LIMIT_INFERENCE_PER_MIN: '1000000',
+  RATE_LIMIT_API_KEY_INFERENCE_PER_MIN: '1000000',
   GATEWAY_SERVER_POLL_MS: '200',
   MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: '3000',
   MODEL_SERVER_LAST_RESORT_MS: '18000',
@@ -155,11 +156,11 @@ export function controlLoadBody(v: RegisteredVersion, options: Record<string, un
   return { versionId: v.versionId, modelName: v.modelName, version: v.version, artifactKey: v.artifactKey, checksum: v.checksum, inputSchema: v.inputSchema, outputSchema: v.outputSchema, options };
 }
 
-/** An in-process model server reading the api's artifact folder and heartbeating into its database. */
+/** An in-process model server reading the api's artifact folder and heartbeating into its database, with the api's service token. */
 export async function startFleetServer(t: GatewayApi, env: Record<string, string> = {}, opts: { reconcile?: boolean } = {}): Promise<TestModelServer> {
   const db = t.api.mongo.db;
   return startTestModelServer(
-    { MODEL_SERVER_HEARTBEAT_MS: '200', MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: t.config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS.toString(), ...env },
+    { MODEL_SERVER_HEARTBEAT_MS: '200', SERVICE_TOKEN: t.config.SERVICE_TOKEN, MODEL_SERVER_HEARTBEAT_TIMEOUT_MS: t.config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS.toString(), ...env },
     {
       artifactStore: new FilesystemArtifactStore(t.artifactDir),
       serverRegistry: new ServerRegistry(db),
@@ -182,6 +183,19 @@ export async function loadOn(ms: { url: string; token: string }, v: RegisteredVe
 export async function unloadFrom(ms: { url: string; token: string }, v: RegisteredVersion): Promise<void> {
   const res = await fetch(`${ms.url}/control/versions/${encodeURIComponent(v.versionId)}`, { method: 'DELETE', headers: { authorization: `Bearer ${ms.token}` } });
   if (res.status !== 200) throw new Error(`unload ${v.modelName} ${v.version} failed: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * One example version served end to end: registered, loaded on a new in-process model server,
+ * Ready, and all of the environment's traffic routed to it.
+ */
+export async function serveExample(t: GatewayApi, adminToken: string, model: string, version: string, environment = 'Production'): Promise<{ registered: RegisteredVersion; server: TestModelServer }> {
+  const registered = await registerExample(t, adminToken, model, version);
+  const server = await startFleetServer(t);
+  await loadOn(server, registered);
+  await waitForReady(t, registered);
+  await setRoute(t, adminToken, model, { pools: [{ version, weight: 100 }] }, environment);
+  return { registered, server };
 }
 
 /** Waits until the model_servers collection shows the version Ready on `n` servers. */

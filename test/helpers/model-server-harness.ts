@@ -56,6 +56,7 @@ export interface TestModelServer {
   config: ModelServerConfig;
   artifactDir: string;
   store: FilesystemArtifactStore;
+  /** `auth`: send the service token (`Authorization: Bearer <token>`), as the gateway does; the control API and inference need it. */
   call<T = any>(method: string, path: string, opts?: { body?: unknown; rawBody?: string; headers?: Record<string, string>; auth?: boolean }): Promise<CallResult<T>>;
   /** POST /control/versions for an example model (uploaded to the store on first use). */
   load<T = any>(model: string, version: string, overrides?: Record<string, unknown>): Promise<CallResult<T>>;
@@ -90,12 +91,11 @@ export function loadBody(model: string, version: string, overrides: Record<strin
 export async function startTestModelServer(env: Record<string, string> = {}, deps: Partial<ModelServerDeps> = {}): Promise<TestModelServer> {
   const artifactDir = mkdtempSync(join(tmpdir(), 'hotswap-ms-artifacts-'));
   const cacheDir = mkdtempSync(join(tmpdir(), 'hotswap-ms-cache-'));
-  const token = randomBytes(24).toString('base64url');
   const config = parseEnv(modelServerConfigSchema, {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     MONGODB_URI: process.env.HOTSWAP_TEST_MONGODB_URI ?? 'mongodb://127.0.0.1:1',
-    SERVICE_TOKEN: token,
+    SERVICE_TOKEN: randomBytes(24).toString('base64url'),
     ARTIFACT_DIR: artifactDir,
     MODEL_SERVER_HOST: '127.0.0.1',
     MODEL_SERVER_PORT: '0',
@@ -103,6 +103,7 @@ export async function startTestModelServer(env: Record<string, string> = {}, dep
     MODEL_SERVER_ID: `test-${randomBytes(4).toString('hex')}`,
     ...env,
   });
+  const token = config.SERVICE_TOKEN;
   const store = new FilesystemArtifactStore(artifactDir);
   await store.init();
   const server = await startModelServer(config, {

@@ -55,6 +55,7 @@ describe('auth: API keys', () => {
     expect(created).toEqual({
       id: expect.stringMatching(/^[0-9a-f]{24}$/), name: 'checkout-service', role: 'Application', createdAt: clock.now.toISOString(),
       createdBy: expect.any(String), expiresAt: null, revokedAt: null, lastUsedAt: null,
+      inferenceRateLimitPerMin: 60000, inferenceRateLimitSource: 'default',
       key: expect.stringMatching(/^hs_[0-9a-f]{24}_[A-Za-z0-9_-]{43,}$/),
     });
     expect(created.key.startsWith(`hs_${created.id}_`)).toBe(true);

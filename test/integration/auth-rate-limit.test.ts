@@ -11,6 +11,7 @@ import { requestContext } from '../../api/http/request-context';
 import { RouteCatalogue } from '../../api/http/route-catalogue';
 import { parseEnv } from '../../infra/config/load';
 import { apiConfigSchema } from '../../infra/config/schemas';
+import type { Principal } from '../../domain/permissions';
 import { createLogger } from '../../infra/telemetry/logger';
 
 /** Per-minute limits: 429 RATE_LIMIT_EXCEEDED with Retry-After, counters shared through MongoDB. */
@@ -29,7 +30,7 @@ describe('auth: rate limits', () => {
     const config = parseEnv(apiConfigSchema, {
       MONGODB_URI: process.env.HOTSWAP_TEST_MONGODB_URI, SERVICE_TOKEN: 'x'.repeat(16), JWT_SECRET: 'j'.repeat(40),
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD, RATE_LIMIT_LOGIN_PER_MIN: String(LOGIN_LIMIT), RATE_LIMIT_DEPLOY_PER_MIN: String(DEPLOY_LIMIT),
-      RATE_LIMIT_INFERENCE_PER_MIN: '2',
+      RATE_LIMIT_INFERENCE_PER_MIN: '2', RATE_LIMIT_API_KEY_INFERENCE_PER_MIN: '3',
     });
     const log = createLogger('auth-test', 'silent');
     const auth = await createAuthModule({ config, db, log });
@@ -105,13 +106,24 @@ describe('auth: rate limits', () => {
     await request(appA).post('/public').expect(429);
   });
 
-  it('offers a framework-free consume() (memory-only for inference)', async () => {
-    const auth = modules[0];
-    await auth.consume('inference', 'principal:x');
-    await auth.consume('inference', 'principal:x');
-    await expect(auth.consume('inference', 'principal:x')).rejects.toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', status: 429, headers: { 'Retry-After': expect.stringMatching(/^\d+$/) } });
-    await expect(auth.consume('inference', 'principal:y')).resolves.toBeUndefined();
-    expect(await db.collection('rate_limits').countDocuments({ key: { $regex: '^hotswap:inference:' } })).toBe(0);
+  it('limits inference per caller and per replica, in memory: users, API keys by default, a key with its own limit', async () => {
+    const [a, b] = modules;
+    const spend = (auth: FullAuthModule, p: Principal, n: number) => {
+      for (let i = 0; i < n; i++) auth.spendInference(p);
+    };
+    const over = { code: 'RATE_LIMIT_EXCEEDED', status: 429, headers: expect.objectContaining({ 'Retry-After': expect.stringMatching(/^\d+$/), 'X-RateLimit-Remaining': '0' }) };
+    const user: Principal = { id: 'u-1', username: 'u', role: 'DataScientist', via: 'password' };
+    const key: Principal = { id: 'apikey:k', username: 'apikey:k', role: 'Application', via: 'api-key' };
+    const own: Principal = { ...key, id: 'apikey:own', inferenceRateLimitPerMin: 5 };
+    spend(a, user, 2);
+    expect(() => a.spendInference(user)).toThrow(expect.objectContaining({ ...over, headers: expect.objectContaining({ 'X-RateLimit-Limit': '2' }) }));
+    spend(a, key, 3);
+    expect(() => a.spendInference(key)).toThrow(expect.objectContaining({ headers: expect.objectContaining({ 'X-RateLimit-Limit': '3' }) }));
+    spend(a, own, 5);
+    expect(() => a.spendInference(own)).toThrow(expect.objectContaining(over));
+    // Another replica counts on its own (documented: limits hold per replica), and nothing is stored.
+    spend(b, user, 2);
+    expect(await db.collection('rate_limits').countDocuments({ key: { $regex: 'inference' } })).toBe(0);
   });
 });
 

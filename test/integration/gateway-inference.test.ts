@@ -136,7 +136,7 @@ describe('single and batch inference', () => {
     });
     expect(r.headers.get('x-request-id')).toBe('req-abc123');
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
-    const direct = await servers[0].call('POST', `/v1/models/fraud-detection/versions/1.0.0/predict`, { body: { features: FRAUD } });
+    const direct = await servers[0].call('POST', `/v1/models/fraud-detection/versions/1.0.0/predict`, { auth: true, body: { features: FRAUD } });
     expect(r.body.prediction).toEqual(direct.body.prediction);
   });
 

@@ -30,7 +30,7 @@ describe('dynamic batching', () => {
       expect((await ms.load('fraud-detection', '4.0.0-slow')).status).toBe(200);
       const n = 200;
       const round = () =>
-        Promise.all(Array.from({ length: n }, (_, i) => ms.call('POST', '/v1/models/fraud-detection/versions/4.0.0-slow/predict', { body: { features: rows[i % rows.length].instance } })));
+        Promise.all(Array.from({ length: n }, (_, i) => ms.call('POST', '/v1/models/fraud-detection/versions/4.0.0-slow/predict', { auth: true, body: { features: rows[i % rows.length].instance } })));
       // the first round opens the keep-alive connections (as a gateway's pool would have)
       await round();
       const before = await batchStats(ms, slow);
@@ -55,7 +55,7 @@ describe('dynamic batching', () => {
         method: 'POST',
         connections: 16,
         duration: 2,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ms.token}` },
         body: JSON.stringify({ features: rows[0].instance }),
       });
       expect(result.non2xx).toBe(0);
@@ -75,7 +75,7 @@ describe('dynamic batching', () => {
       const before = await batchStats(ms);
       const pending = [];
       for (let i = 0; i < 4; i++) {
-        pending.push(ms.call('POST', PATH, { body: { features: rows[i].instance } }));
+        pending.push(ms.call('POST', PATH, { auth: true, body: { features: rows[i].instance } }));
         await new Promise((r) => setTimeout(r, 10));
       }
       const results = await Promise.all(pending);

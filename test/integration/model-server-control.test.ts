@@ -175,7 +175,7 @@ describe('model server control API', () => {
     expect((await ms.load('fraud-detection', '4.0.0-slow', { options: { warmupRuns: 1, maxQueueDelayMicros: 1_000_000 } })).status).toBe(200);
     const id = 'fraud-detection@4.0.0-slow';
     const path = '/v1/models/fraud-detection/versions/4.0.0-slow/predict';
-    const inFlight = Array.from({ length: 10 }, () => ms.call('POST', path, { body: { features: FRAUD_ROW } }));
+    const inFlight = Array.from({ length: 10 }, () => ms.call('POST', path, { auth: true, body: { features: FRAUD_ROW } }));
     for (let i = 0; (await ms.call('GET', `/control/versions/${encodeURIComponent(id)}`, { auth: true })).body.inFlight < 10; i++) {
       if (i > 500) throw new Error('requests never arrived');
       await new Promise((r) => setTimeout(r, 2));
@@ -183,7 +183,7 @@ describe('model server control API', () => {
     const t0 = Date.now();
     const unloading = ms.unload(id);
     await waitForState(id, 'Draining');
-    const during = await ms.call('POST', path, { body: { features: FRAUD_ROW } });
+    const during = await ms.call('POST', path, { auth: true, body: { features: FRAUD_ROW } });
     expect(during.status).toBe(503);
     expect(during.body.error.code).toBe('SERVICE_UNAVAILABLE');
     expect(during.headers.get('retry-after')).toBe('1');
@@ -192,7 +192,7 @@ describe('model server control API', () => {
     expect(unload.body).toMatchObject({ versionId: id, state: 'Unloaded', wasLoaded: true, timedOut: false, inFlightAtStart: 10 });
     expect(Date.now() - t0).toBeGreaterThan(500);
     expect(served.map((r) => r.status)).toEqual(served.map(() => 200));
-    const after = await ms.call('POST', path, { body: { features: FRAUD_ROW } });
+    const after = await ms.call('POST', path, { auth: true, body: { features: FRAUD_ROW } });
     expect(after.status).toBe(404);
     expect(after.body.error.code).toBe('VERSION_NOT_FOUND');
     const again = await ms.unload(id);
@@ -203,7 +203,7 @@ describe('model server control API', () => {
     const short = await startTestModelServer({}, { drainTimeoutMs: 100 });
     try {
       expect((await short.load('fraud-detection', '1.0.0', { options: { maxQueueDelayMicros: 1_000_000 } })).status).toBe(200);
-      const pending = short.call('POST', '/v1/models/fraud-detection/versions/1.0.0/predict', { body: { features: FRAUD_ROW } });
+      const pending = short.call('POST', '/v1/models/fraud-detection/versions/1.0.0/predict', { auth: true, body: { features: FRAUD_ROW } });
       while ((await short.call('GET', '/control/versions/fraud-detection%401.0.0', { auth: true })).body.inFlight < 1) await new Promise((r) => setTimeout(r, 2));
       const unload = await short.unload('fraud-detection@1.0.0');
       expect(unload.body).toMatchObject({ timedOut: true, inFlightAtStart: 1 });

@@ -28,7 +28,7 @@ describe('model server native inference', () => {
   it.each(CASES)('%s %s: single predictions match the python onnxruntime reference', async (model, version) => {
     const { classes, rows } = reference[model][version];
     for (const row of rows) {
-      const r = await ms.call('POST', predictPath(model, version), { body: { features: row.instance } });
+      const r = await ms.call('POST', predictPath(model, version), { auth: true, body: { features: row.instance } });
       expect(r.status).toBe(200);
       expect(r.body.prediction.label).toBe(row.className);
       classes.forEach((c, j) => expect(r.body.prediction.probabilities[c]).toBeCloseTo(row.probabilities[j], 5));
@@ -38,7 +38,7 @@ describe('model server native inference', () => {
 
   it.each(CASES)('%s %s: a batch returns the same predictions in order', async (model, version) => {
     const { rows } = reference[model][version];
-    const r = await ms.call('POST', `${predictPath(model, version)}/batch`, { body: { instances: rows.map((x) => x.instance) } });
+    const r = await ms.call('POST', `${predictPath(model, version)}/batch`, { auth: true, body: { instances: rows.map((x) => x.instance) } });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
       requestId: expect.any(String),
@@ -54,7 +54,7 @@ describe('model server native inference', () => {
   });
 
   it('answers in the spec shape and echoes X-Request-Id', async () => {
-    const r = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { body: { features: FRAUD }, headers: { 'x-request-id': 'req-abc123' } });
+    const r = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { auth: true, body: { features: FRAUD }, headers: { 'x-request-id': 'req-abc123' } });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
       requestId: 'req-abc123',
@@ -67,19 +67,20 @@ describe('model server native inference', () => {
     });
     expect(r.headers.get('x-request-id')).toBe('req-abc123');
     expect(r.body.latencyMs).toBeGreaterThan(0);
-    const generated = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { body: { features: FRAUD } });
+    const generated = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { auth: true, body: { features: FRAUD } });
     expect(generated.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('optional fields take their default', async () => {
     const { is_international: _drop, ...withoutOptional } = FRAUD;
-    const a = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { body: { features: withoutOptional } });
-    const b = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { body: { features: { ...withoutOptional, is_international: false } } });
+    const a = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { auth: true, body: { features: withoutOptional } });
+    const b = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { auth: true, body: { features: { ...withoutOptional, is_international: false } } });
     expect(a.body.prediction).toEqual(b.body.prediction);
   });
 
   it('names every bad field in a SCHEMA_VALIDATION_ERROR', async () => {
     const r = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), {
+      auth: true,
       body: { features: { transaction_amount: 'NaN', merchant_category: 'casino', user_age_days: 1.5, transaction_hour: 24, is_international: 'yes', coupon: 'X' } },
     });
     expect(r.status).toBe(400);
@@ -95,20 +96,20 @@ describe('model server native inference', () => {
       ]),
     );
     expect(r.body.error.details).toHaveLength(6);
-    const missing = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { body: { features: { transaction_amount: 5 } } });
+    const missing = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { auth: true, body: { features: { transaction_amount: 5 } } });
     expect(missing.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['merchant_category', 'transaction_hour', 'user_age_days']);
-    const digits = await ms.call('POST', predictPath('digits', '1.0.0'), { body: { features: { pixels: [1, 2, 3] } } });
+    const digits = await ms.call('POST', predictPath('digits', '1.0.0'), { auth: true, body: { features: { pixels: [1, 2, 3] } } });
     expect(digits.body.error.details).toEqual([{ field: 'pixels', message: 'must have exactly 64 items' }]);
     const pixels = Array.from({ length: 64 }, () => 0);
     pixels[5] = 17;
-    const range = await ms.call('POST', predictPath('digits', '1.0.0'), { body: { features: { pixels } } });
+    const range = await ms.call('POST', predictPath('digits', '1.0.0'), { auth: true, body: { features: { pixels } } });
     expect(range.body.error.details).toEqual([{ field: 'pixels[5]', message: 'must be >= 0 and <= 16' }]);
-    const text = await ms.call('POST', predictPath('sentiment', '1.0.0'), { body: { features: { text: '' } } });
+    const text = await ms.call('POST', predictPath('sentiment', '1.0.0'), { auth: true, body: { features: { text: '' } } });
     expect(text.body.error.details).toEqual([{ field: 'text', message: 'must be at least 1 characters' }]);
   });
 
   it('prefixes batch errors with instances[i].', async () => {
-    const r = await ms.call('POST', `${predictPath('fraud-detection', '1.0.0')}/batch`, { body: { instances: [FRAUD, { ...FRAUD, transaction_hour: -1 }, { ...FRAUD, extra: true }] } });
+    const r = await ms.call('POST', `${predictPath('fraud-detection', '1.0.0')}/batch`, { auth: true, body: { instances: [FRAUD, { ...FRAUD, transaction_hour: -1 }, { ...FRAUD, extra: true }] } });
     expect(r.status).toBe(400);
     expect(r.body.error.details).toEqual([
       { field: 'instances[1].transaction_hour', message: 'must be >= 0 and <= 23' },
@@ -120,20 +121,20 @@ describe('model server native inference', () => {
     ['no features', { feature: {} }, 'features', 400],
     ['features not an object', { features: [1, 2] }, 'features', 400],
   ])('rejects a request with %s', async (_name, body, field, status) => {
-    const r = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { body });
+    const r = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { auth: true, body });
     expect(r.status).toBe(status);
     expect(r.body.error.details[0].field).toBe(field);
   });
 
   it('rejects malformed batch requests', async () => {
     for (const body of [{ instances: [] }, { instances: 'x' }, {}]) {
-      const r = await ms.call('POST', `${predictPath('fraud-detection', '1.0.0')}/batch`, { body });
+      const r = await ms.call('POST', `${predictPath('fraud-detection', '1.0.0')}/batch`, { auth: true, body });
       expect(r.status).toBe(400);
       expect(r.body.error.details).toEqual([{ field: 'instances', message: 'must be a non-empty array' }]);
     }
-    const huge = await ms.call('POST', `${predictPath('fraud-detection', '1.0.0')}/batch`, { body: { instances: Array.from({ length: 10_001 }, () => FRAUD) } });
+    const huge = await ms.call('POST', `${predictPath('fraud-detection', '1.0.0')}/batch`, { auth: true, body: { instances: Array.from({ length: 10_001 }, () => FRAUD) } });
     expect(huge.status).toBe(413);
-    const bad = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { rawBody: '{"features":', headers: { 'content-type': 'application/json' } });
+    const bad = await ms.call('POST', predictPath('fraud-detection', '1.0.0'), { auth: true, rawBody: '{"features":', headers: { 'content-type': 'application/json' } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('VALIDATION_ERROR');
   });
@@ -141,16 +142,16 @@ describe('model server native inference', () => {
   it('a large batch bigger than maxBatchSize runs and answers in order', async () => {
     const rows = reference['fraud-detection']['1.0.0'].rows;
     const instances = Array.from({ length: 300 }, (_, i) => rows[i % rows.length].instance);
-    const r = await ms.call('POST', `${predictPath('fraud-detection', '1.0.0')}/batch`, { body: { instances } });
+    const r = await ms.call('POST', `${predictPath('fraud-detection', '1.0.0')}/batch`, { auth: true, body: { instances } });
     expect(r.status).toBe(200);
     expect(r.body.predictions.map((p: { label: string }) => p.label)).toEqual(instances.map((_, i) => rows[i % rows.length].className));
   });
 
   it('unknown models and versions are 404 with the right code', async () => {
-    const m = await ms.call('POST', predictPath('nope', '1.0.0'), { body: { features: FRAUD } });
+    const m = await ms.call('POST', predictPath('nope', '1.0.0'), { auth: true, body: { features: FRAUD } });
     expect(m.status).toBe(404);
     expect(m.body.error.code).toBe('MODEL_NOT_FOUND');
-    const v = await ms.call('POST', predictPath('fraud-detection', '9.9.9'), { body: { features: FRAUD } });
+    const v = await ms.call('POST', predictPath('fraud-detection', '9.9.9'), { auth: true, body: { features: FRAUD } });
     expect(v.status).toBe(404);
     expect(v.body.error.code).toBe('VERSION_NOT_FOUND');
     const get = await ms.call('GET', predictPath('fraud-detection', '1.0.0'));
@@ -158,7 +159,7 @@ describe('model server native inference', () => {
     const other = await ms.call('GET', '/nothing/here');
     expect(other.status).toBe(404);
     expect(other.body.error).toMatchObject({ code: 'NOT_FOUND', details: [], traceId: null });
-    const traced = await ms.call('POST', predictPath('nope', '1.0.0'), { body: { features: FRAUD }, headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } });
+    const traced = await ms.call('POST', predictPath('nope', '1.0.0'), { auth: true, body: { features: FRAUD }, headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } });
     expect(traced.body.error.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
     const malformed = await ms.call('GET', '/v1/models/%E0%A4%A/versions/1/predict');
     expect(malformed.status).toBe(400);
@@ -176,8 +177,8 @@ describe('model server native inference', () => {
     const count = (text: string) => metricValue(text, 'hotswap_predictions_total', { model: 'digits', version: '1.0.0' }) ?? 0;
     const n0 = count(before.body);
     const rows = reference.digits['1.0.0'].rows.slice(0, 3).map((r) => r.instance);
-    await ms.call('POST', `${predictPath('digits', '1.0.0')}/batch`, { body: { instances: rows } });
-    await ms.call('POST', predictPath('digits', '1.0.0'), { body: { features: rows[0] } });
+    await ms.call('POST', `${predictPath('digits', '1.0.0')}/batch`, { auth: true, body: { instances: rows } });
+    await ms.call('POST', predictPath('digits', '1.0.0'), { auth: true, body: { features: rows[0] } });
     const r = await ms.call('GET', '/metrics');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/text\/plain/);

@@ -65,7 +65,7 @@ describe('Open Inference Protocol v2 (REST)', () => {
       ['GET', '/v2/models/digits/versions/9.9.9'],
       ['POST', '/v2/models/digits/versions/9.9.9/infer'],
     ] as const) {
-      const r = await ms.call(method, path, method === 'POST' ? { body: { inputs: [] } } : {});
+      const r = await ms.call(method, path, method === 'POST' ? { auth: true, body: { inputs: [] } } : {});
       expect(r.status).toBe(404);
       expect(r.body).toEqual({ error: expect.stringMatching(/not loaded on this server/) });
     }
@@ -76,6 +76,7 @@ describe('Open Inference Protocol v2 (REST)', () => {
   it('infers digits with an FP32 input, nested data, id echoed; newest version when none given', async () => {
     const rows = reference.digits['1.0.0'].rows.slice(0, 3);
     const r = await ms.call('POST', '/v2/models/digits/infer', {
+      auth: true,
       body: { id: 'req-1', parameters: { trace: true }, inputs: [{ name: 'float_input', shape: [3, 64], datatype: 'FP32', data: rows.map((x) => x.tensor) }] },
     });
     expect(r.status).toBe(200);
@@ -87,7 +88,7 @@ describe('Open Inference Protocol v2 (REST)', () => {
     expect(byName.probabilities.shape).toEqual([3, 10]);
     expect(byName.probabilities.datatype).toBe('FP32');
     byName.probabilities.data.forEach((p: number, i: number) => expect(p).toBeCloseTo(rows[Math.floor(i / 10)].probabilities[i % 10], 5));
-    const newest = await ms.call('POST', '/v2/models/fraud-detection/infer', { body: { inputs: [{ name: 'float_input', shape: [1, 9], datatype: 'FP32', data: reference['fraud-detection']['2.0.0'].rows[0].tensor }] } });
+    const newest = await ms.call('POST', '/v2/models/fraud-detection/infer', { auth: true, body: { inputs: [{ name: 'float_input', shape: [1, 9], datatype: 'FP32', data: reference['fraud-detection']['2.0.0'].rows[0].tensor }] } });
     expect(newest.body.model_version).toBe('2.0.0');
     expect(newest.body.outputs[1].data[0]).toBeCloseTo(reference['fraud-detection']['2.0.0'].rows[0].probabilities[0], 5);
   });
@@ -95,6 +96,7 @@ describe('Open Inference Protocol v2 (REST)', () => {
   it('infers sentiment with a BYTES input on a named version', async () => {
     const rows = reference.sentiment['1.0.0'].rows.slice(0, 2);
     const r = await ms.call('POST', '/v2/models/sentiment/versions/1.0.0/infer', {
+      auth: true,
       body: { inputs: [{ name: 'text', shape: [2, 1], datatype: 'BYTES', data: rows.map((x) => x.tensor[0]) }], outputs: [{ name: 'label' }] },
     });
     expect(r.status).toBe(200);
@@ -104,10 +106,12 @@ describe('Open Inference Protocol v2 (REST)', () => {
   it('requested outputs select and order the outputs', async () => {
     const data = reference['fraud-detection']['1.0.0'].rows[0].tensor;
     const r = await ms.call('POST', '/v2/models/fraud-detection/versions/1.0.0/infer', {
+      auth: true,
       body: { inputs: [{ name: 'float_input', shape: [1, 9], datatype: 'FP32', data }], outputs: [{ name: 'probabilities' }] },
     });
     expect(r.body.outputs.map((o: { name: string }) => o.name)).toEqual(['probabilities']);
     const unknown = await ms.call('POST', '/v2/models/fraud-detection/versions/1.0.0/infer', {
+      auth: true,
       body: { inputs: [{ name: 'float_input', shape: [1, 9], datatype: 'FP32', data }], outputs: [{ name: 'logits' }] },
     });
     expect(unknown.status).toBe(400);
@@ -115,7 +119,7 @@ describe('Open Inference Protocol v2 (REST)', () => {
   });
 
   const fraudRow = () => [...reference['fraud-detection']['1.0.0'].rows[0].tensor] as number[];
-  const infer = (inputs: unknown, extra: Record<string, unknown> = {}) => ms.call('POST', '/v2/models/fraud-detection/versions/1.0.0/infer', { body: { inputs, ...extra } });
+  const infer = (inputs: unknown, extra: Record<string, unknown> = {}) => ms.call('POST', '/v2/models/fraud-detection/versions/1.0.0/infer', { auth: true, body: { inputs, ...extra } });
 
   it.each<[string, unknown, RegExp]>([
     ['shape and data length disagree', [{ name: 'float_input', shape: [2, 9], datatype: 'FP32', data: [] }], /shape \[2,9\] needs 18 elements but data has 0/],
@@ -143,8 +147,8 @@ describe('Open Inference Protocol v2 (REST)', () => {
   });
 
   it('400 for a body that is not an infer request', async () => {
-    expect((await ms.call('POST', '/v2/models/fraud-detection/infer', { rawBody: 'nope' })).status).toBe(400);
-    expect((await ms.call('POST', '/v2/models/fraud-detection/infer', { body: [1] })).body).toEqual({ error: 'request body must be a JSON object' });
+    expect((await ms.call('POST', '/v2/models/fraud-detection/infer', { auth: true, rawBody: 'nope' })).status).toBe(400);
+    expect((await ms.call('POST', '/v2/models/fraud-detection/infer', { auth: true, body: [1] })).body).toEqual({ error: 'request body must be a JSON object' });
     expect((await infer([{ name: 'float_input', shape: [1, 9], datatype: 'FP32', data: fraudRow() }], { id: 5 })).body.error).toMatch(/id must be a string/);
     expect((await infer([{ name: 'float_input', shape: [1, 9], datatype: 'FP32', data: fraudRow() }], { parameters: [] })).body.error).toMatch(/parameters must be an object/);
     expect((await infer([{ name: 'float_input', shape: [1, 9], datatype: 'FP32', data: fraudRow() }], { outputs: 'label' })).body.error).toMatch(/outputs must be an array/);
@@ -158,7 +162,7 @@ describe('Open Inference Protocol v2 (REST)', () => {
   });
 
   it('BYTES validation: every element must be a string', async () => {
-    const r = await ms.call('POST', '/v2/models/sentiment/infer', { body: { inputs: [{ name: 'text', shape: [2, 1], datatype: 'BYTES', data: ['ok', 3] }] } });
+    const r = await ms.call('POST', '/v2/models/sentiment/infer', { auth: true, body: { inputs: [{ name: 'text', shape: [2, 1], datatype: 'BYTES', data: ['ok', 3] }] } });
     expect(r.status).toBe(400);
     expect(r.body.error).toMatch(/data\[1\] is 3; BYTES needs strings/);
   });

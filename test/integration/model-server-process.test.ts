@@ -74,7 +74,7 @@ describe('model server heartbeat (in process)', () => {
     try {
       expect((await ms.load('fraud-detection', '1.0.0')).status).toBe(200);
       await until('a few failed beats', async () => calls >= 3);
-      const r = await ms.call('POST', '/v1/models/fraud-detection/versions/1.0.0/predict', { body: { features: FRAUD } });
+      const r = await ms.call('POST', '/v1/models/fraud-detection/versions/1.0.0/predict', { auth: true, body: { features: FRAUD } });
       expect(r.status).toBe(200);
     } finally {
       await ms.close();
@@ -139,7 +139,7 @@ describe('model server process (tsx model-server/main.ts)', () => {
     const load = await fetch(`${url}/control/versions`, { method: 'POST', headers: auth, body: JSON.stringify(loadBody('fraud-detection', '1.0.0', { options: { maxQueueDelayMicros: 1_000_000 } })) });
     expect(load.status).toBe(200);
     const predict = () =>
-      fetch(`${url}/v1/models/fraud-detection/versions/1.0.0/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: FRAUD }) }).then(async (r) => ({
+      fetch(`${url}/v1/models/fraud-detection/versions/1.0.0/predict`, { method: 'POST', headers: auth, body: JSON.stringify({ features: FRAUD }) }).then(async (r) => ({
         status: r.status,
         body: (await r.json()) as { prediction?: unknown },
       }));

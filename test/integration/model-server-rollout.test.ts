@@ -20,7 +20,7 @@ describe('zero-downtime version changes', () => {
       method: 'POST',
       connections: 16,
       duration: 4,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ms.token}` },
       body: JSON.stringify({ features: FRAUD }),
     });
     await new Promise((r) => setTimeout(r, 500));
@@ -31,7 +31,7 @@ describe('zero-downtime version changes', () => {
       ms.load('sentiment', '1.0.0'),
     ]);
     expect(loads.map((r) => r.status)).toEqual([200, 200, 200]);
-    const v2 = await ms.call('POST', '/v1/models/fraud-detection/versions/2.0.0/predict', { body: { features: FRAUD } });
+    const v2 = await ms.call('POST', '/v1/models/fraud-detection/versions/2.0.0/predict', { auth: true, body: { features: FRAUD } });
     expect(v2.status).toBe(200);
     expect((await ms.unload('digits@1.0.0')).status).toBe(200);
     const result = await load;
@@ -48,7 +48,7 @@ describe('zero-downtime version changes', () => {
       method: 'POST',
       connections: 8,
       duration: 2,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ms.token}` },
       body: JSON.stringify({ features: FRAUD }),
     });
     await new Promise((r) => setTimeout(r, 300));
@@ -65,7 +65,7 @@ describe('graceful stop', () => {
     const ms = await startTestModelServer();
     expect((await ms.load('fraud-detection', '1.0.0', { options: { maxQueueDelayMicros: 500_000 } })).status).toBe(200);
     const body = JSON.stringify({ features: FRAUD });
-    const request = `POST /v1/models/fraud-detection/versions/1.0.0/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const request = `POST /v1/models/fraud-detection/versions/1.0.0/predict HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ms.token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     // one keep-alive connection: its first request is held in the batch queue, the second comes after close()
     const socket = net.connect(ms.server.port, '127.0.0.1');
     let received = '';

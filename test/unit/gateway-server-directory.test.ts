@@ -3,6 +3,7 @@ import type { ServerRecord } from '../../infra/mongo/server-registry';
 import { EJECT_MS, ServerDirectory } from '../../api/gateway/server-directory';
 
 const log = createLogger('test', 'silent');
+const TOKEN = 'service-token-0123456789';
 const server = (id: string, versions: [string, string][], health: ServerRecord['health'] = 'healthy'): ServerRecord => ({
   _id: id,
   schemaVersion: 1,
@@ -15,7 +16,7 @@ const server = (id: string, versions: [string, string][], health: ServerRecord['
 
 async function directory(servers: ServerRecord[], now = () => 0) {
   let current = servers;
-  const d = new ServerDirectory({ liveServers: async () => current, log, now });
+  const d = new ServerDirectory({ liveServers: async () => current, serviceToken: TOKEN, log, now });
   await d.refresh();
   return { d, set: (s: ServerRecord[]) => (current = s) };
 }
@@ -85,6 +86,7 @@ describe('ServerDirectory', () => {
         if (fail) throw new Error('mongo down');
         return [server('s1', [['v1', 'Ready']])];
       },
+      serviceToken: TOKEN,
       log,
     });
     await d.refresh();
@@ -100,7 +102,7 @@ describe('ServerDirectory', () => {
     let current = [beat(server('s1', [['v1', 'Ready'], ['v2', 'Ready']]), 500), beat(server('s2', [['v1', 'Ready'], ['v2', 'Ready']]), 20_000)];
     const warnings: string[] = [];
     const warnLog = { ...log, warn: (_o: unknown, msg: string) => void warnings.push(msg) } as unknown as typeof log;
-    const d = new ServerDirectory({ liveServers: async () => current, freshWithinMs: 5_000, log: warnLog, now: () => now });
+    const d = new ServerDirectory({ liveServers: async () => current, freshWithinMs: 5_000, serviceToken: TOKEN, log: warnLog, now: () => now });
     await d.refresh();
     // one fresh server holds both versions: the stale one gets nothing
     expect(d.serversOf('v1')).toEqual(['s1']);

@@ -8,6 +8,7 @@ const listen = async (server: http.Server | net.Server) => {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 };
 const close = (server: http.Server | net.Server) => new Promise<void>((r) => server.close(() => r()));
+const TOKEN = 'service-token-0123456789';
 
 describe('Upstream (lean HTTP/1.1 client)', () => {
   let server: http.Server;
@@ -48,8 +49,8 @@ describe('Upstream (lean HTTP/1.1 client)', () => {
     await close(server);
   });
 
-  it('sends method, path, headers and body; reads a Content-Length response; reuses the connection', async () => {
-    const up = new Upstream('s1', url);
+  it('sends method, path, headers (the service token on every request) and body; reads a Content-Length response; reuses the connection', async () => {
+    const up = new Upstream('s1', url, TOKEN);
     const before = connections;
     for (let i = 0; i < 5; i++) {
       const r = await up.send('POST', '/v1/x?y=1', { 'content-type': 'application/json', 'x-request-id': `r${i}` }, Buffer.from(`{"i":${i}}`), 5000);
@@ -58,13 +59,14 @@ describe('Upstream (lean HTTP/1.1 client)', () => {
       expect(r.upstream).toBe(up);
     }
     expect(connections - before).toBe(1);
-    expect(seen.at(-1)).toMatchObject({ 'x-request-id': 'r4', 'content-length': '7', host: url.slice(7) });
+    expect(seen.at(-1)).toMatchObject({ 'x-request-id': 'r4', 'content-length': '7', host: url.slice(7), authorization: `Bearer ${TOKEN}` });
+    expect(seen.slice(-5).every((h) => h.authorization === `Bearer ${TOKEN}`)).toBe(true);
     expect(up.idleConnections).toBe(1);
     up.close();
   });
 
   it('opens one connection per concurrent request and keeps them for reuse', async () => {
-    const up = new Upstream('s1', url);
+    const up = new Upstream('s1', url, TOKEN);
     const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => up.send('POST', '/p', {}, Buffer.from(String(i)), 5000)));
     expect(rs.map((r) => JSON.parse(r.body.toString()).echo)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
     expect(up.idleConnections).toBe(8);
@@ -73,7 +75,7 @@ describe('Upstream (lean HTTP/1.1 client)', () => {
   });
 
   it('GET without a body sends no content-length', async () => {
-    const up = new Upstream('s1', url);
+    const up = new Upstream('s1', url, TOKEN);
     const r = await up.send('GET', '/meta', { 'x-request-id': 'g' }, null, 5000);
     expect(JSON.parse(r.body.toString())).toMatchObject({ method: 'GET', echo: '' });
     expect(seen.at(-1)!['content-length']).toBeUndefined();
@@ -81,7 +83,7 @@ describe('Upstream (lean HTTP/1.1 client)', () => {
   });
 
   it('decodes a chunked response, and an empty 204', async () => {
-    const up = new Upstream('s1', url);
+    const up = new Upstream('s1', url, TOKEN);
     const r = await up.send('GET', '/chunked', {}, null, 5000);
     expect(r.body.toString()).toBe('{"a":1}');
     const e = await up.send('GET', '/empty', {}, null, 5000);
@@ -93,7 +95,7 @@ describe('Upstream (lean HTTP/1.1 client)', () => {
   });
 
   it('does not reuse a connection the server asked to close', async () => {
-    const up = new Upstream('s1', url);
+    const up = new Upstream('s1', url, TOKEN);
     const r = await up.send('GET', '/close', {}, null, 5000);
     expect(r.status).toBe(503);
     expect(r.body.toString()).toBe('{"error":"draining"}');
@@ -102,7 +104,7 @@ describe('Upstream (lean HTTP/1.1 client)', () => {
   });
 
   it('survives the server closing idle keep-alive connections', async () => {
-    const up = new Upstream('s1', url);
+    const up = new Upstream('s1', url, TOKEN);
     await up.send('GET', '/x', {}, null, 5000);
     expect(up.idleConnections).toBe(1);
     server.closeIdleConnections();
@@ -113,7 +115,7 @@ describe('Upstream (lean HTTP/1.1 client)', () => {
   });
 
   it('times out a request that makes no progress', async () => {
-    const up = new Upstream('s1', url);
+    const up = new Upstream('s1', url, TOKEN);
     const e = await up.send('GET', '/slow', {}, null, 100).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(UpstreamError);
     expect((e as UpstreamError).kind).toBe('timeout');
@@ -121,7 +123,7 @@ describe('Upstream (lean HTTP/1.1 client)', () => {
   });
 
   it('refuses header values with control characters', async () => {
-    const up = new Upstream('s1', url);
+    const up = new Upstream('s1', url, TOKEN);
     await expect(up.send('GET', '/x', { 'x-evil': 'a\r\nx-injected: 1' }, null, 1000)).rejects.toThrow(TypeError);
     up.close();
   });
@@ -132,7 +134,7 @@ describe('Upstream failures', () => {
     const probe = net.createServer();
     const url = await listen(probe);
     await close(probe);
-    const up = new Upstream('gone', url);
+    const up = new Upstream('gone', url, TOKEN);
     const e = await up.send('POST', '/p', {}, Buffer.from('{}'), 1000).catch((err: unknown) => err);
     expect((e as UpstreamError).kind).toBe('connect');
     up.close();
@@ -146,7 +148,7 @@ describe('Upstream failures', () => {
       });
     });
     const url = await listen(raw);
-    const up = new Upstream('dying', url);
+    const up = new Upstream('dying', url, TOKEN);
     const e = await up.send('POST', '/p', {}, Buffer.from('{}'), 1000).catch((err: unknown) => err);
     expect((e as UpstreamError).kind).toBe('reset');
     up.close();
@@ -158,7 +160,7 @@ describe('Upstream failures', () => {
       s.once('data', () => s.end('HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nhello'));
     });
     const url = await listen(raw);
-    const up = new Upstream('old', url);
+    const up = new Upstream('old', url, TOKEN);
     const r = await up.send('GET', '/', {}, null, 1000);
     expect(r.body.toString()).toBe('hello');
     expect(up.idleConnections).toBe(0);
@@ -169,7 +171,7 @@ describe('Upstream failures', () => {
   it('treats a malformed response as reset', async () => {
     const raw = net.createServer((s) => s.once('data', () => s.write('SMTP ready\r\n\r\n')));
     const url = await listen(raw);
-    const up = new Upstream('odd', url);
+    const up = new Upstream('odd', url, TOKEN);
     const e = await up.send('GET', '/', {}, null, 1000).catch((err: unknown) => err);
     expect((e as UpstreamError).kind).toBe('reset');
     up.close();
@@ -177,6 +179,6 @@ describe('Upstream failures', () => {
   });
 
   it('accepts only http:// URLs', () => {
-    expect(() => new Upstream('x', 'https://127.0.0.1:1')).toThrow(/http:\/\//);
+    expect(() => new Upstream('x', 'https://127.0.0.1:1', TOKEN)).toThrow(/http:\/\//);
   });
 });
