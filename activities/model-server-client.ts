@@ -2,20 +2,7 @@
  * HTTP client of the model servers' control API and native predict routes, authenticated with
  * the shared SERVICE_TOKEN. Knows nothing of deployments: it returns what a server answered.
  */
-
-/** What POST /control/versions takes. */
-export interface LoadRequest {
-  versionId: string;
-  modelName: string;
-  version: string;
-  artifactKey: string;
-  checksum: string;
-  inputSchema: Record<string, unknown>;
-  outputSchema: Record<string, unknown>;
-  /** Expected memory, checked against the server's budget (domain/serving/memory.ts). */
-  estimatedBytes?: number;
-  options?: { warmupRuns?: number };
-}
+import type { LoadRequest } from '../domain/serving/load-request';
 
 /** A server's summary of one loaded version. */
 export interface VersionSummary {

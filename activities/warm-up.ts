@@ -1,7 +1,7 @@
 /** Loading, unloading and health of a version on the model servers (through their control API). */
 import type { ServerHealth, UnloadResult, WarmUpResult } from './deployment-activity-types';
 import type { ModelVersion } from '../domain/models/model';
-import { estimateVersionBytes } from '../domain/serving/memory';
+import { loadRequestFor } from '../domain/serving/load-request';
 import type { ServingHold } from '../domain/serving/desired-state';
 import type { ServerRecord } from '../infra/mongo/server-registry';
 import type { DeploymentActivityDeps } from './deployment-deps';
@@ -25,16 +25,7 @@ export function createWarmUpActivities(deps: DeploymentActivityDeps) {
     let outcome;
     for (let attempt = 1; ; attempt++) {
       try {
-        outcome = await deps.modelServers.load(server.url, {
-          versionId: version.versionId,
-          modelName,
-          version: version.version,
-          artifactKey: version.artifactKey,
-          checksum: version.checksum,
-          inputSchema: version.inputSchema,
-          outputSchema: version.outputSchema,
-          estimatedBytes: estimateVersionBytes(version),
-        }, signal);
+        outcome = await deps.modelServers.load(server.url, loadRequestFor(version, modelName), signal);
         break;
       } catch (e) {
         if (signal?.aborted) throw e;

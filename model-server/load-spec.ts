@@ -1,31 +1,11 @@
 import type { ModelServerConfig } from '../infra/config/schemas';
+import type { LoadRequest } from '../domain/serving/load-request';
 import type { LoadSpec } from './version-host';
 
 export type LoadDefaults = Pick<ModelServerConfig, 'ORT_INTRA_OP_THREADS' | 'ORT_INTER_OP_THREADS' | 'ORT_GRAPH_OPTIMIZATION' | 'ORT_ALLOW_SPINNING' | 'WARMUP_RUNS'>;
 
-/** What a load names: the version, its artifact and schemas, and optional session settings. */
-export interface LoadRequestFields {
-  versionId: string;
-  modelName: string;
-  version: string;
-  artifactKey: string;
-  checksum: string;
-  inputSchema: Record<string, unknown>;
-  outputSchema: Record<string, unknown>;
-  /** Memory the version is expected to take (for the server's memory budget). */
-  estimatedBytes?: number;
-  options?: {
-    intraOpThreads?: number;
-    interOpThreads?: number;
-    graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
-    maxBatchSize?: number;
-    maxQueueDelayMicros?: number;
-    warmupRuns?: number;
-  };
-}
-
 /** The one place a load request becomes a LoadSpec: the control API and the reconciler both load through it. */
-export function toLoadSpec(config: LoadDefaults, body: LoadRequestFields): LoadSpec {
+export function toLoadSpec(config: LoadDefaults, body: LoadRequest): LoadSpec {
   const o = body.options ?? {};
   return {
     versionId: body.versionId,

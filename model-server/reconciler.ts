@@ -15,7 +15,7 @@
  */
 import type { StoredServingState } from '../infra/mongo/desired-state-source';
 import { desiredState, type DesiredVersion } from '../domain/serving/desired-state';
-import { estimateVersionBytes } from '../domain/serving/memory';
+import { loadRequestFor } from '../domain/serving/load-request';
 import type { PlacementMap } from '../domain/serving/placement';
 import { isAppError, type ErrorCode } from '../domain/errors';
 import type { ModelVersion } from '../domain/models/model';
@@ -176,16 +176,7 @@ export class Reconciler {
   private async load(d: DesiredVersion): Promise<void> {
     const version = await this.deps.versions.find(d.modelId, d.versionId);
     if (!version) return this.failed(d, 'VERSION_NOT_FOUND', `version ${d.versionId} of ${d.modelName} is not in the registry`);
-    const spec = toLoadSpec(this.deps.loadDefaults, {
-      versionId: version.versionId,
-      modelName: d.modelName,
-      version: version.version,
-      artifactKey: version.artifactKey,
-      checksum: version.checksum,
-      inputSchema: version.inputSchema,
-      outputSchema: version.outputSchema,
-      estimatedBytes: estimateVersionBytes(version),
-    });
+    const spec = toLoadSpec(this.deps.loadDefaults, loadRequestFor(version, d.modelName));
     this.deps.logger.info({ versionId: d.versionId, model: d.modelName, version: version.version, why: d.reasons }, 'reconciler: loading a desired version');
     let outcome;
     try {

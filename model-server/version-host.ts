@@ -11,6 +11,7 @@ import {
   type OutputDecoder,
   type RowPrediction,
 } from '../domain/feature-schema';
+import type { LoadRequest } from '../domain/serving/load-request';
 import type { ArtifactStore } from '../infra/artifact-store/artifact-store';
 import type { Logger } from '../infra/telemetry/logger';
 import { fetchArtifact } from './artifact-fetcher';
@@ -31,18 +32,8 @@ export interface VersionOptions {
   warmupRuns: number;
 }
 
-export interface LoadSpec {
-  versionId: string;
-  modelName: string;
-  version: string;
-  artifactKey: string;
-  checksum: string;
-  inputSchema: Record<string, unknown>;
-  outputSchema: Record<string, unknown>;
-  /** Memory the version is expected to take, counted against the server's budget until it is measured. */
-  estimatedBytes?: number;
-  options: VersionOptions;
-}
+/** A load request with every session setting decided (model-server/load-spec.ts). estimatedBytes counts against the budget until the version is measured. */
+export type LoadSpec = Omit<LoadRequest, 'options'> & { options: VersionOptions };
 
 export interface VersionSummary {
   versionId: string;

@@ -1,3 +1,4 @@
 export * from './desired-state';
 export * from './placement';
 export * from './memory';
+export * from './load-request';
