@@ -56,7 +56,8 @@ it('a routed version with no server is named by /health; a server that starts lo
   const first = await server({ MODEL_SERVER_ID: id });
   await until('1.0.0 loaded by reconciliation', async () => holds(first).includes('1.0.0') || undefined, 30_000);
   await until('/health serving healthy', async () => ((await t.call('GET', '/health')).body.components.serving.status === 'healthy' ? true : undefined), 10_000);
-  expect((await t.call('POST', '/api/v1/inference/fraud-detection', { token: app, body: { features: FRAUD } })).status).toBe(200);
+  // The gateway learns of the server at its next directory poll.
+  await until('the gateway answers', async () => ((await t.call('POST', '/api/v1/inference/fraud-detection', { token: app, body: { features: FRAUD } })).status === 200 ? true : undefined), 10_000);
 
   // kill and start again: nothing calls the control API, the new process converges.
   await first.close();
