@@ -100,6 +100,7 @@ export class DeploymentRun {
         required,
         at,
       );
+    if (!snapshot && input.supersedes) this.record('request', 'Supersedes', `deployment ${input.supersedes} ended its bake window and gave way`);
     if (snapshot) {
       this.plan = snapshot.plan;
       this.stepIndex = snapshot.stepIndex;

@@ -3,7 +3,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Actor, ControlCommandKind } from '../../domain/deployments/commands';
 import { completedRollbackProblem } from '../../domain/deployments/completed-rollback';
-import { hasEnded, initialDeploymentView, type ApprovalState, type DeploymentStatusView, type HistoryEntry } from '../../domain/deployments/deployment-status';
+import { hasEnded, initialDeploymentView, type ApprovalState, type DeploymentStatusView } from '../../domain/deployments/deployment-status';
 import { isTerminalStatus, type DeploymentStatus, type DeploymentStrategy, type Environment } from '../../domain/deployments/enums';
 import { durationMs } from '../../domain/deployments/iso-duration';
 import { planAbTest, planBlueGreen, planCanary, planRolling, planShadow, type DeploymentStep, type PlanContext } from '../../domain/deployments/steps';
@@ -33,6 +33,17 @@ export const WORKFLOW_TYPES: Record<DeploymentStrategy, string> = {
   Shadow: 'shadowDeployment',
   Rolling: 'rollingDeployment',
 };
+
+/** The search attributes a deployment's workflows start with (the Web UI filters on them). */
+function searchAttributes(d: Pick<DeploymentStatusView, 'modelName' | 'version' | 'strategy' | 'environment' | 'phase'>) {
+  return [
+    { key: ModelNameKey, value: d.modelName },
+    { key: ModelVersionKey, value: d.version },
+    { key: DeploymentStrategyKey, value: d.strategy },
+    { key: EnvironmentKey, value: d.environment },
+    { key: DeploymentPhaseKey, value: d.phase },
+  ];
+}
 
 /** One deployment per (model, environment) at a time: Temporal refuses a second run of the same id while one runs. */
 export const deploymentWorkflowId = (modelId: string, environment: Environment) => `deploy-${modelId}-${environment}`;
@@ -287,22 +298,16 @@ export class DeploymentService {
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
       memo: { deploymentId, initiatedBy: principal.id },
-      typedSearchAttributes: [
-        { key: ModelNameKey, value: model.name },
-        { key: ModelVersionKey, value: version.version },
-        { key: DeploymentStrategyKey, value: request.strategy },
-        { key: EnvironmentKey, value: request.environment },
-        { key: DeploymentPhaseKey, value: 'Pending' },
-      ],
+      typedSearchAttributes: searchAttributes({ modelName: model.name, version: version.version, strategy: request.strategy, environment: request.environment, phase: 'Pending' }),
     });
     let firstExecutionRunId: string;
-    let superseded: string | null = null;
     try {
       firstExecutionRunId = (await start()).firstExecutionRunId;
     } catch (e) {
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw unavailable(e);
       // A deployment in its bake window gives way (it retires its previous version and ends Superseded).
-      superseded = await this.supersedeBaking(client, workflowId, deploymentId, principal);
+      const superseded = await this.supersedeBaking(client, workflowId, deploymentId, principal);
+      if (superseded) input.supersedes = superseded;
       // The previous deployment may have ended (its projection says so) while its run is still closing: wait for it once.
       if (!(await this.previousRunClosed(client, workflowId))) throw await this.alreadyRunning(client, workflowId, model, request.environment);
       try {
@@ -327,10 +332,7 @@ export class DeploymentService {
       },
       approvalRequired,
       at,
-      [
-        { at, step: 'request', decision: 'Accepted', reason: `requested by ${principal.username} (${principal.role})` },
-        ...(superseded ? [{ at, step: 'request', decision: 'Supersedes', reason: `deployment ${superseded} ended its bake window and gave way` } satisfies HistoryEntry] : []),
-      ],
+      [{ at, step: 'request', decision: 'Accepted', reason: `requested by ${principal.username} (${principal.role})` }],
     );
     await writeWithRetries(() => this.deps.deployments.create(view, { workflowId, firstExecutionRunId }));
     return {
@@ -596,13 +598,7 @@ export class DeploymentService {
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
         workflowIdConflictPolicy: 'USE_EXISTING',
         memo: { deploymentId: d.deploymentId, requestedBy: principal.id },
-        typedSearchAttributes: [
-          { key: ModelNameKey, value: d.modelName },
-          { key: ModelVersionKey, value: d.version },
-          { key: DeploymentStrategyKey, value: d.strategy },
-          { key: EnvironmentKey, value: d.environment },
-          { key: DeploymentPhaseKey, value: 'RollingBack' },
-        ],
+        typedSearchAttributes: searchAttributes({ ...d, phase: 'RollingBack' }),
       });
     } catch (e) {
       if (e instanceof WorkflowExecutionAlreadyStartedError) throw errors.conflict(`Deployment ${d.deploymentId} has already been rolled back (${workflowId})`);

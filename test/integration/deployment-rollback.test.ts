@@ -41,7 +41,7 @@ afterAll(async () => {
   await workerRun?.catch(() => undefined);
   await connection?.close();
   await w?.close();
-});
+}, 120_000);
 
 const post = (path: string, body: unknown = {}, token = engineer) => w.t.call('POST', `/api/v1/deployments${path}`, { token, body });
 const get = (path: string) => w.t.call('GET', `/api/v1/deployments${path}`, { token: w.admin });
@@ -63,7 +63,7 @@ async function waitFor(id: string, what: string, test: (d: any) => boolean, time
   }
 }
 
-/** Starts a canary, promotes it as soon as it takes traffic, and waits for the bake window (or the end with bakeWindow PT0S). */
+/** Starts a canary, promotes it as soon as it takes traffic (the bake window still follows), and waits for the bake window (or the end with bakeWindow PT0S). */
 async function promoted(version: string, bakeWindow: string): Promise<{ id: string; view: any }> {
   const res = await post('', canary(version, { initialPercentage: 50, incrementStep: 50, monitoringDuration: 'PT10M', bakeWindow }));
   expect(res.status).toBe(202);
@@ -149,7 +149,7 @@ describe('rollback of a completed deployment', () => {
     // Rolled back is over: a second rollback is a conflict.
     expect((await post(`/${id}/rollback`, { reason: 'again' })).status).toBe(409);
     rolledBack = id;
-  });
+  }, 240_000);
 
   it('a rollback in the bake window has traffic back on the warm previous version within 1 s of the call', async () => {
     expect(rolledBack).toBeTruthy();
@@ -161,7 +161,7 @@ describe('rollback of a completed deployment', () => {
     expect(rolled.body).toMatchObject({ status: 'RolledBack', rollback: { trigger: 'rollback-command', errors: [] } });
     expect(Date.parse(rolled.body.rollback.trafficRestoredAt) - sentAt).toBeLessThan(1000);
     expect(await routed()).toEqual([['1.0.0', 100]]);
-  });
+  }, 180_000);
 });
 
 describe('supersede', () => {
@@ -192,5 +192,5 @@ describe('supersede', () => {
     // While the new one rolls out, the rolled-back completed deployments cannot be rolled back either.
     await waitFor(nextId, 'traffic on the canary', (d) => d.status === 'Deploying' && d.trafficPercentage === 10);
     expect((await post(`/${nextId}/abort`, { reason: 'cleanup' })).status).toBe(200);
-  });
+  }, 240_000);
 });

@@ -119,6 +119,8 @@ describe('rolling bake window', () => {
   const servers = ['s1', 's2'];
   it('loads the previous version again after the last batch so the bake keeps it warm; a rollback then only routes', async () => {
     await runDeployment(h, inputFor('Rolling', { batchSize: 1, waitDuration: 'PT1M', bakeWindow: 'PT10M' }), { servers }, async (r) => {
+      await r.waitFor((s) => s.phase === 'UpdatingServers', 'the first batch');
+      await h.env.sleep('3 minutes'); // two batches of waitDuration PT1M
       const baking = await r.waitFor((s) => s.status === 'Active' && s.currentStep?.step.kind === 'pause', 'the bake window');
       expect(baking.history).toEqual(expect.arrayContaining([expect.objectContaining({ step: 'rewarmPrevious', decision: 'Ready' })]));
       expect(r.world.named('warmUpVersion').at(-1)).toMatchObject({ versionId: 'v1', servers: ['s1', 's2'] });

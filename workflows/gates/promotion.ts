@@ -1,11 +1,20 @@
 /** Promotion, the bake window's previous version, and its retirement. */
+import { patched } from '@temporalio/workflow';
 import { durationMs } from '../../domain/deployments/iso-duration';
 import { changes, warmUps } from '../activity-stubs';
 import type { DeploymentRun } from '../deployment-run';
 import { applyForwardRoute, splitRoute } from './routing';
 
+/**
+ * Workflow patch: a promote command skips the steps up to promotion, not the bake window after it
+ * (a promote during the bake ends the bake). Runs recorded before it skipped the bake as well.
+ */
+export const BAKE_AFTER_PROMOTE_COMMAND_PATCH = 'bake-window-after-promote-command';
+
 /** Routes 100% to the candidate (confirmed by every gateway) and makes it the active version. The deployment is Active from here. */
 export async function promoteStep(run: DeploymentRun): Promise<void> {
+  // A supersede also asks for promotion: that one must skip the bake too.
+  if (patched(BAKE_AFTER_PROMOTE_COMMAND_PATCH) && !run.supersede) run.promoteRequested = false;
   await run.setPhase('Promoting');
   const applied = await applyForwardRoute(run, splitRoute(run, 100), 'promote');
   run.compensation.activated = true;
