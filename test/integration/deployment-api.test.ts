@@ -117,8 +117,8 @@ describe('pure parts of the service', () => {
 
   it('estimates a canary from its analysis windows', () => {
     const plan = planCanary(parseStrategyConfig('Canary', { initialPercentage: 10, incrementStep: 40, monitoringDuration: 'PT5M' }), { hasStable: true, approvalRequired: false });
-    // validate, warmUp, 3 × (setWeight, analysis 5 min), promote, retirePrevious = 10 steps
-    expect(estimatePlanMs(plan)).toBe(3 * 300_000 + 30_000 + 10 * 5_000);
+    // validate, warmUp, 3 × (setWeight, analysis 5 min), promote, bake 30 min, retirePrevious = 11 steps
+    expect(estimatePlanMs(plan)).toBe(3 * 300_000 + 1_800_000 + 30_000 + 11 * 5_000);
   });
 });
 
