@@ -283,7 +283,14 @@ export class DeploymentService {
       config: request.strategyConfig,
     } as DeploymentInput;
 
-    const [table, servers] = await Promise.all([this.deps.routing.get(model.modelId, request.environment), this.deps.servers.live(settings.serverHeartbeatTimeoutMs)]);
+    const [table, servers, current] = await Promise.all([
+      this.deps.routing.get(model.modelId, request.environment),
+      this.deps.servers.live(settings.serverHeartbeatTimeoutMs),
+      this.deps.deployments.list({ scope: 'current', modelId: model.modelId, environment: request.environment, limit: 1, offset: 0 }),
+    ]);
+    // A completed deployment being rolled back (its own workflow, not the deployment's id) is changing the routing now.
+    const rollingBack = current.deployments.find((d) => hasEnded(d) && d.phase === 'RollingBack');
+    if (rollingBack) throw errors.conflict(`Deployment ${rollingBack.deploymentId} of ${model.name} in ${request.environment} is being rolled back; start the new deployment once it has finished`);
     const hasStable = (table?.pools ?? []).some((p) => p.weight > 0 && p.versionId !== version.versionId);
     const plan = planFor(request, { hasStable, approvalRequired: false }, servers.filter((s) => s.health !== 'draining').map((s) => s._id));
     const rollingWaitMs = request.strategy === 'Rolling' ? durationMs(request.strategyConfig.waitDuration) : 0;
