@@ -8,6 +8,7 @@ import { createAnalysisActivities } from './analysis';
 import { createLifecycleActivities } from './lifecycle';
 import { createNotificationActivities } from './notifications';
 import { createProjectionActivities } from './projection';
+import { createRollbackTargetActivities } from './rollback-target';
 import { createRoutingActivities } from './routing';
 import { createShadowActivities } from './shadow';
 import { createSmokeTestActivities } from './smoke-test';
@@ -22,6 +23,7 @@ export function createDeploymentActivities(deps: DeploymentActivityDeps): Omit<D
     ...createNotificationActivities(deps),
     ...createWarmUpActivities(deps),
     ...createRoutingActivities(deps),
+    ...createRollbackTargetActivities(deps),
     ...createAnalysisActivities(deps),
     ...createSmokeTestActivities(deps),
     ...createShadowActivities(deps),

@@ -82,6 +82,24 @@ export interface WindowSpec {
   to: string;
 }
 
+/** What rolling back a completed deployment restores (resolveRollbackTarget). */
+export interface RollbackTarget {
+  /** The route to restore: the table revision in force before the deployment's first route write. */
+  route: RouteSpec;
+  /** That ledger revision; null when the ledger no longer holds it (the route is then the deployment's stable version at 100 %). */
+  restoresRevision: number | null;
+  /** The highest route sequence the deployment wrote: the rollback writes the next one, so fencing holds. */
+  lastSequence: number;
+  /** Versions the route sends traffic to (pools, shadow): each is loaded and Ready before the route is applied. */
+  versionIds: string[];
+  /** The version the restored route serves (its heaviest pool): made the active version again. */
+  previous: VersionRef;
+  /** Live model servers (where the versions are loaded). */
+  servers: string[];
+  /** Why the rollback cannot go ahead (the routing table no longer serves the deployment's version), or null. */
+  problem: string | null;
+}
+
 /** The projection written to MongoDB (deployments collection), keyed by deploymentId. */
 export type DeploymentProjection = DeploymentStatusView;
 
@@ -167,9 +185,18 @@ export interface DeploymentActivities {
    * Makes `versionId` the active version of (modelId, environment): the model's activeVersion
    * (Production) moves to it, its status becomes Deployed, the change is recorded with the
    * deploymentId. Idempotent: activating the active version again changes nothing. A rollback
-   * after activation calls it with the previous version.
+   * after activation calls it with the previous version. Completed Active deployments of the same
+   * model and environment that started before this one are marked Superseded in the projection;
+   * those this deployment superseded whose version is `versionId` become Active again (a rollback).
    */
   activateVersion(input: { deploymentId: string; modelId: string; environment: Environment; versionId: string; previousVersionId: string | null }): Promise<void>;
+
+  /**
+   * For rolling back a completed deployment: the routing it replaced (from the routing ledger),
+   * the versions to load first, and the route sequence to write next. Pure read; a table that
+   * moved on since the deployment is reported in `problem`, not thrown.
+   */
+  resolveRollbackTarget(input: { deploymentId: string; modelId: string; environment: Environment; versionId: string; stable: VersionRef | null }): Promise<RollbackTarget>;
 
   /** Marks a version that no longer serves the environment Deprecated (after it was unloaded). Idempotent. */
   retireVersion(input: { deploymentId: string; modelId: string; environment: Environment; versionId: string }): Promise<void>;

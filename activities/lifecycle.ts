@@ -52,7 +52,8 @@ export function createLifecycleActivities(deps: DeploymentActivityDeps) {
   return {
     /**
      * The version becomes Deployed (statusHistory names the deployment) and, in Production, the
-     * model's activeVersion. Doing it again changes nothing.
+     * model's activeVersion; the deployment projections of (model, environment) follow (Superseded,
+     * or back in force after a rollback). Doing it again changes nothing.
      */
     async activateVersion(input: { deploymentId: string; modelId: string; environment: Environment; versionId: string; previousVersionId: string | null }): Promise<void> {
       const { model, version } = await findModelVersion(deps, input.modelId, input.versionId);
@@ -63,6 +64,11 @@ export function createLifecycleActivities(deps: DeploymentActivityDeps) {
         const updated = await deps.models.update(model.modelId, { activeVersion: version.version }, now());
         if (!updated) throw badInput('MODEL_NOT_FOUND', `Model ${model.name} no longer exists`);
       }
+      // One current deployment per model and environment: a promotion supersedes the deployments
+      // whose candidate it replaced; a rollback (activating a version this deployment superseded)
+      // puts the deployment of that version back in force.
+      await deps.deployments.supersedeEarlier(model.modelId, input.environment, input.deploymentId, now());
+      await deps.deployments.reinstateSuperseded(model.modelId, input.environment, input.deploymentId, version.versionId, now());
     },
 
     /**

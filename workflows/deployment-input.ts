@@ -18,6 +18,8 @@ export interface DeploymentInputBase {
   environment: Environment;
   /** User id of the person who started it (approvers must be someone else). */
   initiatedBy: string;
+  /** The deployment in its bake window that gave way to this one (supersede), for the history. */
+  supersedes?: string;
   /** Production approval. Defaults: required when environment is Production; deadline P1D. */
   approval?: { required?: boolean; timeout?: string };
 }

@@ -9,7 +9,7 @@ import { initialDeploymentView, type ApprovalState, type DeploymentStatusView, t
 import { isTerminalStatus, type DeploymentPhase, type DeploymentStatus } from '../domain/deployments/enums';
 import { describeStep, isSkippedOnPromote, progressPercentage, type DeploymentStep } from '../domain/deployments/steps';
 import type { DeploymentInput } from './deployment-input';
-import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, rollbackUpdate, statusQuery } from './messages';
+import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, rollbackUpdate, statusQuery, supersedeUpdate, type SupersedeCommand } from './messages';
 import { bookkeeping } from './activity-stubs';
 import { DeploymentPhaseKey, DeploymentStrategyKey, EnvironmentKey, ModelNameKey, ModelVersionKey } from './search-attributes';
 
@@ -43,7 +43,17 @@ export interface RunSnapshot {
 export interface StopRequest {
   kind: 'abort' | 'rollback';
   by: string;
+  /** The sender's username (absent in runs recorded before it was kept). */
+  byName?: string;
   reason: string;
+}
+
+/** A later deployment of the same model and environment asked this one to end its bake window. */
+export interface SupersedeRequest {
+  by: string;
+  reason: string;
+  /** The deployment that takes over. */
+  supersededBy: string | null;
 }
 
 const MAX_HISTORY = 500;
@@ -60,6 +70,7 @@ export class DeploymentRun {
   paused = false;
   promoteRequested = false;
   stop: StopRequest | null = null;
+  supersede: SupersedeRequest | null = null;
   /** Compensation has started: no more commands. */
   compensating = false;
   ended = false;
@@ -89,6 +100,7 @@ export class DeploymentRun {
         required,
         at,
       );
+    if (!snapshot && input.supersedes) this.record('request', 'Supersedes', `deployment ${input.supersedes} ended its bake window and gave way`);
     if (snapshot) {
       this.plan = snapshot.plan;
       this.stepIndex = snapshot.stepIndex;
@@ -125,12 +137,18 @@ export class DeploymentRun {
     return !this.compensation.stableRetired && this.stable !== null && !this.ended;
   }
 
+  /** In the bake window: promoted, the previous version still warm, the run not ending. */
+  get baking(): boolean {
+    return this.view.status === 'Active' && this.canRollBack && !this.compensating;
+  }
+
   private commandContext() {
     const rest = this.plan.slice(this.stepIndex);
     return {
       status: this.view.status,
       initiatedBy: this.input.initiatedBy,
       canRollBack: this.canRollBack,
+      baking: this.baking,
       canPromote: !this.ended && rest.some((s) => isSkippedOnPromote(s) || s.kind === 'updateBatch') && !this.promoteRequested,
       approvalState: this.view.approval.state,
     };
@@ -180,7 +198,7 @@ export class DeploymentRun {
     }, { validator: control('promote') });
     const stop = (kind: 'abort' | 'rollback') => async (cmd: ControlCommand): Promise<DeploymentStatusView> => {
       if (!this.stop) {
-        this.stop = { kind, by: cmd.by.id, reason: `${cmd.by.username}: ${cmd.reason ?? ''}` };
+        this.stop = { kind, by: cmd.by.id, byName: cmd.by.username, reason: `${cmd.by.username}: ${cmd.reason ?? ''}` };
         this.record(kind, kind === 'abort' ? 'Abort' : 'Rollback', this.stop.reason);
         this.forward.cancel();
       }
@@ -190,6 +208,18 @@ export class DeploymentRun {
     };
     setHandler(abortUpdate, stop('abort'), { validator: control('abort') });
     setHandler(rollbackUpdate, stop('rollback'), { validator: control('rollback') });
+    // Ends the bake window now: the plan's remaining waits are skipped (as by promote), the
+    // previous version is retired (kept when still routed), and the run ends Superseded.
+    setHandler(supersedeUpdate, async (cmd: SupersedeCommand): Promise<DeploymentStatusView> => {
+      if (!this.supersede) {
+        this.supersede = { by: cmd.by.id, reason: `${cmd.by.username}: ${cmd.reason ?? ''}`, supersededBy: cmd.supersededBy ?? null };
+        this.view.supersededBy = this.supersede.supersededBy;
+        this.promoteRequested = true;
+        this.record('supersede', 'Supersede', `${this.supersede.reason}${cmd.supersededBy ? ` (by deployment ${cmd.supersededBy})` : ''}`);
+      }
+      await condition(() => this.ended);
+      return this.view;
+    }, { validator: control('supersede') });
   }
 
   record(step: string, decision: string, reason: string): void {
@@ -215,12 +245,17 @@ export class DeploymentRun {
       this.resumePhase = phase;
       return this.publish();
     }
+    this.showPhase(phase);
+    await this.publish();
+  }
+
+  /** Sets the phase and its search attribute without publishing the projection (the caller publishes later). */
+  showPhase(phase: DeploymentPhase): void {
     this.view.phase = phase;
     if (this.lastPhase !== phase) {
       upsertSearchAttributes([{ key: DeploymentPhaseKey, value: phase }]);
       this.lastPhase = phase;
     }
-    await this.publish();
   }
 
   /** Sets the identifying search attributes (once the model name and version string are known). */

@@ -4,3 +4,4 @@ export { blueGreenDeployment } from './strategies/blue-green-deployment';
 export { abTestDeployment } from './strategies/ab-test-deployment';
 export { shadowDeployment } from './strategies/shadow-deployment';
 export { rollingDeployment } from './strategies/rolling-deployment';
+export { rollbackDeployment } from './rollback-deployment';

@@ -23,5 +23,15 @@ export const promoteUpdate = defineUpdate<DeploymentStatusView, [ControlCommand]
 export const abortUpdate = defineUpdate<DeploymentStatusView, [ControlCommand]>('abort');
 /** Rolls back to the still-warm stable version (ends RolledBack). Returns once traffic is restored and the candidate unloaded. */
 export const rollbackUpdate = defineUpdate<DeploymentStatusView, [ControlCommand]>('rollback');
+/** What the API sends when a new deployment of the same model and environment takes over. */
+export interface SupersedeCommand extends ControlCommand {
+  /** The new deployment's id. */
+  supersededBy?: string;
+}
+/**
+ * Ends the bake window of an Active deployment now: the previous version is retired (kept when
+ * still routed) and the run ends Superseded. Returns once the run ended. Refused outside the bake window.
+ */
+export const supersedeUpdate = defineUpdate<DeploymentStatusView, [SupersedeCommand]>('supersede');
 /** Live status: status, progress, traffic, current step, history, approval, validation, metrics. */
 export const statusQuery = defineQuery<DeploymentStatusView>('status');

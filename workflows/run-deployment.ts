@@ -12,7 +12,7 @@ import type { DeploymentInput } from './deployment-input';
 import { DeploymentRun, type RunSnapshot } from './deployment-run';
 import { approvalGate } from './gates/approval';
 import { DeploymentEnding, type BadStatus } from './gates/ending';
-import { promoteStep, retirePreviousStep } from './gates/promotion';
+import { promoteStep, retirePreviousStep, rewarmPreviousStep } from './gates/promotion';
 import { compensate } from './gates/rollback';
 import { applyForwardRoute, splitRoute } from './gates/routing';
 import { validateGate } from './gates/validate';
@@ -43,6 +43,7 @@ const DEFAULT_HANDLERS: StepHandlers = {
     await run.setPhase('KeepingPreviousWarm');
     await run.waitFor(step.durationMs);
   },
+  rewarmPrevious: (run) => rewarmPreviousStep(run),
   retirePrevious: (run) => retirePreviousStep(run),
 };
 
@@ -77,8 +78,12 @@ async function start(run: DeploymentRun, strategy: StrategyDefinition): Promise<
   if (problem) throw new DeploymentEnding('Failed', 'validation', problem);
 }
 
+/** How a run that promoted ends: Superseded when a later deployment took over during its bake window. */
+type GoodStatus = 'Active' | 'Superseded';
+const goodEnding = (run: DeploymentRun): GoodStatus => (run.supersede ? 'Superseded' : 'Active');
+
 interface Ending {
-  status: BadStatus | 'Active';
+  status: BadStatus | GoodStatus;
   trigger: DeploymentEnding['trigger'];
   reason: string;
   /** Rethrown after compensation: cancellation (so Temporal shows Cancelled) and failures. */
@@ -94,12 +99,12 @@ function classify(run: DeploymentRun, err: unknown): Ending {
   }
   const message = rootCause(err) ?? (err instanceof Error ? err.message : String(err));
   // Past retirement the candidate serves alone and is the active version: report, do not undo.
-  if (run.compensation.stableRetired) return { status: 'Active', trigger: 'failure', reason: `finished, but retiring the previous version failed: ${message}` };
+  if (run.compensation.stableRetired) return { status: goodEnding(run), trigger: 'failure', reason: `finished, but retiring the previous version failed: ${message}` };
   const wrapped = err instanceof ApplicationFailure ? err : ApplicationFailure.create({ message: `deployment failed: ${message}`, type: 'DEPLOYMENT_FAILED', nonRetryable: true, cause: err instanceof Error ? err : undefined });
   return { status: 'Failed', trigger: 'failure', reason: message, rethrow: wrapped };
 }
 
-const TERMINAL_PHASE = { Failed: 'Failed', RolledBack: 'RolledBack', Cancelled: 'Cancelled', Active: 'Active' } as const;
+const TERMINAL_PHASE = { Failed: 'Failed', RolledBack: 'RolledBack', Cancelled: 'Cancelled', Active: 'Active', Superseded: 'Superseded' } as const;
 
 /** Runs a deployment from start (or from a continue-as-new snapshot) to its end. */
 export async function runDeploymentWorkflow(input: DeploymentInput, strategy: StrategyDefinition, snapshot?: RunSnapshot): Promise<DeploymentResult> {
@@ -115,22 +120,23 @@ export async function runDeploymentWorkflow(input: DeploymentInput, strategy: St
     const ending = classify(run, err);
     log.info('deployment ending badly', { deploymentId: input.deploymentId, status: ending.status, trigger: ending.trigger, reason: ending.reason });
     await CancellationScope.nonCancellable(async () => {
-      if (ending.status !== 'Active') await compensate(run, ending.trigger, ending.reason);
+      if (ending.status !== 'Active' && ending.status !== 'Superseded') await compensate(run, ending.trigger, ending.reason);
       await finish(run, ending.status, ending.reason);
     });
     if (ending.rethrow) throw ending.rethrow;
     return run.view;
   }
-  await CancellationScope.nonCancellable(() => finish(run, 'Active', null));
+  await CancellationScope.nonCancellable(() => finish(run, goodEnding(run), null));
   return run.view;
 }
 
-async function finish(run: DeploymentRun, status: BadStatus | 'Active', reason: string | null): Promise<void> {
+async function finish(run: DeploymentRun, status: BadStatus | GoodStatus, reason: string | null): Promise<void> {
   run.view.completedAt = new Date(Date.now()).toISOString();
   run.view.errorMessage = reason;
   run.view.currentStep = null;
-  if (status === 'Active') run.stepIndex = run.plan.length;
-  run.record('end', status, reason ?? 'deployment complete');
+  if (status === 'Active' || status === 'Superseded') run.stepIndex = run.plan.length;
+  const superseded = status === 'Superseded' ? `superseded by ${run.supersede?.supersededBy ?? 'a later deployment'}` : null;
+  run.record('end', status, reason ?? superseded ?? 'deployment complete');
   await run.setStatus(status, TERMINAL_PHASE[status]);
   run.ended = true;
   // Why wait: abort/rollback updates return the final view; let them finish before the run ends.

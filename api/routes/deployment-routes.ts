@@ -24,7 +24,7 @@ const CreateDeploymentDoc = z
     environment: z.enum(ENVIRONMENTS),
     strategyConfig: z.record(z.string(), z.unknown()).optional().openapi({
       description:
-        'Per strategy (unknown fields are rejected). Canary: initialPercentage (alias canaryPercentage), incrementStep, monitoringDuration, rollbackThresholds {accuracyDrop, latencyIncrease, errorRateIncrease}, minSamplesPerStep, minLabelledSamplesPerStep, maxInconclusiveExtensions, warmupDuration. BlueGreen: smokeTestSamples, smokeTestMinAccuracyRatio, monitoringDuration, keepBlueDuration, rollbackThresholds, minSamples, minLabelledSamples. ABTesting: splitRatio, minimumSamples, significanceLevel, primaryMetric, duration, lookInterval, spending, stickyHeader, rollbackThresholds, guardrailMinSamples. Shadow: shadowPercentage, comparisonSamples, predictionDifferenceThreshold, duration, checkInterval, latencyIncrease, errorRateIncrease. Rolling: batchSize, waitDuration, maxFailures, rollbackThresholds, minSamples. Durations are ISO-8601 (PT5M).',
+        'Per strategy (unknown fields are rejected). Canary: initialPercentage (alias canaryPercentage), incrementStep, monitoringDuration, rollbackThresholds {accuracyDrop, latencyIncrease, errorRateIncrease}, minSamplesPerStep, minLabelledSamplesPerStep, maxInconclusiveExtensions, warmupDuration. BlueGreen: smokeTestSamples, smokeTestMinAccuracyRatio, monitoringDuration, keepBlueDuration, rollbackThresholds, minSamples, minLabelledSamples. ABTesting: splitRatio, minimumSamples, significanceLevel, primaryMetric, duration, lookInterval, spending, stickyHeader, rollbackThresholds, guardrailMinSamples. Shadow: shadowPercentage, comparisonSamples, predictionDifferenceThreshold, duration, checkInterval, latencyIncrease, errorRateIncrease. Rolling: batchSize, waitDuration, maxFailures, rollbackThresholds, minSamples. Every strategy: bakeWindow (default PT30M; PT0S = none; BlueGreen also accepts its older name keepBlueDuration): after promotion the previous version stays warm this long, and rollback, promote (end the bake now) and a new deployment (supersedes it) are accepted. Durations are ISO-8601 (PT5M).',
       example: { canaryPercentage: 10, incrementStep: 15, monitoringDuration: 'PT5M', rollbackThresholds: { accuracyDrop: 0.05, latencyIncrease: 1.5 } },
     }),
   })
@@ -94,7 +94,8 @@ const DetailSchema = SummarySchema.omit({ approval: true })
     smokeTest: z.unknown(),
     shadow: z.unknown(),
     abTest: z.unknown(),
-    rollback: z.unknown().openapi({ description: '{trigger, reason, decidedAt, trafficRestoredAt, durationMs, routeRevision, errors} or null' }),
+    rollback: z.unknown().openapi({ description: '{trigger, reason, decidedAt, trafficRestoredAt, durationMs, routeRevision, errors, requestedBy} or null' }),
+    supersededBy: z.string().nullable().optional().openapi({ description: 'The deployment that superseded this one (status Superseded)' }),
     analysisPhase: z.string(),
     temporalUiUrl: z.string().nullable(),
     source: z.enum(['workflow', 'projection']),
@@ -103,6 +104,10 @@ const DetailSchema = SummarySchema.omit({ approval: true })
 
 const ListQuerySchema = z
   .object({
+    scope: z.enum(['current', 'all']).default('current').openapi({
+      description:
+        'current (default): one deployment per model and environment, the one in force there — the running one (an Active one in its bake window counts), else the Active one, else the newest; status and strategy then filter those. all: every deployment (Superseded ones included).',
+    }),
     model: z.string().min(1).max(200).optional().openapi({ description: 'Model id or name' }),
     status: z.enum(DEPLOYMENT_STATUSES).optional(),
     strategy: z.enum(DEPLOYMENT_STRATEGIES).optional(),
@@ -121,7 +126,12 @@ const CONTROL: { kind: ControlCommandKind; summary: string; reasonRequired: bool
   { kind: 'resume', summary: 'Resume a paused deployment', reasonRequired: false },
   { kind: 'promote', summary: 'Skip the remaining waits and measurements and promote the candidate now', reasonRequired: false },
   { kind: 'abort', summary: 'Stop the deployment; traffic goes back to the stable version (ends Cancelled)', reasonRequired: true },
-  { kind: 'rollback', summary: 'Roll back to the still-warm stable version (ends RolledBack)', reasonRequired: true },
+  {
+    kind: 'rollback',
+    summary:
+      'Roll back (ends RolledBack). While rolling out or in the bake window: traffic back on the still-warm previous version. After the deployment ended: a rollbackDeployment workflow (id rollback-<deploymentId>) reloads the previous version if it was retired, restores the routing the deployment replaced, reactivates the previous version and retires the candidate. 409 for a superseded deployment or while another deployment of the model and environment runs.',
+    reasonRequired: true,
+  },
 ];
 
 export function deploymentRoutes(service: DeploymentService, auth: AuthModule) {
@@ -134,7 +144,8 @@ export function deploymentRoutes(service: DeploymentService, auth: AuthModule) {
     add('post', '/', 'deployments:create:nonprod', {
       summary: 'Start a deployment (one per model and environment at a time)',
       tags: ['Deployments'],
-      description: 'Production also needs deployments:create:prod (MLEngineer, Admin) and waits for an Admin other than the initiator to approve it.',
+      description:
+        'Production also needs deployments:create:prod (MLEngineer, Admin) and waits for an Admin other than the initiator to approve it. A deployment of the same model and environment in its bake window is superseded first (it retires its previous version and ends Superseded); one still rolling out answers 409.',
       request: { body: jsonBody(CreateDeploymentDoc) },
       responses: { 202: jsonBody(CreatedSchema, 'Accepted: the workflow runs'), ...commonErrors, 404: errorResponse('MODEL_NOT_FOUND / VERSION_NOT_FOUND'), 409: errorResponse('CONFLICT: a deployment of this model and environment is running (named in the message)'), ...unavailable },
     }, auth.limit('deploy'), async (req, res) => {
@@ -144,7 +155,7 @@ export function deploymentRoutes(service: DeploymentService, auth: AuthModule) {
     });
 
     add('get', '/', 'deployments:read', {
-      summary: 'List deployments, newest first',
+      summary: 'List deployments, newest first (by default one current deployment per model and environment: see scope)',
       tags: ['Deployments'],
       request: { query: ListQuerySchema },
       responses: { 200: jsonBody(z.object({ deployments: z.array(SummarySchema), total: z.number(), limit: z.number(), offset: z.number() })), ...commonErrors },

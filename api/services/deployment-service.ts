@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Actor, ControlCommandKind } from '../../domain/deployments/commands';
-import { initialDeploymentView, type ApprovalState, type DeploymentStatusView } from '../../domain/deployments/deployment-status';
+import { completedRollbackProblem } from '../../domain/deployments/completed-rollback';
+import { hasEnded, initialDeploymentView, type ApprovalState, type DeploymentStatusView } from '../../domain/deployments/deployment-status';
 import { isTerminalStatus, type DeploymentStatus, type DeploymentStrategy, type Environment } from '../../domain/deployments/enums';
 import { durationMs } from '../../domain/deployments/iso-duration';
 import { planAbTest, planBlueGreen, planCanary, planRolling, planShadow, type DeploymentStep, type PlanContext } from '../../domain/deployments/steps';
@@ -20,7 +21,8 @@ import type { ServerRegistry } from '../../infra/mongo/server-registry';
 import type { VersionRepository } from '../../infra/mongo/version-repository';
 import type { TemporalGateway } from '../../infra/temporal/connection';
 import type { DeploymentInput } from '../../workflows/deployment-input';
-import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, rollbackUpdate, statusQuery } from '../../workflows/messages';
+import { rollbackWorkflowId, type RollbackDeploymentInput } from '../../workflows/rollback-deployment';
+import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, rollbackUpdate, statusQuery, supersedeUpdate } from '../../workflows/messages';
 import { DeploymentPhaseKey, DeploymentStrategyKey, EnvironmentKey, ModelNameKey, ModelVersionKey } from '../../workflows/search-attributes';
 
 /** The workflow type of each strategy (the exports of workflows/index.ts). */
@@ -31,6 +33,17 @@ export const WORKFLOW_TYPES: Record<DeploymentStrategy, string> = {
   Shadow: 'shadowDeployment',
   Rolling: 'rollingDeployment',
 };
+
+/** The search attributes a deployment's workflows start with (the Web UI filters on them). */
+function searchAttributes(d: Pick<DeploymentStatusView, 'modelName' | 'version' | 'strategy' | 'environment' | 'phase'>) {
+  return [
+    { key: ModelNameKey, value: d.modelName },
+    { key: ModelVersionKey, value: d.version },
+    { key: DeploymentStrategyKey, value: d.strategy },
+    { key: EnvironmentKey, value: d.environment },
+    { key: DeploymentPhaseKey, value: d.phase },
+  ];
+}
 
 /** One deployment per (model, environment) at a time: Temporal refuses a second run of the same id while one runs. */
 export const deploymentWorkflowId = (modelId: string, environment: Environment) => `deploy-${modelId}-${environment}`;
@@ -114,6 +127,8 @@ export type DeploymentSummary = Pick<
 > & { approval: ApprovalState['state']; workflowId: string | null };
 
 export interface ListDeploymentsQuery {
+  /** `current`: one deployment per model and environment (the one in force there); `all`: every deployment. */
+  scope: 'current' | 'all';
   model?: string;
   status?: DeploymentStatus;
   strategy?: DeploymentStrategy;
@@ -122,7 +137,7 @@ export interface ListDeploymentsQuery {
   offset: number;
 }
 
-const CONTROL_UPDATES = { pause: pauseUpdate, resume: resumeUpdate, promote: promoteUpdate, abort: abortUpdate, rollback: rollbackUpdate } as const;
+const CONTROL_UPDATES = { pause: pauseUpdate, resume: resumeUpdate, promote: promoteUpdate, abort: abortUpdate, rollback: rollbackUpdate, supersede: supersedeUpdate } as const;
 const LIVE_METRICS_WINDOW_MS = 5 * 60_000;
 const SERVING_ROLES: PredictionRole[] = ['primary', 'canary', 'challenger'];
 /** Rough allowance per plan step without a timer of its own (routing change, gate, promotion). */
@@ -268,7 +283,14 @@ export class DeploymentService {
       config: request.strategyConfig,
     } as DeploymentInput;
 
-    const [table, servers] = await Promise.all([this.deps.routing.get(model.modelId, request.environment), this.deps.servers.live(settings.serverHeartbeatTimeoutMs)]);
+    const [table, servers, current] = await Promise.all([
+      this.deps.routing.get(model.modelId, request.environment),
+      this.deps.servers.live(settings.serverHeartbeatTimeoutMs),
+      this.deps.deployments.list({ scope: 'current', modelId: model.modelId, environment: request.environment, limit: 1, offset: 0 }),
+    ]);
+    // A completed deployment being rolled back (its own workflow, not the deployment's id) is changing the routing now.
+    const rollingBack = current.deployments.find((d) => hasEnded(d) && d.phase === 'RollingBack');
+    if (rollingBack) throw errors.conflict(`Deployment ${rollingBack.deploymentId} of ${model.name} in ${request.environment} is being rolled back; start the new deployment once it has finished`);
     const hasStable = (table?.pools ?? []).some((p) => p.weight > 0 && p.versionId !== version.versionId);
     const plan = planFor(request, { hasStable, approvalRequired: false }, servers.filter((s) => s.health !== 'draining').map((s) => s._id));
     const rollingWaitMs = request.strategy === 'Rolling' ? durationMs(request.strategyConfig.waitDuration) : 0;
@@ -283,19 +305,16 @@ export class DeploymentService {
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
       memo: { deploymentId, initiatedBy: principal.id },
-      typedSearchAttributes: [
-        { key: ModelNameKey, value: model.name },
-        { key: ModelVersionKey, value: version.version },
-        { key: DeploymentStrategyKey, value: request.strategy },
-        { key: EnvironmentKey, value: request.environment },
-        { key: DeploymentPhaseKey, value: 'Pending' },
-      ],
+      typedSearchAttributes: searchAttributes({ modelName: model.name, version: version.version, strategy: request.strategy, environment: request.environment, phase: 'Pending' }),
     });
     let firstExecutionRunId: string;
     try {
       firstExecutionRunId = (await start()).firstExecutionRunId;
     } catch (e) {
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw unavailable(e);
+      // A deployment in its bake window gives way (it retires its previous version and ends Superseded).
+      const superseded = await this.supersedeBaking(client, workflowId, deploymentId, principal);
+      if (superseded) input.supersedes = superseded;
       // The previous deployment may have ended (its projection says so) while its run is still closing: wait for it once.
       if (!(await this.previousRunClosed(client, workflowId))) throw await this.alreadyRunning(client, workflowId, model, request.environment);
       try {
@@ -340,15 +359,35 @@ export class DeploymentService {
   }
 
   /**
-   * True when the run holding the workflow id belongs to a deployment whose projection is
-   * already terminal and the run closes within a few seconds (it is finishing its last steps).
+   * When the run holding the workflow id is a deployment in its bake window (Active, still
+   * running), tells it to end (supersede update: it retires its previous version and ends
+   * Superseded) and returns its id once it did. Null when there was nothing to supersede or it
+   * refused (it is not in its bake window after all: the caller then answers 409).
+   */
+  private async supersedeBaking(client: Client, workflowId: string, newDeploymentId: string, principal: Principal): Promise<string | null> {
+    try {
+      const memo = (await within(client, 5000, () => client.workflow.getHandle(workflowId).describe())).memo as { deploymentId?: unknown } | undefined;
+      const holder = typeof memo?.deploymentId === 'string' ? await this.deps.deployments.get(memo.deploymentId) : null;
+      if (!holder || holder.status !== 'Active' || hasEnded(holder)) return null;
+      const cmd = { by: this.actor(principal), reason: `deployment ${newDeploymentId} of the same model and environment takes over`, supersededBy: newDeploymentId };
+      await within(client, this.deps.settings.commandTimeoutMs, () => this.handle(client, holder).executeUpdate(supersedeUpdate, { args: [cmd] }));
+      return holder.deploymentId;
+    } catch {
+      // Refused or unreachable: whether the id is free is decided next (previousRunClosed).
+      return null;
+    }
+  }
+
+  /**
+   * True when the run holding the workflow id belongs to a deployment whose projection says it
+   * has ended and the run closes within a few seconds (it is finishing its last steps).
    */
   private async previousRunClosed(client: Client, workflowId: string): Promise<boolean> {
     try {
       const handle = client.workflow.getHandle(workflowId);
       const memo = (await within(client, 5000, () => handle.describe())).memo as { deploymentId?: unknown } | undefined;
       const previous = typeof memo?.deploymentId === 'string' ? await this.deps.deployments.get(memo.deploymentId) : null;
-      if (!previous || !isTerminalStatus(previous.status)) return false;
+      if (!previous || !hasEnded(previous)) return false;
       await within(client, RUN_CLOSE_WAIT_MS, () => handle.result()).catch(() => undefined);
       return (await within(client, 5000, () => handle.describe())).status.name !== 'RUNNING';
     } catch {
@@ -367,8 +406,8 @@ export class DeploymentService {
       // fall back to the projection
     }
     if (!running) {
-      const { deployments } = await this.deps.deployments.list({ modelId: model.modelId, environment, limit: 20, offset: 0 });
-      running = deployments.find((d) => !isTerminalStatus(d.status))?.deploymentId;
+      const { deployments } = await this.deps.deployments.list({ scope: 'all', modelId: model.modelId, environment, limit: 20, offset: 0 });
+      running = deployments.find((d) => !hasEnded(d))?.deploymentId;
     }
     const who = running ?? 'another deployment';
     return errors.conflict(`Deployment ${who} of ${model.name} to ${environment} is still running: one deployment per model and environment at a time`, [
@@ -379,7 +418,7 @@ export class DeploymentService {
   async list(q: ListDeploymentsQuery): Promise<{ deployments: DeploymentSummary[]; total: number }> {
     let modelId: string | undefined;
     if (q.model) modelId = (await this.deps.models.findByIdOrName(q.model))?.modelId ?? q.model;
-    const { deployments, total } = await this.deps.deployments.list({ modelId, status: q.status, strategy: q.strategy, environment: q.environment, limit: q.limit, offset: q.offset });
+    const { deployments, total } = await this.deps.deployments.list({ scope: q.scope, modelId, status: q.status, strategy: q.strategy, environment: q.environment, limit: q.limit, offset: q.offset });
     return { deployments: deployments.map((d) => this.summary(d)), total };
   }
 
@@ -426,7 +465,7 @@ export class DeploymentService {
     const d = await this.stored(deploymentId);
     let view: StoredDeployment = d;
     let source: DeploymentDetail['source'] = 'projection';
-    if (!isTerminalStatus(d.status) && d.workflowId && d.firstExecutionRunId) {
+    if (!hasEnded(d) && d.workflowId && d.firstExecutionRunId) {
       try {
         const client = await this.deps.temporal.getClient();
         const live = await within(client, this.deps.settings.queryTimeoutMs, () => this.handle(client, d).query(statusQuery));
@@ -438,7 +477,7 @@ export class DeploymentService {
         // Why silent: the projection is the durable answer; the live query is a bonus.
       }
     }
-    return this.detail(view, source, isTerminalStatus(view.status) ? null : await this.liveMetrics(view).catch(() => null));
+    return this.detail(view, source, hasEnded(view) ? null : await this.liveMetrics(view).catch(() => null));
   }
 
   private async liveMetrics(d: StoredDeployment): Promise<DeploymentDetail['liveMetrics']> {
@@ -514,12 +553,71 @@ export class DeploymentService {
     return { deploymentId, approval: out.done ? out.result : null, accepted: true };
   }
 
+  /**
+   * A command to a deployment's workflow (an Active deployment in its bake window included). A
+   * rollback of a deployment whose workflow has ended runs as its own workflow (rollbackCompleted).
+   */
   async control(kind: ControlCommandKind, deploymentId: string, reason: string | undefined, principal: Principal): Promise<{ view: DeploymentDetail; completed: boolean }> {
     const d = await this.stored(deploymentId);
-    if (isTerminalStatus(d.status)) throw errors.conflict(`Deployment ${deploymentId} has ended (${d.status}); it takes no more commands`);
+    if (kind === 'rollback' && hasEnded(d)) return this.rollbackCompleted(d, reason ?? '', principal);
+    if (hasEnded(d)) throw errors.conflict(`Deployment ${deploymentId} has ended (${d.status}); it takes no more commands`);
     const cmd = { by: this.actor(principal), ...(reason !== undefined && { reason }) };
-    const out = await this.send<DeploymentStatusView>(d, (h) => h.startUpdate(CONTROL_UPDATES[kind], { args: [cmd], waitForStage: 'ACCEPTED' }));
+    let out: Awaited<ReturnType<typeof this.send<DeploymentStatusView>>>;
+    try {
+      out = await this.send<DeploymentStatusView>(d, (h) => h.startUpdate(CONTROL_UPDATES[kind], { args: [cmd], waitForStage: 'ACCEPTED' }));
+    } catch (e) {
+      // The bake window ended between the read and the command: the rollback is then a workflow of its own.
+      const latest = kind === 'rollback' ? await this.deps.deployments.get(deploymentId) : null;
+      if (latest && hasEnded(latest)) return this.rollbackCompleted(latest, reason ?? '', principal);
+      throw e;
+    }
     if (out.done) return { view: this.detail({ ...d, ...out.result }, 'workflow', null), completed: true };
     return { view: this.detail(await this.stored(deploymentId), 'projection', null), completed: false };
+  }
+
+  /**
+   * Rolls back a deployment whose workflow has ended: starts rollbackDeployment (id
+   * rollback-<deploymentId>; a repeated request joins the running one, a failed one may be
+   * retried) and waits up to DEPLOYMENT_COMMAND_TIMEOUT_MS for it. Only the deployment in force
+   * can be rolled back: Active, not superseded, and no other deployment of the model and
+   * environment running.
+   */
+  private async rollbackCompleted(d: StoredDeployment, reason: string, principal: Principal): Promise<{ view: DeploymentDetail; completed: boolean }> {
+    const problem = completedRollbackProblem(d);
+    if (problem) throw errors.conflict(`Deployment ${d.deploymentId} cannot be rolled back: ${problem}`);
+    const client = await this.client();
+    const { settings } = this.deps;
+    const holder = client.workflow.getHandle(deploymentWorkflowId(d.modelId, d.environment));
+    const running = await within(client, 5000, () => holder.describe()).catch(() => null);
+    if (running?.status.name === 'RUNNING') {
+      const other = (running.memo as { deploymentId?: unknown } | undefined)?.deploymentId;
+      throw errors.conflict(`Deployment ${typeof other === 'string' ? other : 'another deployment'} of ${d.modelName} in ${d.environment} is running: finish, abort or roll back it first`);
+    }
+    const { sequence, workflowId: _w, firstExecutionRunId: _f, runId: _r, ...rest } = d;
+    const input: RollbackDeploymentInput = { deployment: { ...rest, sequence }, by: this.actor(principal), reason };
+    const workflowId = rollbackWorkflowId(d.deploymentId);
+    let handle: WorkflowHandle;
+    try {
+      handle = await client.workflow.start('rollbackDeployment', {
+        taskQueue: settings.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        memo: { deploymentId: d.deploymentId, requestedBy: principal.id },
+        typedSearchAttributes: searchAttributes({ ...d, phase: 'RollingBack' }),
+      });
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) throw errors.conflict(`Deployment ${d.deploymentId} has already been rolled back (${workflowId})`);
+      throw unavailable(e);
+    }
+    try {
+      const result = (await within(client, settings.commandTimeoutMs, () => handle.result())) as DeploymentStatusView;
+      return { view: this.detail({ ...d, ...result }, 'workflow', null), completed: true };
+    } catch (e) {
+      if (e instanceof CommandTimeout) return { view: this.detail(await this.stored(d.deploymentId), 'projection', null), completed: false };
+      if (e instanceof WorkflowFailedError && e.cause instanceof ApplicationFailure) throw refusalError(`Rollback of ${d.deploymentId} did not complete: ${e.cause.message}`, e.cause.type ?? undefined);
+      throw unavailable(e);
+    }
   }
 }

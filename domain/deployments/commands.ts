@@ -24,7 +24,7 @@ export interface ControlCommand {
   reason?: string;
 }
 
-export type ControlCommandKind = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback';
+export type ControlCommandKind = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' | 'supersede';
 
 export interface CommandContext {
   status: DeploymentStatus;
@@ -34,6 +34,8 @@ export interface CommandContext {
   canRollBack: boolean;
   /** Whether any step is left that a promote would skip or hurry. */
   canPromote: boolean;
+  /** Whether the deployment is in its bake window: promoted, the previous version still warm, the workflow still running. */
+  baking?: boolean;
   /** The approval decision so far (Pending until someone decides). */
   approvalState?: 'NotRequired' | 'Pending' | 'Approved' | 'Rejected' | 'TimedOut';
 }
@@ -75,13 +77,15 @@ const RUNNING: readonly DeploymentStatus[] = ['Pending', 'Validating', 'Awaiting
  * - promote: while Deploying, Paused, or Active with steps left (blue kept warm);
  * - abort: any time before the deployment ends (a reason is required);
  * - rollback: once the candidate may have received traffic and while the previous version is
- *   still warm — Deploying, Paused, or Active before the previous version is retired (a reason is required).
+ *   still warm — Deploying, Paused, or Active before the previous version is retired (a reason is required);
+ * - supersede (sent by the API when a new deployment of the same model and environment starts):
+ *   only in the bake window (Active, previous version still warm); a reason is required.
  */
 export function controlProblems(kind: ControlCommandKind, cmd: ControlCommand, ctx: CommandContext): string[] {
   const problems = actorProblems(cmd?.by);
   if (problems.length > 0) return problems;
   if (!can(cmd.by.role, 'deployments:control')) problems.push(`role ${cmd.by.role} may not ${kind} deployments`);
-  if ((kind === 'abort' || kind === 'rollback') && !hasReason(cmd.reason)) problems.push('a reason is required (1 to 2000 characters)');
+  if ((kind === 'abort' || kind === 'rollback' || kind === 'supersede') && !hasReason(cmd.reason)) problems.push('a reason is required (1 to 2000 characters)');
   if (cmd.reason !== undefined && cmd.reason.length > 2000) problems.push('the reason is longer than 2000 characters');
   const s = ctx.status;
   switch (kind) {
@@ -100,6 +104,9 @@ export function controlProblems(kind: ControlCommandKind, cmd: ControlCommand, c
     case 'rollback':
       if (!(s === 'Deploying' || s === 'Paused' || s === 'Active')) problems.push(`nothing to roll back: the deployment is ${s}`);
       else if (!ctx.canRollBack) problems.push('the previous version has been retired; deploy it again instead');
+      break;
+    case 'supersede':
+      if (!(s === 'Active' && ctx.baking)) problems.push(`only a deployment in its bake window can be superseded; it is ${s}`);
       break;
   }
   return problems;

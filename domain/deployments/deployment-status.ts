@@ -4,7 +4,7 @@
  */
 import type { AnalysisPhase, MetricWindow, WindowAssessment } from './analysis';
 import type { AbTestReport } from './ab-test';
-import type { DeploymentPhase, DeploymentStatus, DeploymentStrategy, Environment } from './enums';
+import { isTerminalStatus, type DeploymentPhase, type DeploymentStatus, type DeploymentStrategy, type Environment } from './enums';
 import type { ShadowVerdict } from './shadow-comparison';
 import type { SmokeTestVerdict } from './smoke-test';
 import type { DeploymentStep } from './steps';
@@ -85,6 +85,10 @@ export interface RollbackRecord {
   routeRevision: number | null;
   /** Compensation steps that failed (logged and swallowed so the others still run). */
   errors: string[];
+  /** Who asked for it (username), when a person did. Absent on records written before it existed. */
+  requestedBy?: string | null;
+  /** The rollbackDeployment workflow that rolled back a completed deployment (null: the deployment's own workflow). */
+  workflowId?: string | null;
 }
 
 export interface MetricsSnapshot {
@@ -126,6 +130,8 @@ export interface DeploymentStatusView {
   updatedAt: string;
   completedAt: string | null;
   errorMessage: string | null;
+  /** The deployment that superseded this one (status Superseded). */
+  supersededBy?: string | null;
   /** Increases with every published change; the projection ignores older writes. */
   sequence: number;
 }
@@ -162,6 +168,15 @@ export function initialDeploymentView(who: DeploymentIdentity, approvalRequired:
     errorMessage: null,
     sequence: 0,
   };
+}
+
+/**
+ * Whether the deployment's workflow has finished: a terminal status, and for Active also a
+ * completion time (an Active deployment without one is still in its bake window and takes
+ * commands). Example: {status: 'Active', completedAt: null} → false.
+ */
+export function hasEnded(view: Pick<DeploymentStatusView, 'status' | 'completedAt'>): boolean {
+  return isTerminalStatus(view.status) && (view.status !== 'Active' || view.completedAt !== null);
 }
 
 /** A workflow's result: the final status view. */

@@ -9,15 +9,19 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 /**
  * Pending → Validating → (AwaitingApproval) → Deploying ⇄ Paused → Active, or one of the bad
  * endings Failed, RolledBack, Cancelled. RolledBack means the candidate served user traffic and
- * was withdrawn; Failed means it was rejected (validation, smoke test, shadow comparison) or the
- * deployment broke; Cancelled means a person or a deadline stopped it.
+ * was withdrawn (also later, by a rollback of the completed deployment); Failed means it was
+ * rejected (validation, smoke test, shadow comparison) or the deployment broke; Cancelled means a
+ * person or a deadline stopped it. Superseded means a later deployment of the same model and
+ * environment took over: it was started during this one's bake window, or it was promoted after
+ * this one ended. Active is terminal for the rollout, but an Active deployment may still be in its
+ * bake window (phase KeepingPreviousWarm, completedAt null) and take commands.
  */
-export const DEPLOYMENT_STATUSES = ['Pending', 'Validating', 'AwaitingApproval', 'Deploying', 'Paused', 'Active', 'Failed', 'RolledBack', 'Cancelled'] as const;
+export const DEPLOYMENT_STATUSES = ['Pending', 'Validating', 'AwaitingApproval', 'Deploying', 'Paused', 'Active', 'Failed', 'RolledBack', 'Cancelled', 'Superseded'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
-export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ['Active', 'Failed', 'RolledBack', 'Cancelled'];
+export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ['Active', 'Failed', 'RolledBack', 'Cancelled', 'Superseded'];
 
-/** Active, Failed, RolledBack and Cancelled end a deployment. Example: isTerminalStatus('Paused') === false. */
+/** Active, Failed, RolledBack, Cancelled and Superseded end a rollout. Example: isTerminalStatus('Paused') === false. */
 export function isTerminalStatus(status: DeploymentStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
@@ -45,6 +49,7 @@ export const DEPLOYMENT_PHASES = [
   'Failed',
   'RolledBack',
   'Cancelled',
+  'Superseded',
 ] as const;
 export type DeploymentPhase = (typeof DEPLOYMENT_PHASES)[number];
 

@@ -28,8 +28,10 @@ export type DeploymentStep =
   | { kind: 'updateBatch'; batch: number; servers: string[] }
   /** Route 100% to the candidate and make it the active version. */
   | { kind: 'promote' }
-  /** A timed wait in which commands still apply (e.g. blue kept warm for instant rollback). */
+  /** The bake window: a timed wait after promotion in which the previous version stays warm and commands still apply. */
   | { kind: 'pause'; durationMs: number; purpose: 'keepPreviousWarm' }
+  /** Rolling: load the previous version again on the servers the batches took it from, so the bake keeps it warm. */
+  | { kind: 'rewarmPrevious' }
   /** Unload the previous version and mark it Deprecated. */
   | { kind: 'retirePrevious' };
 
@@ -45,6 +47,33 @@ function gates(ctx: PlanContext): DeploymentStep[] {
   return ctx.approvalRequired ? [{ kind: 'validate' }, { kind: 'approval' }] : [{ kind: 'validate' }];
 }
 
+/** Strategy configs as workflows receive them: inputs recorded before bake windows have no bakeWindow (blue-green had keepBlueDuration). */
+type BakeFields = { bakeWindow?: string; keepBlueDuration?: string };
+
+/**
+ * The bake window of a config in ms: bakeWindow, or blue-green's older keepBlueDuration; 0 when
+ * neither is set (runs started before bake windows existed keep their recorded plans on replay).
+ * Example: bakeWindowMs({bakeWindow: 'PT30M'}) === 1_800_000; bakeWindowMs({}) === 0.
+ */
+export function bakeWindowMs(config: BakeFields): number {
+  const text = config.bakeWindow ?? config.keepBlueDuration;
+  return text === undefined ? 0 : durationMs(text);
+}
+
+/**
+ * What follows promotion when a previous version served: the bake window (the previous version
+ * kept warm; omitted when it is 0), then its retirement. Rolling updates unloaded it batch by
+ * batch, so they load it again first (`rewarm`). Blue-green's legacy keepBlueDuration always had
+ * its pause step, even at 0, and keeps it.
+ * Example: afterPromotion({bakeWindow: 'PT10M'}, {hasStable: true, …}) → [pause 10m, retirePrevious].
+ */
+export function afterPromotion(config: BakeFields, ctx: PlanContext, rewarm = false): DeploymentStep[] {
+  if (!ctx.hasStable) return [];
+  const ms = bakeWindowMs(config);
+  const bake: DeploymentStep[] = ms > 0 || config.keepBlueDuration !== undefined ? [{ kind: 'pause', durationMs: ms, purpose: 'keepPreviousWarm' }] : [];
+  return [...(rewarm && bake.length > 0 ? [{ kind: 'rewarmPrevious' } as const] : []), ...bake, { kind: 'retirePrevious' }];
+}
+
 /**
  * Candidate weights of a canary: initial, then + incrementStep until 100 (the last step is
  * promotion). Example: canaryWeights(10, 15) → [10, 25, 40, 55, 70, 85]; canaryWeights(10, 40) → [10, 50, 90].
@@ -56,10 +85,10 @@ export function canaryWeights(initialPercentage: number, incrementStep: number):
 }
 
 /**
- * Canary: validate, (approve), warm up, then setWeight + analysis per step, promote, retire the old version.
- * Example (initial 10, step 40, PT5M, stable exists, no approval):
+ * Canary: validate, (approve), warm up, then setWeight + analysis per step, promote, bake, retire the old version.
+ * Example (initial 10, step 40, PT5M, bake PT30M, stable exists, no approval):
  *   validate, warmUp, setWeight 10, analysis 5m, setWeight 50, analysis 5m, setWeight 90,
- *   analysis 5m (final), promote, retirePrevious.
+ *   analysis 5m (final), promote, pause 30m (keepPreviousWarm), retirePrevious.
  * A first deployment (no stable) has nothing to compare against: validate, warmUp, promote.
  */
 export function planCanary(config: CanaryConfig, ctx: PlanContext): DeploymentStep[] {
@@ -70,12 +99,12 @@ export function planCanary(config: CanaryConfig, ctx: PlanContext): DeploymentSt
     { kind: 'setWeight', weight },
     { kind: 'analysis', durationMs: window, final: i === weights.length - 1 },
   ]);
-  return [...gates(ctx), { kind: 'warmUp' }, ...middle, { kind: 'promote' }, { kind: 'retirePrevious' }];
+  return [...gates(ctx), { kind: 'warmUp' }, ...middle, { kind: 'promote' }, ...afterPromotion(config, ctx)];
 }
 
 /**
  * Blue-green: warm green everywhere, smoke test, switch 100% at once, watch a post-switch window,
- * make green active, keep blue warm for keepBlueDuration, then retire blue.
+ * make green active, keep blue warm for the bake window, then retire blue.
  */
 export function planBlueGreen(config: BlueGreenConfig, ctx: PlanContext): DeploymentStep[] {
   const head: DeploymentStep[] = [...gates(ctx), { kind: 'warmUp' }, { kind: 'smokeTest', samples: config.smokeTestSamples }];
@@ -85,8 +114,7 @@ export function planBlueGreen(config: BlueGreenConfig, ctx: PlanContext): Deploy
     { kind: 'setWeight', weight: 100 },
     { kind: 'analysis', durationMs: durationMs(config.monitoringDuration), final: true },
     { kind: 'promote' },
-    { kind: 'pause', durationMs: durationMs(config.keepBlueDuration), purpose: 'keepPreviousWarm' },
-    { kind: 'retirePrevious' },
+    ...afterPromotion(config, ctx),
   ];
 }
 
@@ -98,7 +126,8 @@ export function planAbTest(config: AbTestConfig, ctx: PlanContext, candidateWeig
     { kind: 'setWeight', weight: candidateWeight },
     { kind: 'experiment', durationMs: durationMs(config.duration), lookIntervalMs: durationMs(config.lookInterval) },
     { kind: 'promote' },
-    { kind: 'retirePrevious' },
+    // A/B and shadow need a stable version (their precondition): the bake follows promotion.
+    ...afterPromotion(config, { ...ctx, hasStable: true }),
   ];
 }
 
@@ -110,7 +139,7 @@ export function planShadow(config: ShadowConfig, ctx: PlanContext): DeploymentSt
     { kind: 'mirror', percentage: config.shadowPercentage },
     { kind: 'compare', samples: config.comparisonSamples, durationMs: durationMs(config.duration), checkIntervalMs: durationMs(config.checkInterval) },
     { kind: 'promote' },
-    { kind: 'retirePrevious' },
+    ...afterPromotion(config, { ...ctx, hasStable: true }),
   ];
 }
 
@@ -123,15 +152,15 @@ export function rollingBatches(servers: readonly string[], batchSize: number): s
   return batches;
 }
 
-/** Rolling: update batchSize servers at a time (each batch is loaded, switched, watched), then promote and retire. */
+/** Rolling: update batchSize servers at a time (each batch is loaded, switched, watched), then promote, reload the previous version for the bake, retire it. */
 export function planRolling(config: RollingConfig, ctx: PlanContext, servers: readonly string[]): DeploymentStep[] {
   const batches = rollingBatches(servers, config.batchSize).map((s, i): DeploymentStep => ({ kind: 'updateBatch', batch: i + 1, servers: s }));
-  return [...gates(ctx), ...batches, { kind: 'promote' }, ...(ctx.hasStable ? [{ kind: 'retirePrevious' } as const] : [])];
+  return [...gates(ctx), ...batches, { kind: 'promote' }, ...afterPromotion(config, ctx, true)];
 }
 
 /** Steps a promote command skips: waits and measurements. Safety gates, batches and promotion itself still run. */
 export function isSkippedOnPromote(step: DeploymentStep): boolean {
-  return ['setWeight', 'analysis', 'pause', 'experiment', 'compare', 'mirror'].includes(step.kind);
+  return ['setWeight', 'analysis', 'pause', 'rewarmPrevious', 'experiment', 'compare', 'mirror'].includes(step.kind);
 }
 
 /**

@@ -5,6 +5,7 @@
  * | strategy   | field                     | default        | meaning |
  * |------------|---------------------------|----------------|---------|
  * | all        | warmupDuration            | PT10M          | longest time loading and warming may take on all servers |
+ * | all        | bakeWindow                | PT30M          | after promotion the previous version stays warm this long: the deployment is Active (phase KeepingPreviousWarm), a rollback is one routing change, promote ends it early, a new deployment supersedes it; PT0S retires the previous version at once |
  * | Canary     | initialPercentage (alias canaryPercentage) | 10 | candidate traffic at the first step |
  * |            | incrementStep             | 15             | percentage points added per step (10 → 25 → 40 … → 100) |
  * |            | monitoringDuration        | PT5M           | analysis window per step |
@@ -15,7 +16,7 @@
  * | BlueGreen  | smokeTestSamples          | 100            | labelled samples run against green before the switch |
  * |            | smokeTestMinAccuracyRatio | 0.95           | smoke accuracy must be ≥ baseline × this |
  * |            | monitoringDuration        | PT5M           | post-switch window |
- * |            | keepBlueDuration          | PT30M          | blue stays warm (instant rollback) this long |
+ * |            | keepBlueDuration          | (bakeWindow)   | older name of bakeWindow, still accepted |
  * |            | minSamples / minLabelledSamples / maxInconclusiveExtensions | 100 / 50 / 2 | |
  * | ABTesting  | splitRatio                | 0.5            | share of traffic to the candidate |
  * |            | minimumSamples            | 1000           | per arm: the test's full information (horizon) |
@@ -66,6 +67,9 @@ export type RollbackThresholds = z.output<typeof RollbackThresholdsSchema>;
 
 const thresholds = () => RollbackThresholdsSchema.prefault({});
 const warmupDuration = () => isoDuration(1000).default('PT10M');
+/** Why 30 minutes: long enough for error rates, latency and the first labelled feedback to show a regression that the analysis windows missed; it costs one extra loaded version meanwhile. */
+export const DEFAULT_BAKE_WINDOW = 'PT30M';
+const bakeWindow = () => isoDuration().default(DEFAULT_BAKE_WINDOW);
 /** The strategy docs' examples repeat "strategy" inside the config: accept it when it matches. */
 const echo = <S extends string>(strategy: S) => z.literal(strategy).optional();
 
@@ -81,6 +85,7 @@ export const CanaryConfigSchema = z
     minLabelledSamplesPerStep: count(0).default(50),
     maxInconclusiveExtensions: z.number().int().min(0).max(50).default(2),
     warmupDuration: warmupDuration(),
+    bakeWindow: bakeWindow(),
   })
   .refine((c) => c.initialPercentage === undefined || c.canaryPercentage === undefined || c.initialPercentage === c.canaryPercentage, {
     message: 'canaryPercentage is an alias of initialPercentage; they disagree',
@@ -95,14 +100,19 @@ export const BlueGreenConfigSchema = z
     smokeTestSamples: count().max(100_000).default(100),
     smokeTestMinAccuracyRatio: z.number().min(0).max(1).default(0.95),
     monitoringDuration: isoDuration(1000).default('PT5M'),
-    keepBlueDuration: isoDuration().default('PT30M'),
+    bakeWindow: isoDuration().optional(),
+    keepBlueDuration: isoDuration().optional(),
     rollbackThresholds: thresholds(),
     minSamples: count().default(100),
     minLabelledSamples: count(0).default(50),
     maxInconclusiveExtensions: z.number().int().min(0).max(50).default(2),
     warmupDuration: warmupDuration(),
   })
-  .transform(({ strategy: _s, ...rest }) => rest);
+  .refine((c) => c.bakeWindow === undefined || c.keepBlueDuration === undefined || c.bakeWindow === c.keepBlueDuration, {
+    message: 'keepBlueDuration is an older name of bakeWindow; they disagree',
+    path: ['keepBlueDuration'],
+  })
+  .transform(({ strategy: _s, keepBlueDuration, bakeWindow, ...rest }) => ({ ...rest, bakeWindow: bakeWindow ?? keepBlueDuration ?? DEFAULT_BAKE_WINDOW }));
 export type BlueGreenConfig = z.output<typeof BlueGreenConfigSchema>;
 
 export const AB_PRIMARY_METRICS = ['accuracy', 'latency'] as const;
@@ -122,6 +132,7 @@ export const AbTestConfigSchema = z
     rollbackThresholds: thresholds(),
     guardrailMinSamples: count().default(100),
     warmupDuration: warmupDuration(),
+    bakeWindow: bakeWindow(),
   })
   .transform(({ strategy: _s, ...rest }) => rest);
 export type AbTestConfig = z.output<typeof AbTestConfigSchema>;
@@ -137,6 +148,7 @@ export const ShadowConfigSchema = z
     latencyIncrease: z.number().min(1).max(100).nullable().default(1.5),
     errorRateIncrease: z.number().min(0).max(1).nullable().default(0.01),
     warmupDuration: warmupDuration(),
+    bakeWindow: bakeWindow(),
   })
   .transform(({ strategy: _s, ...rest }) => rest);
 export type ShadowConfig = z.output<typeof ShadowConfigSchema>;
@@ -150,6 +162,7 @@ export const RollingConfigSchema = z
     rollbackThresholds: thresholds(),
     minSamples: count().default(50),
     warmupDuration: warmupDuration(),
+    bakeWindow: bakeWindow(),
   })
   .transform(({ strategy: _s, ...rest }) => rest);
 export type RollingConfig = z.output<typeof RollingConfigSchema>;

@@ -1,7 +1,7 @@
 import type { RunningDeployment } from '../../domain/serving/desired-state';
 import type { Collection, Db, Filter } from 'mongodb';
 import type { DeploymentStatusView } from '../../domain/deployments/deployment-status';
-import type { DeploymentStatus, DeploymentStrategy, Environment } from '../../domain/deployments/enums';
+import { isTerminalStatus, type DeploymentStatus, type DeploymentStrategy, type Environment } from '../../domain/deployments/enums';
 import { isDuplicateKeyError } from './client';
 
 /** Where a deployment's workflow runs: the API reaches it (queries, updates) through these. */
@@ -24,6 +24,8 @@ export interface DeploymentDoc extends Omit<DeploymentStatusView, 'deploymentId'
 }
 
 export interface DeploymentQuery {
+  /** `current` (default of the API): one deployment per (model, environment), see currentPerPair; `all`: every deployment. */
+  scope?: 'current' | 'all';
   modelId?: string;
   status?: DeploymentStatus;
   strategy?: DeploymentStrategy;
@@ -128,8 +130,53 @@ export class DeploymentRepository {
     return docs.map((d) => ({ deploymentId: d._id, modelId: d.modelId, modelName: d.modelName, environment: d.environment, candidateVersionId: d.versionId, stableVersionId: d.stable?.versionId ?? null }));
   }
 
-  /** Newest first. */
+  /**
+   * Marks the completed Active deployments of (modelId, environment) that started before
+   * `deploymentId` Superseded by it (its promotion replaced their candidate). Returns how many.
+   */
+  async supersedeEarlier(modelId: string, environment: Environment, deploymentId: string, at: Date): Promise<number> {
+    const self = await this.col.findOne({ _id: deploymentId }, { projection: { startedAt: 1 } });
+    if (!self) return 0;
+    const older = await this.col
+      .find({ modelId, environment, status: 'Active', completedAt: { $ne: null }, startedAt: { $lt: self.startedAt } }, { projection: { _id: 1 } })
+      .toArray();
+    let marked = 0;
+    for (const { _id } of older) {
+      if (_id === deploymentId) continue;
+      const entry = { at: at.toISOString(), step: 'end', decision: 'Superseded', reason: `deployment ${deploymentId} was promoted in ${environment}` };
+      // The lock: a rollback workflow publishing this projection must not interleave (see record).
+      const r = await this.withLock(_id, () =>
+        this.col.updateOne({ _id, status: 'Active' }, { $set: { status: 'Superseded', phase: 'Superseded', supersededBy: deploymentId, updatedAt: at.toISOString() }, $inc: { sequence: 1 }, $push: { history: entry } }),
+      );
+      marked += r.modifiedCount;
+    }
+    return marked;
+  }
+
+  /**
+   * The inverse of supersedeEarlier when `deploymentId` is rolled back: the deployments it
+   * superseded whose version is active again (`versionId`) are in force again (Active). Returns how many.
+   */
+  async reinstateSuperseded(modelId: string, environment: Environment, deploymentId: string, versionId: string, at: Date): Promise<number> {
+    const superseded = await this.col.find({ modelId, environment, status: 'Superseded', supersededBy: deploymentId, versionId }, { projection: { _id: 1 } }).toArray();
+    let reinstated = 0;
+    for (const { _id } of superseded) {
+      const entry = { at: at.toISOString(), step: 'reinstated', decision: 'Active', reason: `deployment ${deploymentId} was rolled back; this deployment's version serves again` };
+      const r = await this.withLock(_id, () =>
+        this.col.updateOne({ _id, status: 'Superseded' }, { $set: { status: 'Active', phase: 'Active', supersededBy: null, updatedAt: at.toISOString() }, $inc: { sequence: 1 }, $push: { history: entry } }),
+      );
+      reinstated += r.modifiedCount;
+    }
+    return reinstated;
+  }
+
+  /**
+   * With scope `current`: one deployment per (model, environment), the one in force there — the
+   * running one (a bake window counts), else the Active one, else the newest — filtered by status
+   * and strategy after it was picked. With scope `all`: every deployment. Newest first either way.
+   */
   async list(q: DeploymentQuery): Promise<{ deployments: StoredDeployment[]; total: number }> {
+    if (q.scope === 'current') return this.listCurrent(q);
     const filter: Filter<DeploymentDoc> = {};
     if (q.modelId) filter.modelId = q.modelId;
     if (q.status) filter.status = q.status;
@@ -141,4 +188,37 @@ export class DeploymentRepository {
     ]);
     return { deployments: docs.map((d) => toView({ ...d, history: d.history ?? [] })), total };
   }
+
+  private async listCurrent(q: DeploymentQuery): Promise<{ deployments: StoredDeployment[]; total: number }> {
+    const pairFilter: Filter<DeploymentDoc> = {};
+    if (q.modelId) pairFilter.modelId = q.modelId;
+    if (q.environment) pairFilter.environment = q.environment;
+    const heads = await this.col
+      .find(pairFilter, { projection: { _id: 1, modelId: 1, environment: 1, startedAt: 1, status: 1, completedAt: 1 } })
+      .sort({ startedAt: -1, _id: 1 })
+      .toArray();
+    const ids = currentPerPair(heads.map((h) => ({ deploymentId: h._id, modelId: h.modelId, environment: h.environment, status: h.status, completedAt: h.completedAt })));
+    if (ids.length === 0) return { deployments: [], total: 0 };
+    const filter: Filter<DeploymentDoc> = { _id: { $in: ids } };
+    if (q.status) filter.status = q.status;
+    if (q.strategy) filter.strategy = q.strategy;
+    const docs = await this.col.find(filter, { projection: { history: 0 } }).sort({ startedAt: -1, _id: 1 }).toArray();
+    return { deployments: docs.slice(q.offset, q.offset + q.limit).map((d) => toView({ ...d, history: d.history ?? [] })), total: docs.length };
+  }
+}
+
+type Head = Pick<DeploymentStatusView, 'deploymentId' | 'modelId' | 'environment' | 'status' | 'completedAt'>;
+
+/**
+ * The deployment in force per (model, environment), from deployments sorted newest first: the
+ * running one (including an Active one in its bake window), else the Active one, else the
+ * newest. Example: [B Failed, A Active, Z Superseded] of one pair → [A].
+ */
+export function currentPerPair(newestFirst: Head[]): string[] {
+  const byPair = new Map<string, Head[]>();
+  for (const h of newestFirst) {
+    const key = `${h.modelId}\u0000${h.environment}`;
+    byPair.set(key, [...(byPair.get(key) ?? []), h]);
+  }
+  return [...byPair.values()].map((rows) => (rows.find((r) => !isTerminalStatus(r.status) || r.status === 'Active') ?? rows[0]).deploymentId);
 }

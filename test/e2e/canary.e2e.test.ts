@@ -43,8 +43,9 @@ function expectEnded(d: any, status: string): void {
   if (d.status !== status) throw new Error(`expected ${status}, got ${d.status}: ${d.errorMessage}; rollback ${JSON.stringify(d.rollback)}; history ${JSON.stringify(d.history)}\n${stack.outputs()}`);
 }
 
+/** No bake window unless the test sets one: these tests follow each rollout to its end (retirement). */
 async function deploy(token: string, versionId: string, environment: 'Production' | 'Staging', strategyConfig: Record<string, unknown> = {}): Promise<string> {
-  const res = await stack.call('POST', '/api/v1/deployments', { token, body: { modelId: MODEL, versionId, strategy: 'Canary', environment, strategyConfig } });
+  const res = await stack.call('POST', '/api/v1/deployments', { token, body: { modelId: MODEL, versionId, strategy: 'Canary', environment, strategyConfig: { bakeWindow: 'PT0S', ...strategyConfig } } });
   if (res.status !== 202) throw new Error(`deployment refused: ${res.status} ${JSON.stringify(res.body)}\n${stack.outputs()}`);
   return res.body.deploymentId as string;
 }

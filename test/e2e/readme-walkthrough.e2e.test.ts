@@ -150,13 +150,18 @@ it('runs the README walk-through as written, and the stack ends where the README
   expect(versions.status).toBe(200);
   expect(versions.body.versions.map((v) => v.version).sort()).toEqual(['1.0.0', '2.0.0']);
 
-  // Steps 3, 6, 8, 10: two deployments, started by the engineer, approved by the admin.
-  const list = await s.call<{ deployments: { deploymentId: string; version: string; status: string; strategy: string; environment: string }[] }>('GET', '/api/v1/deployments?model=fraud-detection', { token: s.admin.token });
-  expect(list.body.deployments.map((d) => `${d.version} ${d.strategy} ${d.environment}: ${d.status}`)).toEqual(['2.0.0 Canary Production: RolledBack', '1.0.0 Canary Production: Active']);
-  const [canaryId, firstId] = list.body.deployments.map((d) => d.deploymentId);
+  // Steps 3, 6, 8, 10, 11: three deployments, started by the engineer, approved by the admin.
+  const list = await s.call<{ deployments: { deploymentId: string; version: string; status: string; strategy: string; environment: string }[] }>('GET', '/api/v1/deployments?model=fraud-detection&scope=all', { token: s.admin.token });
+  expect(list.body.deployments.map((d) => `${d.version} ${d.strategy} ${d.environment}: ${d.status}`)).toEqual(['2.0.0 Canary Production: RolledBack', '2.0.0 Canary Production: RolledBack', '1.0.0 Canary Production: Active']);
+  const [againId, canaryId, firstId] = list.body.deployments.map((d) => d.deploymentId);
   const first = (await s.call('GET', `/api/v1/deployments/${firstId}`, { token: s.admin.token })).body;
   const canary = (await s.call('GET', `/api/v1/deployments/${canaryId}`, { token: s.admin.token })).body;
-  for (const d of [first, canary]) {
+  const again = (await s.call('GET', `/api/v1/deployments/${againId}`, { token: s.admin.token })).body;
+  // Step 11: the completed deployment was rolled back by a workflow of its own, with who and why.
+  expect(again.rollback).toMatchObject({ trigger: 'rollback-command', requestedBy: 'ml-engineer', errors: [] });
+  expect(again.history).toEqual(expect.arrayContaining([expect.objectContaining({ step: 'retirePrevious', decision: 'Retired' }), expect.objectContaining({ step: 'reload', decision: 'Ready' }), expect.objectContaining({ step: 'end', decision: 'RolledBack' })]));
+  expect(first.history).toEqual(expect.arrayContaining([expect.objectContaining({ decision: 'Superseded' }), expect.objectContaining({ step: 'reinstated', decision: 'Active' })]));
+  for (const d of [first, canary, again]) {
     expect(d.initiatedBy).toBe(engineer!.id);
     expect(d.approval).toMatchObject({ required: true, state: 'Approved', decidedBy: admin.id, decidedByName: 'admin' });
   }
@@ -226,6 +231,11 @@ it('runs the README walk-through as written, and the stack ends where the README
   expect(printed).toMatch(/"durationMs": \d/);
   expect(printed).toContain('served by 1.0.0');
   expect(printed).toContain('2.0.0 Canary Production: RolledBack\n1.0.0 Canary Production: Active');
+  expect(printed).toContain('1.0.0 is Deprecated');
+  expect(printed).toMatch(/"requestedBy": "ml-engineer"/);
+  expect(printed).toContain('after the rollback: served by 1.0.0');
+  expect(printed).toContain('current: 1.0.0 Canary Production: Active');
+  expect(printed).not.toContain('current: 2.0.0');
   expect(printed).toMatch(/Paused: [1-9]\d*% of the traffic on 2\.0\.0/);
   expect(printed).toContain('approval by the ML engineer: HTTP 403');
 });

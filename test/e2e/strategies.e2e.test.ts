@@ -65,7 +65,8 @@ interface Started {
 /** POST /deployments as the MLEngineer, then approve as the Admin once it awaits approval. */
 async function deploy(version: string, strategy: string, strategyConfig: Record<string, unknown>): Promise<Started> {
   const postedAt = Date.now();
-  const body = { modelId: MODEL, versionId: ids[version], strategy, environment: ENV, strategyConfig };
+  // No bake window unless the test sets one: these tests follow each rollout to its end (retirement).
+  const body = { modelId: MODEL, versionId: ids[version], strategy, environment: ENV, strategyConfig: { bakeWindow: 'PT0S', ...strategyConfig } };
   let created = await stack.call('POST', '/api/v1/deployments', { token: engineer, body });
   // The previous deployment's projection is terminal, but its workflow run may still be closing on a busy worker: a client retries the 409.
   for (const deadline = Date.now() + 60_000; created.status === 409 && Date.now() < deadline; ) {
@@ -202,7 +203,7 @@ it('blue-green 1.0.0 → 2.0.0: smoke test, instant switch, post-switch window, 
   const started = await deploy('2.0.0', 'BlueGreen', {
     smokeTestSamples: 500,
     monitoringDuration: 'PT10S',
-    keepBlueDuration: 'PT5S',
+    bakeWindow: 'PT5S',
     minSamples: 50,
     minLabelledSamples: 20,
     maxInconclusiveExtensions: 2,

@@ -117,8 +117,8 @@ describe('pure parts of the service', () => {
 
   it('estimates a canary from its analysis windows', () => {
     const plan = planCanary(parseStrategyConfig('Canary', { initialPercentage: 10, incrementStep: 40, monitoringDuration: 'PT5M' }), { hasStable: true, approvalRequired: false });
-    // validate, warmUp, 3 × (setWeight, analysis 5 min), promote, retirePrevious = 10 steps
-    expect(estimatePlanMs(plan)).toBe(3 * 300_000 + 30_000 + 10 * 5_000);
+    // validate, warmUp, 3 × (setWeight, analysis 5 min), promote, bake 30 min, retirePrevious = 11 steps
+    expect(estimatePlanMs(plan)).toBe(3 * 300_000 + 1_800_000 + 30_000 + 11 * 5_000);
   });
 });
 
@@ -286,7 +286,8 @@ describe('lifecycle', () => {
   });
 
   it('promote skips the remaining steps; the previous version stays loaded and Deployed while Production still routes to it', async () => {
-    const res = await post('', engineer, canary('2.0.0', 'Staging', { initialPercentage: 10, incrementStep: 45, monitoringDuration: 'PT10M' }));
+    // bakeWindow PT0S: the previous version is retired right after promotion (a promote command keeps the bake).
+    const res = await post('', engineer, canary('2.0.0', 'Staging', { initialPercentage: 10, incrementStep: 45, monitoringDuration: 'PT10M', bakeWindow: 'PT0S' }));
     const id = res.body.deploymentId;
     await until('traffic on the canary', async () => {
       const s = (await get(`/${id}`)).body;
@@ -318,15 +319,18 @@ describe('lifecycle', () => {
   });
 
   it('lists with filters, newest first, with total, limit and offset', async () => {
-    const all = await get('?model=fraud-detection&limit=2&offset=0');
+    const all = await get('?model=fraud-detection&scope=all&limit=2&offset=0');
     expect(all.status).toBe(200);
     expect(all.body.total).toBe(6);
     expect(all.body.deployments).toHaveLength(2);
     expect(all.body).toMatchObject({ limit: 2, offset: 0 });
-    const page2 = await get('?model=fraud-detection&limit=2&offset=2');
+    const page2 = await get('?model=fraud-detection&scope=all&limit=2&offset=2');
     expect(page2.body.deployments.map((d: { deploymentId: string }) => d.deploymentId)).not.toContain(all.body.deployments[0].deploymentId);
 
-    const cancelled = await get(`?model=${w.modelId}&environment=Production&status=Cancelled`);
+    // By default one deployment per model and environment: the one in force there.
+    const current = await get('?model=fraud-detection');
+    expect(current.body.deployments.map((d: { environment: string; status: string }) => `${d.environment} ${d.status}`).sort()).toEqual(['Development Active', 'Production Active', 'Staging Active']);
+    const cancelled = await get(`?model=${w.modelId}&environment=Production&status=Cancelled&scope=all`);
     expect(cancelled.body.deployments.map((d: { deploymentId: string }) => d.deploymentId)).toEqual([prodRejected]);
     expect(cancelled.body.deployments[0]).toMatchObject({ approval: 'Rejected', strategy: 'Canary', environment: 'Production' });
     expect((await get('?strategy=BlueGreen')).body.total).toBe(1);

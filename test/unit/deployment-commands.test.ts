@@ -3,7 +3,7 @@ import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../../domain/deploym
 
 const admin: Actor = { id: 'a', username: 'alice', role: 'Admin' };
 const engineer: Actor = { id: 'e', username: 'bob', role: 'MLEngineer' };
-const ctx = (status: DeploymentStatus, extra: Partial<CommandContext> = {}): CommandContext => ({ status, initiatedBy: 'e', canRollBack: true, canPromote: true, ...extra });
+const ctx = (status: DeploymentStatus, extra: Partial<CommandContext> = {}): CommandContext => ({ status, initiatedBy: 'e', canRollBack: true, canPromote: true, baking: true, ...extra });
 
 describe('approvalProblems', () => {
   it.each([
@@ -29,6 +29,7 @@ const ACCEPTS: Record<ControlCommandKind, DeploymentStatus[]> = {
   promote: ['Deploying', 'Paused', 'Active'],
   abort: ['Pending', 'Validating', 'AwaitingApproval', 'Deploying', 'Paused', 'Active'],
   rollback: ['Deploying', 'Paused', 'Active'],
+  supersede: ['Active'],
 };
 
 describe('controlProblems by status', () => {
@@ -50,6 +51,10 @@ describe('controlProblems rules', () => {
   it('rollback needs the previous version still warm', () => {
     expect(controlProblems('rollback', { by: engineer, reason: 'x' }, ctx('Active', { canRollBack: false }))).toEqual(['the previous version has been retired; deploy it again instead']);
     expect(controlProblems('abort', { by: engineer, reason: 'x' }, ctx('Active', { canRollBack: false }))).toEqual(['the deployment has already ended (Active)']);
+  });
+  it('supersede needs the bake window and a reason', () => {
+    expect(controlProblems('supersede', { by: engineer, reason: 'x' }, ctx('Active', { baking: false }))).toEqual(['only a deployment in its bake window can be superseded; it is Active']);
+    expect(controlProblems('supersede', { by: engineer }, ctx('Active'))).toEqual(['a reason is required (1 to 2000 characters)']);
   });
   it('promote needs something left to skip', () => {
     expect(controlProblems('promote', { by: engineer }, ctx('Deploying', { canPromote: false }))).toEqual(['nothing to promote: the deployment is Deploying']);

@@ -5,10 +5,10 @@ const thresholds = { accuracyDrop: 0.05, latencyIncrease: 1.5, errorRateIncrease
 
 describe('strategy config defaults', () => {
   it('Canary', () => {
-    expect(CanaryConfigSchema.parse({})).toEqual({ initialPercentage: 10, incrementStep: 15, monitoringDuration: 'PT5M', rollbackThresholds: thresholds, minSamplesPerStep: 100, minLabelledSamplesPerStep: 50, maxInconclusiveExtensions: 2, warmupDuration: 'PT10M' });
+    expect(CanaryConfigSchema.parse({})).toEqual({ initialPercentage: 10, incrementStep: 15, monitoringDuration: 'PT5M', rollbackThresholds: thresholds, minSamplesPerStep: 100, minLabelledSamplesPerStep: 50, maxInconclusiveExtensions: 2, warmupDuration: 'PT10M', bakeWindow: 'PT30M' });
   });
   it('BlueGreen', () => {
-    expect(BlueGreenConfigSchema.parse({})).toMatchObject({ smokeTestSamples: 100, smokeTestMinAccuracyRatio: 0.95, monitoringDuration: 'PT5M', keepBlueDuration: 'PT30M', rollbackThresholds: thresholds });
+    expect(BlueGreenConfigSchema.parse({})).toMatchObject({ smokeTestSamples: 100, smokeTestMinAccuracyRatio: 0.95, monitoringDuration: 'PT5M', bakeWindow: 'PT30M', rollbackThresholds: thresholds });
   });
   it('ABTesting', () => {
     expect(AbTestConfigSchema.parse({})).toMatchObject({ splitRatio: 0.5, minimumSamples: 1000, significanceLevel: 0.05, primaryMetric: 'accuracy', duration: 'P7D', lookInterval: 'PT1H', spending: 'obrien-fleming', stickyHeader: 'x-user-id' });
@@ -31,6 +31,13 @@ describe('Canary config', () => {
   it('accepts the strategies guide example, which repeats "strategy"', () => {
     expect(CanaryConfigSchema.parse({ strategy: 'Canary', initialPercentage: 10, incrementStep: 15, monitoringDuration: 'PT5M', rollbackThresholds: thresholds })).not.toHaveProperty('strategy');
     expect(CanaryConfigSchema.safeParse({ strategy: 'Shadow' }).success).toBe(false);
+  });
+  it('every strategy has a bake window (PT30M by default, PT0S allowed); blue-green still accepts keepBlueDuration', () => {
+    for (const schema of [CanaryConfigSchema, BlueGreenConfigSchema, AbTestConfigSchema, ShadowConfigSchema, RollingConfigSchema] as const) {
+      expect((schema.parse({}) as { bakeWindow: string }).bakeWindow).toBe('PT30M');
+      expect((schema.parse({ bakeWindow: 'PT0S' }) as { bakeWindow: string }).bakeWindow).toBe('PT0S');
+    }
+    expect(BlueGreenConfigSchema.parse({ keepBlueDuration: 'PT5M' }).bakeWindow).toBe('PT5M');
   });
   it('rejects a disagreeing alias', () => {
     const r = CanaryConfigSchema.safeParse({ initialPercentage: 10, canaryPercentage: 20 });
@@ -68,6 +75,9 @@ describe('other strategies reject bad input', () => {
     [RollingConfigSchema, { batchSize: 0 }],
     [RollingConfigSchema, { maxFailures: -1 }],
     [BlueGreenConfigSchema, { keepBlueDuration: 'forever' }],
+    [BlueGreenConfigSchema, { bakeWindow: 'PT10M', keepBlueDuration: 'PT5M' }],
+    [CanaryConfigSchema, { bakeWindow: 'thirty minutes' }],
+    [RollingConfigSchema, { bakeWindow: 'P1M' }],
     [BlueGreenConfigSchema, { smokeTests: 5 }],
   ] as const)('%#: %j', (schema, input) => {
     expect(schema.safeParse(input).success).toBe(false);

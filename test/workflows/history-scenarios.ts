@@ -10,7 +10,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { goodCandidate, goodStable, goodShadow } from './helpers/fake-world';
 import { ADMIN, ENGINEER, inputFor, type Harness } from './helpers/temporal-harness';
-import { approveUpdate, pauseUpdate, resumeUpdate, rollbackUpdate } from '../../workflows/messages';
+import { approveUpdate, pauseUpdate, resumeUpdate, rollbackUpdate, supersedeUpdate } from '../../workflows/messages';
 import type { DeploymentInput } from '../../workflows/deployment-input';
 import type { FakeWorldOptions } from './helpers/fake-world';
 import type { Running } from './helpers/temporal-harness';
@@ -32,6 +32,16 @@ export interface Scenario {
 const canary = { initialPercentage: 20, incrementStep: 40, monitoringDuration: 'PT5M' };
 export const SCENARIOS: Scenario[] = [
   { name: 'canary-promoted', input: () => inputFor('Canary', canary) },
+  {
+    name: 'canary-bake-superseded',
+    input: () => inputFor('Canary', { ...canary, bakeWindow: 'PT20M' }),
+    drive: async ({ handle, waitFor }, h) => {
+      await waitFor((s) => s.phase === 'Analysing');
+      await h.env.sleep('16 minutes');
+      await waitFor((s) => s.phase === 'KeepingPreviousWarm' && s.currentStep?.step.kind === 'pause');
+      await handle.executeUpdate(supersedeUpdate, { args: [{ by: ENGINEER, reason: 'a newer deployment', supersededBy: 'dep-next' }] });
+    },
+  },
   { name: 'canary-rolled-back-on-latency', input: () => inputFor('Canary', canary), world: { windows: (call) => ({ stable: goodStable, candidate: call === 1 ? { ...goodCandidate, p99LatencyMs: 300 } : goodCandidate }) } },
   {
     name: 'canary-production-approved-paused-resumed',

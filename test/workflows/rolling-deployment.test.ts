@@ -11,7 +11,8 @@ afterAll(async () => {
 });
 
 const servers = ['s1', 's2', 's3'];
-const config = { batchSize: 1, waitDuration: 'PT1M', maxFailures: 1 };
+// bakeWindow PT0S: these tests are about the batches (bake-window.test.ts covers the bake after them).
+const config = { batchSize: 1, waitDuration: 'PT1M', maxFailures: 1, bakeWindow: 'PT0S' };
 const sick = (server: string) => (list: string[]) => list.map((s) => ({ server: s, healthy: s !== server, ready: true, ...(s === server && { reason: 'crash loop' }) }));
 
 describe('rollingDeployment', () => {

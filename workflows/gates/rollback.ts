@@ -14,6 +14,12 @@ import { applyCompensatingRoute, stableRoute } from './routing';
 const ROLLBACK_WARMUP_MS = 10 * 60_000;
 /** Workflow patch: a first deployment no longer tries to route back to nothing (an empty route is refused). */
 export const FIRST_DEPLOYMENT_ROLLBACK_PATCH = 'first-deployment-rollback-keeps-route';
+/**
+ * Workflow patch: traffic moves back before the RollingBack projection is written. Why: the
+ * projection write (a bookkeeping activity and a locked MongoDB update) stood between the command
+ * and the route, and a rollback in the bake window must have traffic back within 1 s.
+ */
+export const ROUTE_BEFORE_PROJECTION_PATCH = 'rollback-routes-before-projection';
 
 export async function compensate(run: DeploymentRun, trigger: RollbackTrigger, reason: string): Promise<RollbackRecord> {
   run.compensating = true;
@@ -30,7 +36,9 @@ export async function compensate(run: DeploymentRun, trigger: RollbackTrigger, r
       return undefined;
     }
   };
-  await run.setPhase('RollingBack');
+  const routeFirst = patched(ROUTE_BEFORE_PROJECTION_PATCH);
+  if (routeFirst) run.showPhase('RollingBack');
+  else await run.setPhase('RollingBack');
 
   let restored: RouteApplied | undefined;
   const notes: string[] = [];
@@ -55,6 +63,7 @@ export async function compensate(run: DeploymentRun, trigger: RollbackTrigger, r
       restored = await attempt('route to stable', () => applyCompensatingRoute(run, stableRoute(run), `rollback: ${reason}`));
     }
   }
+  if (routeFirst) await run.publish();
   if (c.activated && run.stable && !c.stableRetired) {
     const previous = run.stable.versionId;
     await attempt('reactivate previous version', () => changes.activateVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, environment: run.input.environment, versionId: previous, previousVersionId: run.input.versionId }));
@@ -81,6 +90,7 @@ export async function compensate(run: DeploymentRun, trigger: RollbackTrigger, r
     durationMs,
     routeRevision: restored?.revision ?? null,
     errors,
+    requestedBy: run.stop?.byName ?? null,
   };
   run.view.rollback = record;
   run.record('rollback', errors.length === 0 ? 'Done' : 'DoneWithErrors', `${trigger}: ${reason}${durationMs !== null ? `; traffic restored in ${durationMs} ms` : ''}${notes.length ? `; ${notes.join('; ')}` : ''}${errors.length ? `; errors: ${errors.join('; ')}` : ''}`);

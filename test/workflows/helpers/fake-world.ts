@@ -4,7 +4,7 @@
  * log of every call so tests can check what the workflow did, in what order.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeploymentActivities, DeploymentProjection, RouteSpec, ServerHealth, WarmUpResult } from '../../../activities/deployment-activity-types';
+import type { DeploymentActivities, DeploymentProjection, RollbackTarget, RouteSpec, ServerHealth, WarmUpResult } from '../../../activities/deployment-activity-types';
 import type { MetricWindow } from '../../../domain/deployments/analysis';
 import type { ValidationCheck, VersionRef } from '../../../domain/deployments/deployment-status';
 import type { ShadowComparison } from '../../../domain/deployments/shadow-comparison';
@@ -38,6 +38,8 @@ export interface FakeWorldOptions {
   routedElsewhere?: string[];
   /** Make activateVersion fail (non-retryable) for this version id. */
   activateError?: string;
+  /** What resolveRollbackTarget answers (rollbackDeployment). Default: the stable version at 100 %, sequence 4, no problem. */
+  rollbackTarget?: Partial<RollbackTarget>;
 }
 
 export interface Call {
@@ -141,6 +143,11 @@ export function fakeWorld(opts: FakeWorldOptions = {}): FakeWorld {
     },
     async retireVersion(input) {
       log('retireVersion', input);
+    },
+    async resolveRollbackTarget(input) {
+      log('resolveRollbackTarget', input);
+      const previous = input.stable ?? STABLE;
+      return { route: { pools: [{ versionId: previous.versionId, weight: 100 }], shadow: null, sticky: null }, restoresRevision: 9, lastSequence: 4, versionIds: [previous.versionId], previous, servers, problem: null, ...opts.rollbackTarget };
     },
     async recordDeploymentStatus(projection) {
       projections.push(JSON.parse(JSON.stringify(projection)));
