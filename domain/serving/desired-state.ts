@@ -85,7 +85,8 @@ export function versionsWithTraffic(t: Pick<RoutedTable, 'pools' | 'shadow'>): s
 /**
  * What `input.server` should hold:
  * - every version a routing table of an environment on this server's pool sends traffic to,
- *   on the servers placement picks;
+ *   on the servers placement picks — unless a deployment running in that environment manages it
+ *   (its candidate or previous version): then only the two rules below place it;
  * - the stable (previous) version of each running deployment there, kept warm so a rollback is
  *   a routing change;
  * - versions a running deployment warmed on this server (`keep` holds);
@@ -114,8 +115,12 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     load.set(versionId, d);
   };
 
+  // A running deployment manages its own versions in its environment: a rolling update routes the
+  // candidate while only some servers should hold it, so there its holds decide, not the route.
+  const managed = new Set(input.running.flatMap((d) => [d.candidateVersionId, ...(d.stableVersionId ? [d.stableVersionId] : [])].map((v) => `${d.modelId}|${d.environment}|${v}`)));
   for (const t of input.tables)
-    for (const v of versionsWithTraffic(t)) if (placedHere(v, t.environment)) want(v, t.modelId, t.modelName, `routed in ${t.environment}`);
+    for (const v of versionsWithTraffic(t))
+      if (!managed.has(`${t.modelId}|${t.environment}|${v}`) && placedHere(v, t.environment)) want(v, t.modelId, t.modelName, `routed in ${t.environment}`);
   for (const d of input.running)
     if (d.stableVersionId && placedHere(d.stableVersionId, d.environment)) want(d.stableVersionId, d.modelId, d.modelName, `kept warm by deployment ${d.deploymentId}`);
   for (const h of input.holds)

@@ -74,7 +74,9 @@ it('unloads a retired version after the grace period, but keeps the versions of 
   const view = initialDeploymentView({ deploymentId, modelId: v1.modelId, modelName: 'fraud-detection', versionId: v2.versionId, version: '2.0.0', strategy: 'BlueGreen', environment: 'Production', initiatedBy: 'test' }, false, new Date().toISOString());
   await deployments.create({ ...view, stable: { versionId: v1.versionId, version: '1.0.0' } }, { workflowId: 'wf', firstExecutionRunId: 'run' });
 
-  // The deployment switched traffic to 2.0.0 and bakes: 1.0.0 is kept warm though no route sends it traffic.
+  // The deployment warmed 2.0.0 here (its warm-up writes the hold), switched traffic to it and
+  // bakes: 1.0.0 is kept warm though no route sends it traffic.
+  await new ServingHoldRepository(t.api.mongo.db).put({ holder: deploymentId, modelId: v1.modelId, modelName: 'fraud-detection', versionId: v2.versionId }, 'keep', [ms.serverId]);
   await route([[v2, 100]]);
   await until('2.0.0 loaded', async () => holds(ms).includes('2.0.0') || undefined, 30_000);
   await new Promise((r) => setTimeout(r, 1500));

@@ -48,10 +48,12 @@ it('keeps the previous version of a running deployment warm (its bake window), a
   const i = input({
     tables: [table('Production', [['v2', 100]])],
     running: [{ deploymentId: 'd1', modelId: 'm1', modelName: 'fraud-detection', environment: 'Production', candidateVersionId: 'v2', stableVersionId: 'v1' }],
+    holds: [hold('v2', 's1', 'keep')],
   });
   const d = desiredState(i);
   expect([...d.load.keys()].sort()).toEqual(['v1', 'v2']);
   expect(d.load.get('v1')!.reasons).toEqual(['kept warm by deployment d1']);
+  expect(d.load.get('v2')!.reasons).toEqual(['held by d1']);
   expect([...d.protect].sort()).toEqual(['v1', 'v2']);
 });
 
@@ -73,6 +75,18 @@ it('an exclusion wins on its server: a rolling update unloaded the routed stable
     holds: [hold('v1', 's1', 'exclude'), hold('v2', 's1', 'keep')],
   });
   expect(loads(i)).toEqual(['v2']);
+  expect(loads({ ...i, server: { id: 's2', pool: 'default' } })).toEqual(['v1']);
+  expect(loads({ ...i, holds: [hold('v1', '*', 'exclude'), hold('v2', 's1', 'keep')] })).toEqual(['v2']);
+});
+
+it('a running deployment\'s routed candidate is where it warmed it, not everywhere (a rolling update\'s batch)', () => {
+  const i = input({
+    tables: [table('Production', [['v1', 50], ['v2', 50]]), table('Staging', [['v2', 100]])],
+    running: [{ deploymentId: 'd1', modelId: 'm1', modelName: 'fraud-detection', environment: 'Production', candidateVersionId: 'v2', stableVersionId: 'v1' }],
+    holds: [hold('v2', 's1', 'keep'), hold('v1', 's1', 'exclude')],
+  });
+  expect(loads(i)).toEqual(['v2']);
+  // s2 has not been updated yet: it keeps v1 only, although Production routes v2 — and Staging, which no deployment manages, wants v2 there.
+  expect(loads({ ...i, server: { id: 's2', pool: 'default' }, tables: [i.tables[0]] })).toEqual(['v1']);
   expect(loads({ ...i, server: { id: 's2', pool: 'default' } })).toEqual(['v1', 'v2']);
-  expect(loads({ ...i, holds: [hold('v1', '*', 'exclude')] })).toEqual(['v2']);
 });
