@@ -31,7 +31,10 @@ export interface FaultResult {
   passed: boolean;
   problems: string[];
   deployment: { id: string; from: string; to: string; status: string; seconds: number | null };
-  requests: { total: number; failed: number; statusCodes: Record<string, number>; slowestMs: number };
+  /** `failedSeconds`: distinct seconds with a failure (a refused connection is retried at once, so counts alone mislead). */
+  requests: { total: number; failed: number; failedSeconds: number; statusCodes: Record<string, number>; slowestMs: number };
+  /** What each model server held Ready when the fault's canary started (a fault before can leave one empty). */
+  readyAtStart: Record<string, string[]>;
   /** Requests answered 200 whose prediction is not in the log. */
   lost: number;
   /** Fault → first success after the last failed request; null when none failed. */
@@ -99,7 +102,7 @@ function candidateFor(suite: Suite, fault: Fault): string {
 export async function countLost(stack: FaultStack, events: LoadEvent[]): Promise<number> {
   const ids = events.filter((e) => e.status === 200 && e.requestId).map((e) => e.requestId!);
   const repo = new PredictionLogRepository(stack.db);
-  let missing = new Set(ids);
+  const missing = new Set(ids);
   const deadline = Date.now() + 90_000;
   while (missing.size > 0) {
     const found = await repo.findByRequestIds([...missing]).catch(() => []);
@@ -108,6 +111,12 @@ export async function countLost(stack: FaultStack, events: LoadEvent[]): Promise
     await sleep(2000);
   }
   return missing.size;
+}
+
+/** The versions each model server holds Ready, from their heartbeats. */
+export async function readyVersions(stack: FaultStack): Promise<Record<string, string[]>> {
+  const docs = await stack.db.collection<{ _id: string; loaded?: { version: string; state: string }[] }>('model_servers').find({}).toArray();
+  return Object.fromEntries(docs.map((d) => [d._id, (d.loaded ?? []).filter((l) => l.state === 'Ready').map((l) => l.version).sort()]));
 }
 
 /** Measures the requests of one phase: failures, and how long after the fault traffic came back. */
@@ -123,7 +132,7 @@ export function measureRequests(events: LoadEvent[], faultAt: number): Pick<Faul
     trafficRecoveryMs = firstOk ? firstOk.at - faultAt : Number.POSITIVE_INFINITY;
   }
   return {
-    requests: { total: events.length, failed: failures.length, statusCodes, slowestMs: Math.max(0, ...events.map((e) => e.ms ?? 0)) },
+    requests: { total: events.length, failed: failures.length, failedSeconds: new Set(failures.map((e) => Math.floor(e.at / 1000))).size, statusCodes, slowestMs: Math.max(0, ...events.map((e) => e.ms ?? 0)) },
     trafficRecoveryMs,
   };
 }
@@ -139,6 +148,7 @@ export async function runFault(suite: Suite, fault: Fault): Promise<FaultResult>
   let injection: Injection | undefined;
   let id = '';
   let done: any;
+  const readyAtStart = await readyVersions(stack).catch(() => ({}));
   try {
     if (fault.before) injection = await fault.inject(ctx);
     id = await createDeployment(suite, candidate);
@@ -168,7 +178,7 @@ export async function runFault(suite: Suite, fault: Fault): Promise<FaultResult>
   const lost = await countLost(stack, events);
   if (lost > 0) problems.push(`${lost} answered requests are missing from the prediction log`);
   const history = (done?.history ?? []) as { at: string }[];
-  const nextStep = injection ? history.map((h) => Date.parse(h.at)).find((t) => t > injection!.backAt) : undefined;
+  const nextStep = injection ? history.map((h) => Date.parse(h.at)).find((t) => t > injection.backAt) : undefined;
   const progressEnd = nextStep ?? (done?.completedAt ? Date.parse(done.completedAt) : undefined);
   return {
     id: fault.id,
@@ -179,6 +189,7 @@ export async function runFault(suite: Suite, fault: Fault): Promise<FaultResult>
     problems,
     deployment: { id, from, to: candidate, status: done?.status ?? 'unknown', seconds: done?.completedAt ? Math.round((Date.parse(done.completedAt) - Date.parse(done.startedAt)) / 100) / 10 : null },
     ...measured,
+    readyAtStart,
     lost,
     progressRecoveryMs: injection && progressEnd !== undefined ? progressEnd - injection.at : null,
   };

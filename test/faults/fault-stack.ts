@@ -178,8 +178,8 @@ export class FaultStack {
       this.output = (this.output + text).slice(-256 * 1024);
       for (const line of text.split('\n')) if (line) sink(line, 'stdout');
     };
-    child.stdout!.on('data', append);
-    child.stderr!.on('data', append);
+    child.stdout.on('data', append);
+    child.stderr.on('data', append);
     const from = this.output.length;
     await until('the stack banner', () => {
       if (exited) throw new StackStartError('the supervisor exited', this.output);

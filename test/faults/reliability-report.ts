@@ -62,12 +62,13 @@ export function faultTable(results: FaultResult[], conditions: string): string {
     const measured = [
       `**${r.passed ? 'PASS' : 'FAIL'}**`,
       `${r.deployment.from} → ${r.deployment.to}: ${r.deployment.status}${r.deployment.seconds !== null ? ` in ${r.deployment.seconds} s` : ''}`,
-      `${r.requests.failed} failed of ${r.requests.total}${codes ? ` (${codes})` : ''}`,
+      `${r.requests.failed} failed of ${r.requests.total}${codes ? ` (${codes}, within ${r.requests.failedSeconds} s)` : ''}`,
       `${r.lost} lost`,
       `traffic recovered ${seconds(r.trafficRecoveryMs)}`,
       `deployment progressing again ${seconds(r.progressRecoveryMs)}`,
       `slowest answer ${seconds(r.requests.slowestMs)}`,
       ...r.problems.map((p) => `✗ ${p}`),
+      `(Ready at the start: ${Object.entries(r.readyAtStart).map(([s, v]) => `${s} ${v.join('+') || 'nothing'}`).join(', ')})`,
     ].join('; ');
     return `| ${cell(r.title)} | ${cell(r.when)} | ${cell(r.expected)} | ${cell(measured)} |`;
   });

@@ -16,6 +16,7 @@ export class ProxyListenError extends Error {
 
 export class TcpProxy {
   private server: net.Server | undefined;
+  private starting: Promise<void> | undefined;
   private readonly sockets = new Set<net.Socket>();
 
   /** `port` is where clients connect (a stable port: it is listened on again after a cut). */
@@ -32,14 +33,18 @@ export class TcpProxy {
     return this.server === undefined;
   }
 
-  async start(): Promise<void> {
-    if (this.server) return;
-    const server = net.createServer((client) => this.pipe(client));
-    await new Promise<void>((resolve, reject) => {
+  /** Listens (again); concurrent calls share one attempt. */
+  start(): Promise<void> {
+    if (this.server) return Promise.resolve();
+    this.starting ??= new Promise<void>((resolve, reject) => {
+      const server = net.createServer((client) => this.pipe(client));
       server.once('error', (e) => reject(new ProxyListenError(this.port, e)));
-      server.listen({ port: this.port, host: '127.0.0.1', exclusive: true }, () => resolve());
-    });
-    this.server = server;
+      server.listen({ port: this.port, host: '127.0.0.1', exclusive: true }, () => {
+        this.server = server;
+        resolve();
+      });
+    }).finally(() => (this.starting = undefined));
+    return this.starting;
   }
 
   /** Refuses new connections and resets the open ones. */
