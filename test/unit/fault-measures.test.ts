@@ -49,6 +49,6 @@ describe('nearestRank', () => {
     ['1..100, p50', oneTo(100), 0.5, 50],
     ['1..10, p99 is the largest', oneTo(10), 0.99, 10],
   ])('%s', (_label, sorted, q, expected) => {
-    expect(nearestRank(sorted as number[], q as number)).toBe(expected);
+    expect(nearestRank(sorted, q)).toBe(expected);
   });
 });
