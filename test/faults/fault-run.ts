@@ -3,7 +3,9 @@
  * example versions, deploy 1.0.0 to Staging, start the load), then per fault a canary from the
  * stable version to a candidate with the fault injected, and what it measured.
  */
+import { ModelServerClient } from '../../activities/model-server-client';
 import { PredictionLogRepository } from '../../infra/mongo/prediction-log-repository';
+import { VersionRepository } from '../../infra/mongo/version-repository';
 import { startLoad, type LoadEvent, type LoadRun } from '../helpers/load-generator';
 import type { Fault, FaultContext, Injection } from './fault-catalogue';
 import type { FaultStack } from './fault-stack';
@@ -33,8 +35,10 @@ export interface FaultResult {
   deployment: { id: string; from: string; to: string; status: string; seconds: number | null };
   /** `failedSeconds`: distinct seconds with a failure (a refused connection is retried at once, so counts alone mislead). */
   requests: { total: number; failed: number; failedSeconds: number; statusCodes: Record<string, number>; slowestMs: number };
-  /** What each model server held Ready when the fault's canary started (a fault before can leave one empty). */
+  /** What each model server held Ready when the fault's turn came (a fault before can leave one empty). */
   readyAtStart: Record<string, string[]>;
+  /** Servers the harness loaded the stable version on before the fault, as an operator would today. */
+  healed: string[];
   /** Requests answered 200 whose prediction is not in the log. */
   lost: number;
   /** Fault → first success after the last failed request; null when none failed. */
@@ -119,6 +123,36 @@ export async function readyVersions(stack: FaultStack): Promise<Record<string, s
   return Object.fromEntries(docs.map((d) => [d._id, (d.loaded ?? []).filter((l) => l.state === 'Ready').map((l) => l.version).sort()]));
 }
 
+/**
+ * Loads the stable version through the control API on every live server that lacks it, and
+ * waits for their heartbeats to say Ready: what an operator does today after a server came back
+ * empty (issue 11), so that one fault's damage does not become the next fault's. Nothing to do
+ * once model servers reconcile by themselves. Returns the servers it loaded.
+ */
+export async function restoreStable(suite: Suite): Promise<string[]> {
+  const { stack } = suite;
+  const servers = await stack.db.collection<{ _id: string; url: string; loaded?: { version: string; state: string }[] }>('model_servers').find({}).toArray();
+  const missing = servers.filter((s) => !(s.loaded ?? []).some((l) => l.version === suite.stable && l.state === 'Ready'));
+  if (missing.length === 0) return [];
+  const model = await stack.call('GET', `/api/v1/models/${MODEL}`, { token: stack.admin.token });
+  const version = await new VersionRepository(stack.db).find(model.body.modelId as string, suite.stable);
+  if (!version) throw new Error(`version ${suite.stable} not found`);
+  const client = new ModelServerClient(stack.serviceToken);
+  for (const s of missing) {
+    const { versionId, version: v, artifactKey, checksum, inputSchema, outputSchema } = version;
+    const outcome = await client.load(s.url, { versionId, modelName: MODEL, version: v, artifactKey, checksum, inputSchema, outputSchema });
+    if (!outcome.ok) throw new Error(`loading ${suite.stable} on ${s._id} failed: ${outcome.code} ${outcome.reason}`);
+  }
+  const ids = missing.map((s) => s._id);
+  const timeout = Date.now() + 60_000;
+  for (;;) {
+    const ready = await readyVersions(stack);
+    if (ids.every((id) => ready[id]?.includes(suite.stable))) return ids;
+    if (Date.now() > timeout) throw new Error(`${ids.join(', ')} did not report ${suite.stable} Ready within 60 s of the load`);
+    await sleep(500);
+  }
+}
+
 /** Measures the requests of one phase: failures, and how long after the fault traffic came back. */
 export function measureRequests(events: LoadEvent[], faultAt: number): Pick<FaultResult, 'requests' | 'trafficRecoveryMs'> {
   const statusCodes: Record<string, number> = {};
@@ -144,11 +178,19 @@ export async function runFault(suite: Suite, fault: Fault): Promise<FaultResult>
   const from = suite.stable;
   const ctx: FaultContext = { stack, candidate, stable: from, log: (l) => suite.log(`[${fault.id}] ${l}`) };
   const problems: string[] = [];
+  const readyAtStart = await readyVersions(stack).catch(() => ({}));
+  let healed: string[] = [];
+  try {
+    healed = await restoreStable(suite);
+    if (healed.length > 0) ctx.log(`loaded ${from} on ${healed.join(', ')} through the control API first`);
+  } catch (e) {
+    problems.push(`could not restore ${from} on every server before the fault: ${(e as Error).message}`);
+  }
+  // Measured from here: what the restore left behind is not this fault's doing.
   const firstEvent = load.timeline().length;
   let injection: Injection | undefined;
   let id = '';
   let done: any;
-  const readyAtStart = await readyVersions(stack).catch(() => ({}));
   try {
     if (fault.before) injection = await fault.inject(ctx);
     id = await createDeployment(suite, candidate);
@@ -190,6 +232,7 @@ export async function runFault(suite: Suite, fault: Fault): Promise<FaultResult>
     deployment: { id, from, to: candidate, status: done?.status ?? 'unknown', seconds: done?.completedAt ? Math.round((Date.parse(done.completedAt) - Date.parse(done.startedAt)) / 100) / 10 : null },
     ...measured,
     readyAtStart,
+    healed,
     lost,
     progressRecoveryMs: injection && progressEnd !== undefined ? progressEnd - injection.at : null,
   };

@@ -154,6 +154,11 @@ export class FaultStack {
     return this.mongo!.db(DB_NAME);
   }
 
+  /** The model servers' control API credential (SERVICE_TOKEN). */
+  get serviceToken(): string {
+    return this.stackEnv.SERVICE_TOKEN!;
+  }
+
   get dataDir(): string {
     return this.opts.dir;
   }
