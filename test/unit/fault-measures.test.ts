@@ -20,6 +20,12 @@ describe('measureRequests', () => {
     expect(m.requests.statusCodes).toEqual({ 0: 2, 200: 4, 503: 2 });
   });
 
+  it('copes with a flood of refused connections (a whole-stack restart made 100,000s)', () => {
+    const events = Array.from({ length: 300_000 }, (_, i) => ev(i, 0));
+    events.push(ev(300_000, 200));
+    expect(measureRequests(events, 0)).toMatchObject({ requests: { failed: 300_000, failedSeconds: 300 }, trafficRecoveryMs: 300_000 });
+  });
+
   it('no success after the last failure: never recovered', () => {
     expect(measureRequests([ev(1000, 200), ev(2000, 503)], 1500).trafficRecoveryMs).toBe(Number.POSITIVE_INFINITY);
   });
