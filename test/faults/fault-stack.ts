@@ -101,11 +101,15 @@ export class FaultStack {
     const common = (name: string) => ({ dataDir: path.join(opts.dir, name), output: fileSink(path.join(logs, `${name}.log`)), restart: RESTART });
     const ferret = ferretDb({ ...common('ferretdb'), port: ferretPort });
     const s3 = await seaweedFs(common('seaweedfs'));
-    await Promise.all([ferret.process.start(), s3.process.start()]);
     const s3Target = new URL(s3.endpoint);
     const dbProxy = new TcpProxy(dbProxyPort, { host: '127.0.0.1', port: ferretPort });
     const s3Proxy = new TcpProxy(s3ProxyPort, { host: s3Target.hostname, port: Number(s3Target.port) });
-    await Promise.all([dbProxy.start(), s3Proxy.start()]);
+    try {
+      await Promise.all([ferret.process.start(), s3.process.start(), dbProxy.start(), s3Proxy.start()]);
+    } catch (e) {
+      await Promise.all([ferret.process.stop(), s3.process.stop(), dbProxy.stop(), s3Proxy.stop()]);
+      throw e;
+    }
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
