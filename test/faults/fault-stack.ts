@@ -12,7 +12,7 @@ import path from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
 import { freeStablePorts, isPortFree } from '../../ops/free-port';
 import { fileSink } from '../../ops/log-output';
-import { isRecordedProcessAlive, killStaleProcesses, readPidFile } from '../../ops/pid-files';
+import { isRecordedProcessAlive, killStaleProcesses, readPidFile, writePidFile } from '../../ops/pid-files';
 import type { ManagedProcess } from '../../ops/process-supervisor';
 import { repoRoot, toolsDir } from '../../ops/repo-paths';
 import { ferretDb } from '../../ops/services/ferretdb';
@@ -95,6 +95,8 @@ export class FaultStack {
   /** Starts FerretDB, SeaweedFS, their proxies and the stack; logs the admin in. */
   static async start(opts: FaultStackOptions): Promise<FaultStack> {
     fs.mkdirSync(opts.dir, { recursive: true });
+    // Marks the folder as in use: jest's global setup removes folders of .test-data/ without a live owner.
+    writePidFile(path.join(opts.dir, 'owner.pid'), { pid: process.pid, command: process.argv[0], startedAt: new Date().toISOString(), owner: process.pid });
     const logs = path.join(opts.dir, 'logs');
     const [ferretPort, dbProxyPort, s3ProxyPort, temporal, temporalUi, api, worker] = await freeStablePorts(7);
     const serverBase = await consecutiveStablePorts();
