@@ -23,12 +23,18 @@ export interface LoadResult {
   feedbackDropped: number;
 }
 
-/** One answered (or failed) request: when it finished, its status (0 = connection error) and version. */
+/** One answered (or failed) request: when it finished, its status (0 = connection error), version and request id. */
 export interface LoadEvent {
   at: number;
   status: number;
   version?: string;
+  requestId?: string;
+  /** How long it took, sent to answered (absent for connection errors). */
+  ms?: number;
 }
+
+/** What the load needs of a stack: where its gateway is and the token to call it with by default. */
+export type LoadTarget = Pick<E2EStack, 'apiUrl'> & { admin: { token: string } };
 
 export interface LoadRun {
   snapshot(): LoadResult;
@@ -66,7 +72,7 @@ export function loadSamples(modelName: string): { instances: unknown[]; labels: 
   throw new Error(`no samples.json under ${dir}`);
 }
 
-export function startLoad(stack: E2EStack, opts: { modelName: string; rps: number; environment?: string; sendFeedback?: boolean; token?: string; connections?: number }): LoadRun {
+export function startLoad(stack: LoadTarget, opts: { modelName: string; rps: number; environment?: string; sendFeedback?: boolean; token?: string; connections?: number }): LoadRun {
   const { instances, labels } = loadSamples(opts.modelName);
   const bodies = instances.map((features) => JSON.stringify({ features }));
   const token = opts.token ?? stack.admin.token;
@@ -86,6 +92,7 @@ export function startLoad(stack: E2EStack, opts: { modelName: string; rps: numbe
       setupRequest: (req: any, context: any) => {
         const i = next++ % bodies.length;
         context.sample = i;
+        context.sentAt = Date.now();
         return { ...req, body: bodies[i] };
       },
       onResponse: (status: number, body: string, context: any) => {
@@ -98,7 +105,9 @@ export function startLoad(stack: E2EStack, opts: { modelName: string; rps: numbe
           /* not JSON */
         }
         const version = typeof parsed?.version === 'string' ? (parsed.version as string) : undefined;
-        events.push({ at: Date.now(), status, ...(version && { version }) });
+        const requestId = typeof parsed?.requestId === 'string' ? (parsed.requestId as string) : undefined;
+        const at = Date.now();
+        events.push({ at, status, ms: at - (context.sentAt as number), ...(version && { version }), ...(requestId && { requestId }) });
         if (status >= 200 && status < 300) {
           result.ok++;
           if (version) result.byVersion[version] = (result.byVersion[version] ?? 0) + 1;
