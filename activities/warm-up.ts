@@ -11,6 +11,8 @@ import { ServerUnreachableError } from './model-server-client';
 /** Attempts per server when it cannot be reached (loading is idempotent on the server). */
 const LOAD_ATTEMPTS = 3;
 const REPORT_POLL_MS = 100;
+/** How often a load waiting for the artifact store is tried again. */
+const STORE_RETRY_MS = 2000;
 
 /** The hold a deployment writes about a version on named servers. */
 function holdOf(deploymentId: string, modelName: string, version: { versionId: string; modelId: string }): Omit<ServingHold, 'server' | 'kind'> {
@@ -26,12 +28,20 @@ export function createWarmUpActivities(deps: DeploymentActivityDeps) {
     for (let attempt = 1; ; attempt++) {
       try {
         outcome = await deps.modelServers.load(server.url, loadRequestFor(version, modelName), signal);
-        break;
       } catch (e) {
         if (signal?.aborted) throw e;
         if (!(e instanceof ServerUnreachableError) || attempt >= LOAD_ATTEMPTS) return errorText(e);
         await pause(500 * attempt, signal);
+        continue;
       }
+      // The artifact store is away: the server could not fetch it. Retry until it is back, or
+      // until the warm-up's time runs out (the activity's timeout; cancellation stops it too).
+      if (!outcome.ok && outcome.code === 'SERVICE_UNAVAILABLE') {
+        beat({ waitingFor: 'artifact store', server: serverId, reason: outcome.reason });
+        await pause(STORE_RETRY_MS, signal);
+        continue;
+      }
+      break;
     }
     if (!outcome.ok) return `${outcome.code}: ${outcome.reason}`;
     // Why wait for the heartbeat: gateways learn where a version is Ready from heartbeats, and

@@ -47,7 +47,8 @@ export async function fetchArtifact(store: ArtifactStore, key: string, checksum:
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === 'ARTIFACT_NOT_FOUND') throw new LoadError('ARTIFACT_NOT_FOUND', `artifact ${key} does not exist in the artifact store`, 'artifactKey');
-    throw new LoadError('INTERNAL_ERROR', `artifact store failed to read ${key}: ${(e as Error).message}`, 'artifactKey');
+    // The store is away (refused, timed out, 5xx): the same load works once it is back.
+    throw new LoadError('SERVICE_UNAVAILABLE', `artifact store failed to read ${key}: ${(e as Error).message}`, 'artifactKey');
   }
   const tmp = path.join(cacheDir, `.tmp-${randomUUID()}`);
   try {

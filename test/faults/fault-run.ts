@@ -3,9 +3,7 @@
  * example versions, deploy 1.0.0 to Staging, start the load), then per fault a canary from the
  * stable version to a candidate with the fault injected, and what it measured.
  */
-import { ModelServerClient } from '../../activities/model-server-client';
 import { PredictionLogRepository } from '../../infra/mongo/prediction-log-repository';
-import { VersionRepository } from '../../infra/mongo/version-repository';
 import { startLoad, type LoadEvent, type LoadRun } from '../helpers/load-generator';
 import type { Fault, FaultContext, Injection } from './fault-catalogue';
 import type { FaultStack } from './fault-stack';
@@ -124,33 +122,24 @@ export async function readyVersions(stack: FaultStack): Promise<Record<string, s
 }
 
 /**
- * Loads the stable version through the control API on every live server that lacks it, and
- * waits for their heartbeats to say Ready: what an operator does today after a server came back
- * empty (issue 11), so that one fault's damage does not become the next fault's. Nothing to do
- * once model servers reconcile by themselves. Returns the servers it loaded.
+ * Waits (up to 60 s) until every live model server holds the stable version Ready again, by its
+ * own reconciliation — nothing is loaded for it — so that one fault's damage does not become the
+ * next fault's. Returns the servers that lacked it when the wait began; throws naming those still
+ * without it.
  */
-export async function restoreStable(suite: Suite): Promise<string[]> {
+export async function awaitStable(suite: Suite): Promise<string[]> {
   const { stack } = suite;
-  const servers = await stack.db.collection<{ _id: string; url: string; loaded?: { version: string; state: string }[] }>('model_servers').find({}).toArray();
-  const missing = servers.filter((s) => !(s.loaded ?? []).some((l) => l.version === suite.stable && l.state === 'Ready'));
-  if (missing.length === 0) return [];
-  const model = await stack.call('GET', `/api/v1/models/${MODEL}`, { token: stack.admin.token });
-  const version = await new VersionRepository(stack.db).find(model.body.modelId as string, suite.stable);
-  if (!version) throw new Error(`version ${suite.stable} not found`);
-  const client = new ModelServerClient(stack.serviceToken);
-  for (const s of missing) {
-    const { versionId, version: v, artifactKey, checksum, inputSchema, outputSchema } = version;
-    const outcome = await client.load(s.url, { versionId, modelName: MODEL, version: v, artifactKey, checksum, inputSchema, outputSchema });
-    if (!outcome.ok) throw new Error(`loading ${suite.stable} on ${s._id} failed: ${outcome.code} ${outcome.reason}`);
-  }
-  const ids = missing.map((s) => s._id);
+  const lacking = async () =>
+    (await stack.db.collection<{ _id: string; loaded?: { version: string; state: string }[] }>('model_servers').find({}).toArray())
+      .filter((s) => !(s.loaded ?? []).some((l) => l.version === suite.stable && l.state === 'Ready'))
+      .map((s) => s._id);
+  const missing = await lacking();
   const timeout = Date.now() + 60_000;
-  for (;;) {
-    const ready = await readyVersions(stack);
-    if (ids.every((id) => ready[id]?.includes(suite.stable))) return ids;
-    if (Date.now() > timeout) throw new Error(`${ids.join(', ')} did not report ${suite.stable} Ready within 60 s of the load`);
+  for (let still = missing; still.length > 0; still = await lacking()) {
+    if (Date.now() > timeout) throw new Error(`${still.join(', ')} did not reload ${suite.stable} by reconciliation within 60 s`);
     await sleep(500);
   }
+  return missing;
 }
 
 /** Measures the requests of one phase: failures, and how long after the fault traffic came back. */
@@ -182,10 +171,10 @@ export async function runFault(suite: Suite, fault: Fault): Promise<FaultResult>
   const readyAtStart = await readyVersions(stack).catch(() => ({}));
   let healed: string[] = [];
   try {
-    healed = await restoreStable(suite);
-    if (healed.length > 0) ctx.log(`loaded ${from} on ${healed.join(', ')} through the control API first`);
+    healed = await awaitStable(suite);
+    if (healed.length > 0) ctx.log(`waited for ${healed.join(', ')} to reload ${from} by reconciliation first`);
   } catch (e) {
-    problems.push(`could not restore ${from} on every server before the fault: ${(e as Error).message}`);
+    problems.push(`not every server held ${from} before the fault: ${(e as Error).message}`);
   }
   // Measured from here: what the restore left behind is not this fault's doing.
   const firstEvent = load.timeline().length;

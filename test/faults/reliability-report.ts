@@ -68,7 +68,7 @@ export function faultTable(results: FaultResult[], conditions: string): string {
       `deployment progressing again ${seconds(r.progressRecoveryMs)}`,
       `slowest answer ${seconds(r.requests.slowestMs)}`,
       ...r.problems.map((p) => `✗ ${p}`),
-      `(Ready before: ${Object.entries(r.readyAtStart).map(([s, v]) => `${s} ${v.join('+') || 'nothing'}`).join(', ')}${r.healed.length ? `; the harness loaded ${r.deployment.from} on ${r.healed.join(', ')} through the control API first` : ''})`,
+      `(Ready before: ${Object.entries(r.readyAtStart).map(([s, v]) => `${s} ${v.join('+') || 'nothing'}`).join(', ')}${r.healed.length ? `; ${r.healed.join(', ')} reloaded ${r.deployment.from} by reconciliation before the fault` : ''})`,
     ].join('; ');
     return `| ${cell(r.title)} | ${cell(r.when)} | ${cell(r.expected)} | ${cell(measured)} |`;
   });
