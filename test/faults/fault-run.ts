@@ -21,6 +21,8 @@ export const CANARY_CONFIG = {
   minSamplesPerStep: 10,
   maxInconclusiveExtensions: 5,
   rollbackThresholds: { accuracyDrop: null, latencyIncrease: null, errorRateIncrease: 0.01 },
+  // The faults end when the canary does: no bake window after promotion (the soak covers it).
+  bakeWindow: 'PT0S',
 };
 
 export interface FaultResult {
