@@ -24,6 +24,11 @@ export function scratchIdentity(deploymentId: string, modelName: string, version
   return { versionId: `validate-${tag}`, modelName: `${modelName}:validate:${tag}`, version };
 }
 
+/** The trial load could not fetch the artifact because the store is away: retried, not a verdict on the version. */
+class ArtifactStoreUnavailableError extends Error {
+  override name = 'ArtifactStoreUnavailableError';
+}
+
 export function createValidationActivities(deps: DeploymentActivityDeps) {
   return {
     /**
@@ -53,6 +58,8 @@ export function createValidationActivities(deps: DeploymentActivityDeps) {
           outputSchema: version.outputSchema,
           options: { warmupRuns: 1 },
         }, signal);
+        // The artifact store is away: not the version's fault; retried (the activity's retry policy).
+        if (!outcome.ok && outcome.code === 'SERVICE_UNAVAILABLE') throw new ArtifactStoreUnavailableError(`${version.version} could not be fetched on ${server._id}: ${outcome.reason}`);
         if (!outcome.ok) return { name: LOADS, passed: false, message: `${version.version} did not load on ${server._id}: ${outcome.code}: ${outcome.reason}` };
         const loadMs = Date.now() - started;
         const outputs = outputsOf(version.outputSchema);
@@ -62,7 +69,7 @@ export function createValidationActivities(deps: DeploymentActivityDeps) {
         if (problem) return { name: LOADS, passed: false, message: `${version.version} loaded on ${server._id} but its answer to a sample row is not valid: ${problem}` };
         return { name: LOADS, passed: true, message: `${version.version} loaded, warmed up and answered a sample row on ${server._id} in ${loadMs} ms` };
       } catch (e) {
-        if (signal?.aborted || e instanceof ServerUnreachableError) throw e;
+        if (signal?.aborted || e instanceof ServerUnreachableError || e instanceof ArtifactStoreUnavailableError) throw e;
         return { name: LOADS, passed: false, message: `${version.version} could not be tried on ${server._id}: ${errorText(e)}` };
       } finally {
         clearInterval(timer);

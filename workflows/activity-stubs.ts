@@ -14,6 +14,15 @@ export const reads = proxyActivities<DeploymentActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+/**
+ * Validation checks that read the artifact store (integrity, a trial load): like reads, but an
+ * artifact store that is away is waited for (about 5 minutes) rather than failing the deployment.
+ */
+export const storeReads = proxyActivities<DeploymentActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 30, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
 /** Routing-table writes: return when every gateway confirmed; retried hard (a rollback must get through). */
 export const routing = proxyActivities<DeploymentActivities>({
   startToCloseTimeout: '30 seconds',

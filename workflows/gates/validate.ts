@@ -4,7 +4,7 @@
  */
 import type { ValidationCheck } from '../../domain/deployments/deployment-status';
 import { summarizeValidation } from '../../domain/deployments/deployment-status';
-import { reads } from '../activity-stubs';
+import { reads, storeReads } from '../activity-stubs';
 import type { DeploymentRun } from '../deployment-run';
 import { DeploymentEnding } from './ending';
 
@@ -12,10 +12,10 @@ type Check = (run: DeploymentRun) => Promise<ValidationCheck>;
 
 const CHECKS: readonly Check[] = [
   async (run) => {
-    const r = await reads.verifyArtifactIntegrity({ modelId: run.input.modelId, versionId: run.input.versionId });
+    const r = await storeReads.verifyArtifactIntegrity({ modelId: run.input.modelId, versionId: run.input.versionId });
     return { name: 'artifact-integrity', passed: r.verified, message: r.verified ? `checksum ${r.checksum} (${r.sizeBytes} bytes) verified` : (r.reason ?? 'checksum mismatch') };
   },
-  (run) => reads.checkCandidateLoads({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, versionId: run.input.versionId }),
+  (run) => storeReads.checkCandidateLoads({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, versionId: run.input.versionId }),
   (run) => reads.checkSchemaCompatibility({ modelId: run.input.modelId, versionId: run.input.versionId, stableVersionId: run.stable?.versionId ?? null }),
 ];
 
