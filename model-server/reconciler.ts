@@ -63,7 +63,7 @@ export interface ReconcilePass {
 
 export class Reconciler {
   private readonly task = new CoalescedTask(async () => {
-    this.lastPass = await this.pass();
+    await this.pass();
   });
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -72,8 +72,6 @@ export class Reconciler {
   private readonly refusals = new Map<string, Refusal>();
   private readonly busy = new Map<string, Promise<void>>();
   private readFailures = 0;
-  lastPass: ReconcilePass | null = null;
-  passes = 0;
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -106,14 +104,8 @@ export class Reconciler {
     await this.task.idle();
   }
 
-  /** Settles once every load and unload started so far has finished (tests). */
-  async settled(): Promise<void> {
-    while (this.busy.size > 0) await Promise.all([...this.busy.values()]);
-  }
-
   private async pass(): Promise<ReconcilePass> {
     if (this.stopped) return { loading: [], unloading: [], read: false };
-    this.passes++;
     let state: StoredServingState;
     try {
       state = await this.deps.source.read();
