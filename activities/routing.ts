@@ -57,6 +57,46 @@ export function poolRoles(route: RouteSpec, current: RoutingTableDoc | null): Po
   return roles;
 }
 
+/** Revisions written this long before a deployment started cannot be its own (clock skew between processes). */
+const CLOCK_SKEW_MS = 10_000;
+
+interface OwnRevision {
+  d: RoutingTableDoc;
+  tag: { deploymentId: string; sequence: number };
+}
+
+/** When the deployment started (undefined when it has no record: the ledger walk is then bounded by LEDGER_SCAN only). */
+async function deploymentStart(deps: DeploymentActivityDeps, deploymentId: string): Promise<number | undefined> {
+  const d = await deps.deployments.get(deploymentId);
+  const at = d ? Date.parse(d.startedAt) : Number.NaN;
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/**
+ * The deployment's revisions that decide fencing: every one with a sequence ≥ `sequence`, and
+ * the newest older one. Read by _id from the ledger's head backwards (a claimed revision may be
+ * ahead of the table's), because any other filter reads the whole ledger on FerretDB and made
+ * every route write slower as revisions accumulated. Fencing keeps a deployment's revisions in
+ * sequence order, so the walk stops at its first revision older than `sequence`, at a revision
+ * written before the deployment started, or after LEDGER_SCAN revisions.
+ */
+async function ownRevisions(deps: DeploymentActivityDeps, modelId: string, input: { deploymentId: string; environment: Environment; sequence: number }, tableRevision: number, startedAt: number | undefined): Promise<OwnRevision[]> {
+  const at = (revision: number) => deps.routing.revisionAt(modelId, input.environment, revision);
+  let head = tableRevision;
+  while (await at(head + 1)) head++;
+  const found: OwnRevision[] = [];
+  for (let revision = head; revision > 0 && head - revision < LEDGER_SCAN; revision--) {
+    const d = await at(revision);
+    if (!d) continue;
+    const tag = parseRouteTag(d.updatedBy);
+    if (tag?.deploymentId === input.deploymentId) {
+      found.push({ d, tag });
+      if (tag.sequence < input.sequence) break;
+    } else if (startedAt !== undefined && d.updatedAt.getTime() < startedAt - CLOCK_SKEW_MS) break;
+  }
+  return found;
+}
+
 export function createRoutingActivities(deps: DeploymentActivityDeps) {
   const now = () => deps.now?.() ?? new Date();
 
@@ -106,21 +146,20 @@ export function createRoutingActivities(deps: DeploymentActivityDeps) {
       const started = Date.now();
       const model = await findModel(deps, input.modelId);
       const tag = routeTag(input.deploymentId, input.sequence);
-      await loadBeforeRouting(model, input);
+      const [startedAt] = await Promise.all([deploymentStart(deps, input.deploymentId), loadBeforeRouting(model, input)]);
       let revision: number | null = null;
       for (let attempt = 0; revision === null; attempt++) {
         if (attempt >= WRITE_ATTEMPTS) throw new Error(`routing table of ${model.name} in ${input.environment} is being changed concurrently; will retry`);
         const current = await deps.routing.get(model.modelId, input.environment);
-        const ledger = await deps.routing.history(model.modelId, input.environment, LEDGER_SCAN);
-        const mine = ledger.map((d) => ({ d, tag: parseRouteTag(d.updatedBy) })).filter((x) => x.tag?.deploymentId === input.deploymentId);
-        const same = mine.find((x) => x.tag!.sequence === input.sequence);
+        const mine = await ownRevisions(deps, model.modelId, input, current?.revision ?? 0, startedAt);
+        const same = mine.find((x) => x.tag.sequence === input.sequence);
         if (same) {
           // An earlier attempt claimed it; if it died (or timed out) before writing the table, write it now.
           revision = same.d.revision;
           await deps.routing.ensureApplied(model.modelId, input.environment, revision);
           break;
         }
-        const newer = mine.filter((x) => x.tag!.sequence > input.sequence).sort((a, b) => b.d.revision - a.d.revision)[0];
+        const newer = mine.filter((x) => x.tag.sequence > input.sequence).sort((a, b) => b.d.revision - a.d.revision)[0];
         if (newer) {
           // A late retry of an older route: never overwrite the newer one (e.g. a rollback). Report the revision that superseded it.
           revision = newer.d.revision;

@@ -196,6 +196,15 @@ export class InferenceGateway {
     return true;
   }
 
+  /** Records an outcome; a bug there never costs the caller the answer. */
+  private finishQuietly(outcome: { finish(): void }): void {
+    try {
+      outcome.finish();
+    } catch (err) {
+      this.deps.log.error({ err }, 'gateway: recording an outcome failed');
+    }
+  }
+
   /** Ends the span once the handler is done; every handler catches its own errors, this only guards against bugs. */
   private guard(p: Promise<void>, req: IncomingMessage, res: ServerResponse, span: RequestSpan): void {
     p.then(
@@ -237,8 +246,9 @@ export class InferenceGateway {
         return;
       }
       const outcome = await this.inference.run({ kind, modelName, environment, pinned, header: headerOf(req), body, input, requestId, traceId, traceparent, arrivedAt, t0 });
+      // Recorded (and journaled) before the answer leaves: a crash after it loses no prediction.
+      this.finishQuietly(outcome);
       sendPayload(res, outcome.status, outcome.payload, outcome.headers);
-      outcome.finish();
     } catch (e) {
       const err = asAppError(e, this.deps.log);
       if (!req.complete) req.resume();

@@ -170,6 +170,7 @@ export class NativeInference {
       finish: () => {
         this.deps.metrics.observe(target.modelName, target.version, target.role, 200, latencyMs / 1000);
         this.safeRecord(this.recordOf(r, target, latencyMs, r.requestId, r.input, a.prediction, undefined, cached, serverId));
+        this.deps.sink.commit?.();
         fill?.();
         this.mirror(r, target, route, a.prediction);
       },
@@ -198,6 +199,7 @@ export class NativeInference {
         this.deps.metrics.observe(target.modelName, target.version, target.role, 200, latencyMs / 1000);
         const instances = r.input as unknown[];
         for (let i = 0; i < instances.length; i++) this.safeRecord(this.recordOf(r, target, latencyMs, `${r.requestId}:${i}`, instances[i], predictions[i] ?? null, undefined, false, serverId));
+        this.deps.sink.commit?.();
         this.mirror(r, target, route, predictions);
       },
     };
@@ -244,6 +246,7 @@ export class NativeInference {
           const instances = r.input as unknown[];
           for (let i = 0; i < instances.length; i++) this.safeRecord(this.recordOf(r, target, latencyMs, `${r.requestId}:${i}`, instances[i], null, error.code, false, serverId));
         } else this.safeRecord(this.recordOf(r, target, latencyMs, r.requestId, r.input, null, error.code, false, serverId));
+        this.deps.sink.commit?.();
       },
     };
   }

@@ -107,11 +107,11 @@ export class OipV2Handler {
         resolved = now;
         up = await this.d.client.call(now.target, method, `${now.target.v2Path}/infer`, headers, body);
       }
-      sendPayload(res, up.status, up.body, { 'x-request-id': requestId });
+      // Recorded (and journaled) before the answer leaves: a crash after it loses no prediction.
       if (action === 'infer') this.afterInfer(resolved, requestId, traceId, traceparent, arrivedAt, t0, body!, up.status, up.body);
+      sendPayload(res, up.status, up.body, { 'x-request-id': requestId });
     } catch (e) {
       const err = asAppError(e, this.d.log);
-      sendOipError(res, err.status, err.message, { ...err.headers, 'x-request-id': requestId });
       if (action === 'infer') {
         const t = resolved?.target;
         const model = t?.modelName ?? (err.code === 'MODEL_NOT_FOUND' || !resolved ? 'unknown' : modelName);
@@ -119,6 +119,7 @@ export class OipV2Handler {
         this.d.metrics.error(model, t?.version ?? '', t?.role ?? '', err.code);
         if (t && err.code === 'SERVICE_UNAVAILABLE') this.record(resolved!, requestId, traceId, arrivedAt, t0, null, null, 'SERVICE_UNAVAILABLE');
       }
+      sendOipError(res, err.status, err.message, { ...err.headers, 'x-request-id': requestId });
     }
   }
 
@@ -158,6 +159,7 @@ export class OipV2Handler {
         ...(errorCode !== undefined && { errorCode }),
         traceId,
       });
+      this.d.sink.commit?.();
     } catch (err) {
       this.d.log.warn({ err }, 'gateway: could not record a v2 prediction');
     }

@@ -40,4 +40,6 @@ export const shadowRequestId = (primaryRequestId: string): string => `${primaryR
 
 export interface PredictionSink {
   record(r: PredictionRecord): void;
+  /** Makes what was recorded so far durable (the prediction log's journal); called before the answer leaves. Never throws. */
+  commit?(): void;
 }

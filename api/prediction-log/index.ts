@@ -8,6 +8,9 @@
  *   PREDICTION_LOG_BUFFER_MAX entries are in memory; beyond that, and whenever MongoDB is
  *   unreachable, entries go to append-only NDJSON files under PREDICTION_SPILL_DIR/<db>/ and are
  *   replayed when MongoDB is back (or by the next process). `close()` flushes (or spills).
+ * - Write-ahead journal (journal.ts): the gateway records and commits each prediction before it
+ *   answers (one write(2) per request into PREDICTION_SPILL_DIR/<db>/), so a SIGKILLed api loses
+ *   nothing it answered: the next process replays a dead process's journal segments.
  * - Metric buckets: counts, errors (client/server), latency sum/sum²/min/max and a fixed-bucket
  *   histogram (domain/metrics/histogram.ts), ground-truth sums and shadow agreement per
  *   (model, environment, version, role) at 10 s, 5 min and 1 h resolution, flushed every

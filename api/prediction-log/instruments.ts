@@ -9,6 +9,7 @@ export interface PredictionLogInstruments {
   dropped: client.Counter<'reason'>;
   bucketFlushFailures: client.Counter;
   bucketDeltasDropped: client.Counter;
+  journalErrors: client.Counter;
 }
 
 export interface GaugeSources {
@@ -55,5 +56,6 @@ export function createPredictionLogInstruments(registry: Registry | undefined, s
     dropped: new client.Counter({ name: 'hotswap_prediction_log_dropped_total', help: 'Predictions lost (should stay 0), by reason', labelNames: ['reason'] as const, registers }),
     bucketFlushFailures: new client.Counter({ name: 'hotswap_metric_buckets_flush_failures_total', help: 'Metric-bucket flushes that failed (retried)', registers }),
     bucketDeltasDropped: new client.Counter({ name: 'hotswap_metric_buckets_dropped_total', help: 'Metric-bucket increments lost (should stay 0)', registers }),
+    journalErrors: new client.Counter({ name: 'hotswap_prediction_log_journal_errors_total', help: 'Failed writes to the prediction journal (should stay 0; a crash after one can lose answered predictions)', registers }),
   };
 }

@@ -76,6 +76,8 @@ export class PredictionLogWriter {
   private pumping: Promise<void> | undefined;
   private closing = false;
   private readonly counts = { written: 0, duplicates: 0, spilled: 0, replayed: 0, dropped: 0, highWater: 0 };
+  /** Told of live entries once they are in MongoDB or a spill segment, or dropped (the journal deletes what it no longer needs). */
+  onSettled: (docs: readonly PredictionDoc[]) => void = () => {};
 
   constructor(
     private readonly store: PredictionStore,
@@ -151,6 +153,7 @@ export class PredictionLogWriter {
     } catch (e) {
       this.log.error({ err: e, entries: docs.length, dir: this.spill.dir }, 'prediction log: spill file write failed; entries lost');
     }
+    this.onSettled(docs);
     this.counts.spilled += written;
     this.instruments.spilled.inc(written);
     if (written < docs.length) this.drop(docs.length - written, 'spill_write');
@@ -234,6 +237,7 @@ export class PredictionLogWriter {
     this.inflight = batch;
     try {
       await this.insert(batch);
+      this.onSettled(batch);
       return true;
     } catch (e) {
       this.spillDocs(batch, 'write failed');
@@ -372,6 +376,7 @@ export class PredictionLogWriter {
       const batch = rest.splice(0, this.opts.batchSize);
       try {
         await this.insert(batch);
+        this.onSettled(batch);
       } catch (e) {
         this.spillDocs(batch, 'close');
         this.enterDegraded(e);

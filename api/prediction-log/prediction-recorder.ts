@@ -11,6 +11,7 @@ import type { Logger } from '../../infra/telemetry/logger';
 import type { PredictionRecord, PredictionSink } from '../gateway/prediction-sink';
 import { createPredictionLogInstruments, type PredictionLogInstruments } from './instruments';
 import { MetricAggregator } from './metric-aggregator';
+import { PredictionJournal } from './journal';
 import { PredictionLogWriter, type PredictionLogStats } from './prediction-log-writer';
 import { SpillStore } from './spill-store';
 
@@ -66,18 +67,23 @@ export class PredictionRecorder implements PredictionSink {
   readonly aggregator: MetricAggregator;
   readonly instruments: PredictionLogInstruments;
   readonly spill: SpillStore;
+  readonly journal: PredictionJournal;
   /** Whether MongoDB enforces the TTL index (false on FerretDB: the sweep deletes). */
   ttlEnforced = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastRecordError = 0;
+  private lastJournalError = 0;
 
   private constructor(private readonly deps: PredictionRecorderDeps) {
     const { db, options, log } = deps;
     this.predictions = new PredictionLogRepository(db);
     this.buckets = new MetricBucketRepository(db);
     this.feedback = new FeedbackRepository(db);
-    this.spill = new SpillStore({ dir: path.join(options.spillDir, db.databaseName), instanceId: randomBytes(4).toString('hex') });
+    const dir = path.join(options.spillDir, db.databaseName);
+    const instanceId = randomBytes(4).toString('hex');
+    this.spill = new SpillStore({ dir, instanceId });
+    this.journal = new PredictionJournal({ dir, instanceId: `${instanceId}j`, onError: (e) => this.journalFailed(e) });
     this.instruments = createPredictionLogInstruments(deps.registry, {
       queueDepth: () => this.writer.inMemory,
       spillSegments: () => this.spill.countSegments(),
@@ -90,6 +96,7 @@ export class PredictionRecorder implements PredictionSink {
       log,
       this.instruments,
     );
+    this.writer.onSettled = (docs) => this.journal.settle(docs);
     this.aggregator = new MetricAggregator(this.buckets, { flushMs: options.metricsFlushMs, maxPendingDeltas: options.maxPendingBucketDeltas ?? 200_000 }, log, this.instruments);
   }
 
@@ -114,6 +121,7 @@ export class PredictionRecorder implements PredictionSink {
     try {
       if (this.closed) throw new Error('recorder is closed');
       const doc = toDoc(r);
+      this.journalAppend(doc);
       this.writer.enqueue(doc);
       // Shadow agreement: the mirror hands the primary's outputs along with the shadow's.
       let agreed: boolean | undefined;
@@ -130,6 +138,32 @@ export class PredictionRecorder implements PredictionSink {
         this.lastRecordError = Date.now();
         this.deps.log.error({ err: e, requestId: (r as { requestId?: unknown } | undefined)?.requestId }, 'prediction log: record refused');
       }
+    }
+  }
+
+  /** Write-ahead: the entry goes to the journal, on disk at the next `commit` (a failing disk is logged, the entry still goes to the log). */
+  private journalAppend(doc: PredictionDoc): void {
+    try {
+      this.journal.append(doc);
+    } catch (e) {
+      this.journalFailed(e);
+    }
+  }
+
+  /** Puts what was recorded so far on disk (the journal): the gateway calls it before it answers. */
+  commit(): void {
+    try {
+      this.journal.commit();
+    } catch (e) {
+      this.journalFailed(e);
+    }
+  }
+
+  private journalFailed(e: unknown): void {
+    this.instruments.journalErrors.inc();
+    if (Date.now() - this.lastJournalError > 10_000) {
+      this.lastJournalError = Date.now();
+      this.deps.log.error({ err: e, dir: this.spill.dir }, 'prediction log: journal write failed; a crash now would lose buffered entries');
     }
   }
 
@@ -167,6 +201,7 @@ export class PredictionRecorder implements PredictionSink {
     this.closed = true;
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     await this.writer.close();
+    this.journal.close();
     await this.aggregator.close();
   }
 }
@@ -208,6 +243,9 @@ export function teeSinks(...sinks: PredictionSink[]): PredictionSink {
           /* a sink never breaks the others */
         }
       }
+    },
+    commit() {
+      for (const s of sinks) s.commit?.();
     },
   };
 }

@@ -8,8 +8,9 @@ import type { PredictionDoc } from '../../infra/mongo/prediction-log-repository'
  * unreachable (or the in-memory buffer is full) and replayed when it is back.
  *
  * File names: `spill-<startMs>-<instance>-<pid>-<seq>.<state>` where state is `open` (being
- * appended to by that instance), `ndjson` (sealed, waiting for replay) or
- * `replay-<instance>-<pid>` (claimed by a replaying instance). Claims are atomic renames, so
+ * appended to by that instance), `ndjson` (sealed, waiting for replay), `journal` (the
+ * write-ahead journal of a live process, PredictionJournal: replayed only once that process is
+ * gone) or `replay-<instance>-<pid>` (claimed by a replaying instance). Claims are atomic renames, so
  * several processes sharing a folder never replay the same segment at once; segments left
  * `open` or claimed by a process that is gone are replayed by the next one. Duplicates that a
  * crash mid-replay may cause are harmless: the log ignores request ids it already has.
@@ -25,14 +26,14 @@ export interface SpillStoreOptions {
   maxSegmentBytes?: number;
 }
 
-const NAME = /^spill-(\d+)-([a-z0-9]+)-(\d+)-(\d+)\.(open|ndjson|replay-([a-z0-9]+)-(\d+))$/;
+const NAME = /^spill-(\d+)-([a-z0-9]+)-(\d+)-(\d+)\.(open|ndjson|journal|replay-([a-z0-9]+)-(\d+))$/;
 
 interface ParsedName {
   file: string;
   startMs: number;
   instance: string;
   pid: number;
-  state: 'open' | 'ndjson' | 'replay';
+  state: 'open' | 'ndjson' | 'journal' | 'replay';
   claimInstance?: string;
   claimPid?: number;
 }
@@ -40,7 +41,7 @@ interface ParsedName {
 function parseName(file: string): ParsedName | undefined {
   const m = NAME.exec(file);
   if (!m) return undefined;
-  const state = m[5].startsWith('replay') ? 'replay' : (m[5] as 'open' | 'ndjson');
+  const state = m[5].startsWith('replay') ? 'replay' : (m[5] as 'open' | 'ndjson' | 'journal');
   return {
     file,
     startMs: Number(m[1]),
@@ -63,6 +64,26 @@ function processAlive(pid: number): boolean {
 /** Instances of this process that are open right now: their own files are not orphans. */
 const liveInstances = new Set<string>();
 
+/** Whether the instance that wrote (or claimed) a file is gone: its files are anyone's to replay. */
+function orphan(instance: string, pid: number): boolean {
+  return pid === process.pid ? !liveInstances.has(instance) : !processAlive(pid);
+}
+
+/** The one naming of segment files (spill segments and journal segments). */
+export function segmentFileName(startMs: number, instanceId: string, seq: number, state: 'open' | 'journal'): string {
+  return `spill-${startMs}-${instanceId}-${process.pid}-${seq}.${state}`;
+}
+
+/** Marks an instance id of this process live (its files are not orphans) until `releaseInstance`. */
+export function claimInstance(instanceId: string): void {
+  if (!/^[a-z0-9]+$/.test(instanceId)) throw new Error('spill instanceId must be lowercase letters and digits');
+  liveInstances.add(instanceId);
+}
+
+export function releaseInstance(instanceId: string): void {
+  liveInstances.delete(instanceId);
+}
+
 export interface ReadBatch {
   docs: PredictionDoc[];
   /** Lines that could not be parsed (a crash mid-write leaves at most one). */
@@ -80,9 +101,8 @@ export class SpillStore {
   private closed = false;
 
   constructor(private readonly opts: SpillStoreOptions) {
-    if (!/^[a-z0-9]+$/.test(opts.instanceId)) throw new Error('spill instanceId must be lowercase letters and digits');
+    claimInstance(opts.instanceId);
     this.maxSegmentBytes = opts.maxSegmentBytes ?? 64 * 1024 * 1024;
-    liveInstances.add(opts.instanceId);
   }
 
   get dir(): string {
@@ -122,7 +142,7 @@ export class SpillStore {
     if (this.closed) throw new Error('spill store is closed');
     if (this.fd !== undefined) return this.fd;
     fs.mkdirSync(this.opts.dir, { recursive: true });
-    const name = `spill-${Date.now()}-${this.opts.instanceId}-${process.pid}-${this.seq++}.open`;
+    const name = segmentFileName(Date.now(), this.opts.instanceId, this.seq++, 'open');
     this.current = path.join(this.opts.dir, name);
     this.fd = fs.openSync(this.current, 'a');
     this.currentBytes = 0;
@@ -150,14 +170,13 @@ export class SpillStore {
     return files.flatMap((f) => parseName(f) ?? []);
   }
 
-  /** Segments this instance may replay now, oldest first (sealed ones, and orphans of dead writers). */
+  /** Segments this instance may replay now, oldest first (sealed ones, and orphans of dead writers and journals). */
   replayable(): string[] {
     const mine = this.opts.instanceId;
-    const orphan = (instance: string, pid: number) => (pid === process.pid ? !liveInstances.has(instance) : !processAlive(pid));
     const found = this.list()
       .filter((p) => {
         if (p.state === 'ndjson') return true;
-        if (p.state === 'open') return p.instance !== mine && orphan(p.instance, p.pid);
+        if (p.state === 'open' || p.state === 'journal') return p.instance !== mine && orphan(p.instance, p.pid);
         return !(p.claimInstance === mine && p.claimPid === process.pid) && orphan(p.claimInstance!, p.claimPid!);
       })
       .sort((a, b) => a.startMs - b.startMs || a.file.localeCompare(b.file));
@@ -165,9 +184,9 @@ export class SpillStore {
     return found.map((p) => p.file);
   }
 
-  /** Spill segment files in the folder (any state, any instance). */
+  /** Spill segment files in the folder (any state, any instance), not counting the journals of live processes. */
   countSegments(): number {
-    return this.list().length;
+    return this.list().filter((p) => p.state !== 'journal' || orphan(p.instance, p.pid)).length;
   }
 
   /** Makes the next replay look at the folder again (other processes may have left segments). */
@@ -179,7 +198,7 @@ export class SpillStore {
   claim(file: string): string | undefined {
     const p = parseName(file);
     if (!p) return undefined;
-    const base = file.replace(/\.(open|ndjson|replay-[a-z0-9]+-\d+)$/, '');
+    const base = file.replace(/\.(open|ndjson|journal|replay-[a-z0-9]+-\d+)$/, '');
     const claimed = `${base}.replay-${this.opts.instanceId}-${process.pid}`;
     try {
       fs.renameSync(path.join(this.opts.dir, file), path.join(this.opts.dir, claimed));
@@ -239,6 +258,6 @@ export class SpillStore {
     if (this.closed) return;
     this.seal();
     this.closed = true;
-    liveInstances.delete(this.opts.instanceId);
+    releaseInstance(this.opts.instanceId);
   }
 }

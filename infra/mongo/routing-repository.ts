@@ -62,6 +62,18 @@ export class RoutingRepository {
     return this.col.find({}).toArray();
   }
 
+  /**
+   * One revision of a table's ledger, read by _id. On FerretDB a filter on any other field reads
+   * the whole ledger (every table's revisions), so hot paths walk the ledger with this.
+   */
+  async revisionAt(modelId: string, environment: string, revision: number): Promise<RoutingTableDoc | null> {
+    const tableId = routingTableId(modelId, environment);
+    const doc = await this.revisions.findOne({ _id: `${tableId}@${revision}` });
+    if (!doc) return null;
+    const { tableId: _table, ...rest } = doc;
+    return { ...rest, _id: tableId };
+  }
+
   /** The accepted revisions of a table, newest first. */
   async history(modelId: string, environment: string, limit = 50): Promise<RoutingTableDoc[]> {
     const docs = await this.revisions.find({ tableId: routingTableId(modelId, environment) }).sort({ revision: -1 }).limit(limit).toArray();

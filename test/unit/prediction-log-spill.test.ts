@@ -3,24 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { PredictionDoc } from '../../infra/mongo/prediction-log-repository';
+import { predictionDoc } from '../helpers/prediction-docs';
 import { SpillStore } from '../../api/prediction-log/spill-store';
 
-const doc = (i: number): PredictionDoc => ({
-  _id: `r${i}`,
-  requestId: `r${i}`,
-  time: new Date(Date.UTC(2025, 0, 15, 10, 0, i)),
-  modelId: 'm',
-  modelName: 'fraud',
-  version: '1.0.0',
-  versionId: 'v',
-  environment: 'Production',
-  role: 'primary',
-  features: { amount: i, nested: { a: [1, 2] } },
-  outputs: null,
-  latencyMs: null,
-  status: 'Completed',
-  cached: false,
-});
+const doc = predictionDoc;
 
 let dir: string;
 beforeEach(() => {
