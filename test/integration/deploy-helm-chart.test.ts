@@ -58,27 +58,29 @@ interface K8sObject {
 }
 
 const rendered = new Map<string, K8sObject[]>();
-/** Renders the chart, validates every object with kubeconform -strict, and returns them (once per values set). */
+/** Renders the chart (once per values set) and returns its objects; the manifest is kept for kubeconform. */
 function render(values: object, name: string): K8sObject[] {
   const known = rendered.get(name);
   if (known) return known;
   const r = helm(['template', 'hs', CHART, '--namespace', 'hotswap', '--kube-version', KUBERNETES_VERSION, '-f', valuesFile(name, values)]);
   if (r.status !== 0) throw new Error(`helm template failed:\n${r.out}`);
-  const manifest = path.join(scratch, `${name}.yaml`);
-  fs.writeFileSync(manifest, r.out);
-  const schemas = path.join(toolsDir(), 'kubernetes-json-schema');
-  const check = spawnSync(
-    toolPath('kubeconform'),
-    ['-strict', '-summary', '-kubernetes-version', KUBERNETES_VERSION, '-schema-location', `${schemas}/{{.NormalizedKubernetesVersion}}-local{{.StrictSuffix}}/{{.ResourceKind}}{{.KindSuffix}}.json`, manifest],
-    { encoding: 'utf8' },
-  );
-  if (check.status !== 0) throw new Error(`kubeconform rejected what the chart renders:\n${check.stdout}${check.stderr}`);
-  expect(check.stdout).toMatch(/Invalid: 0, Errors: 0, Skipped: 0/);
+  fs.writeFileSync(path.join(scratch, `${name}.yaml`), r.out);
   const objs = parseAllDocuments(r.out)
     .map((d) => d.toJS() as K8sObject | null)
     .filter((o): o is K8sObject => o !== null);
   rendered.set(name, objs);
   return objs;
+}
+
+/** kubeconform -strict over manifests, in one run (it compiles each kind's schema once). */
+function kubeconform(manifests: string[]): { status: number | null; out: string } {
+  const schemas = path.join(toolsDir(), 'kubernetes-json-schema');
+  const r = spawnSync(
+    toolPath('kubeconform'),
+    ['-strict', '-summary', '-kubernetes-version', KUBERNETES_VERSION, '-schema-location', `${schemas}/{{.NormalizedKubernetesVersion}}-local{{.StrictSuffix}}/{{.ResourceKind}}{{.KindSuffix}}.json`, ...manifests],
+    { encoding: 'utf8' },
+  );
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
 const byKind = (objs: K8sObject[], kind: string) => objs.filter((o) => o.kind === kind);
@@ -99,6 +101,20 @@ function envNames(objs: K8sObject[], d: K8sObject): Set<string> {
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 describe('the Helm chart', () => {
+  it('renders objects that kubeconform -strict finds valid against the Kubernetes schemas, with the default values and with HPAs and two pools', () => {
+    const counts = { defaults: render(REQUIRED, 'defaults').length, scaled: render(SCALED, 'scaled').length };
+    const r = kubeconform([path.join(scratch, 'defaults.yaml'), path.join(scratch, 'scaled.yaml')]);
+    expect({ status: r.status, out: r.out }).toEqual({ status: 0, out: expect.stringContaining(`Valid: ${counts.defaults + counts.scaled}, Invalid: 0, Errors: 0, Skipped: 0`) });
+    // and it does reject what Kubernetes would: an unknown field, a wrong type
+    const bad = path.join(scratch, 'bad.yaml');
+    const apiDeployment = fs.readFileSync(path.join(scratch, 'defaults.yaml'), 'utf8').split(/^---$/m).find((d) => /^kind: Deployment$/m.test(d) && d.includes('name: hs-hotswap-api\n'));
+    fs.writeFileSync(bad, apiDeployment!.replace('imagePullPolicy: IfNotPresent', 'imagePullPolicy: IfNotPresent\n          restartOnFailure: true').replace('periodSeconds: 5', 'periodSeconds: "5s"'));
+    const rejected = kubeconform([bad]);
+    expect(rejected.status).not.toBe(0);
+    expect(rejected.out).toMatch(/additional properties 'restartOnFailure' not allowed/);
+    expect(rejected.out).toMatch(/periodSeconds.*want null or integer/);
+  });
+
   it('passes helm lint (values.schema.json included), and lint fails on values the schema refuses', () => {
     const ok = helm(['lint', CHART, '--strict', '-f', valuesFile('lint', SCALED)]);
     expect(ok).toMatchObject({ status: 0 });
@@ -108,7 +124,7 @@ describe('the Helm chart', () => {
     expect(bad.out).toMatch(/Bad_Pool|pattern/);
   });
 
-  it('renders valid Kubernetes objects with the default values: probes, PDBs, env from Secrets, non-root', () => {
+  it('with the default values: probes, PDBs, env from Secrets, non-root', () => {
     const objs = render(REQUIRED, 'defaults');
     const api = named(objs, 'Deployment', 'hs-hotswap-api');
     const worker = named(objs, 'Deployment', 'hs-hotswap-worker');
@@ -171,11 +187,13 @@ describe('the Helm chart', () => {
     for (const cm of byKind(objs, 'ConfigMap')) for (const k of credentials) expect(Object.keys(cm.data ?? {})).not.toContain(k);
   });
 
-  it('refuses to render without the external services, or with a placement on a pool it does not run', () => {
+  it('refuses to render without the external services, with a placement on a pool it does not run, or with a dotted name', () => {
     expect(helm(['template', 'hs', CHART, '-f', valuesFile('none', {})]).out).toMatch(/set mongodb\.uri/);
     const wrongPool = helm(['template', 'hs', CHART, '-f', valuesFile('wrong-pool', { ...REQUIRED, placement: { Production: { pool: 'gpu' } } })]);
     expect(wrongPool.status).not.toBe(0);
     expect(wrongPool.out).toMatch(/placement\.Production\.pool "gpu" is not a pool/);
+    // A pod's name is its server id, which has no dots.
+    expect(helm(['template', 'hs.prod', CHART, '-f', valuesFile('required', REQUIRED)]).out).toMatch(/must not contain dots/);
   });
 
   it('gives each process every variable it reads: set by the chart, or allowed in its config map by values.schema.json', () => {

@@ -76,6 +76,9 @@ app.kubernetes.io/instance: {{ $root.Release.Name }}
 {{- if not .Values.temporal.address }}{{ fail "set temporal.address (host:port of the Temporal frontend)" }}{{ end }}
 {{- if not .Values.artifactStore.s3.endpoint }}{{ fail "set artifactStore.s3.endpoint" }}{{ end }}
 {{- if not .Values.secrets.existingSecret }}{{ fail "set secrets.existingSecret: the Secret with SERVICE_TOKEN and JWT_SECRET (README.md)" }}{{ end }}
+{{- if contains "." (include "hotswap.fullname" .) }}
+{{- fail "the release's full name must not contain dots: model servers use their pod name as MODEL_SERVER_ID (lowercase letters, digits, dashes)" }}
+{{- end }}
 {{- $seen := dict }}
 {{- range .Values.modelServer.pools }}
 {{- if hasKey $seen .name }}{{ fail (printf "modelServer.pools: pool %q is listed twice" .name) }}{{ end }}
