@@ -16,6 +16,7 @@
 import type { StoredServingState } from '../infra/mongo/desired-state-source';
 import { desiredState, type DesiredVersion } from '../domain/serving/desired-state';
 import { loadRequestFor } from '../domain/serving/load-request';
+import { assessReadiness, type Readiness } from '../domain/serving/readiness';
 import type { PlacementMap } from '../domain/serving/placement';
 import { isAppError, type ErrorCode } from '../domain/errors';
 import type { ModelVersion } from '../domain/models/model';
@@ -72,6 +73,8 @@ export class Reconciler {
   private readonly refusals = new Map<string, Refusal>();
   private readonly busy = new Map<string, Promise<void>>();
   private readFailures = 0;
+  /** Version ids the last successful read assigned here; null before the first one. */
+  private assigned: string[] | null = null;
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -96,6 +99,13 @@ export class Reconciler {
     return [...this.refusals.values()];
   }
 
+  /** Whether every version assigned here is Ready (domain/serving/readiness.ts): /health/ready. */
+  readiness(): Readiness {
+    const { registry } = this.deps;
+    const refusedForCapacity = new Set([...this.refusals.values()].filter((r) => r.code === 'INSUFFICIENT_CAPACITY').map((r) => r.versionId));
+    return assessReadiness({ read: this.assigned !== null, assigned: this.assigned ?? [], stateOf: (id) => registry.get(id)?.state, refusedForCapacity });
+  }
+
   /** Stops reconciling and waits for the pass in progress (loads it started are the registry's to cancel: unloadAll drains them). */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -117,6 +127,7 @@ export class Reconciler {
     }
     const { serverId, pool, registry } = this.deps;
     const desired = desiredState({ server: { id: serverId, pool }, servers: state.servers, tables: state.tables, running: state.running, holds: state.holds, placement: this.deps.placement });
+    this.assigned = [...desired.load.keys()];
     const now = this.now();
     const loading: string[] = [];
     for (const d of desired.load.values()) {

