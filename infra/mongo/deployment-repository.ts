@@ -42,16 +42,49 @@ const toView = ({ _id, schemaVersion: _s, ...rest }: DeploymentDoc): StoredDeplo
 const LOCK_TTL_MS = 5000;
 const MAX_LOCK_ATTEMPTS = 1000;
 
+/**
+ * `running_deployments`: one small document per deployment whose workflow has not finished, kept
+ * in step with the projection by every projection write. The model servers read it every
+ * reconcile pass; a filter on `deployments` itself would read every deployment ever made, with
+ * its history, on FerretDB (which only narrows a query by _id).
+ */
+interface RunningDoc {
+  _id: string;
+  modelId: string;
+  modelName: string;
+  environment: Environment;
+  candidateVersionId: string;
+  stableVersionId: string | null;
+}
+
+type RunningFields = Pick<DeploymentDoc, 'modelId' | 'modelName' | 'environment' | 'versionId' | 'stable' | 'completedAt'>;
+
 export class DeploymentRepository {
   readonly col: Collection<DeploymentDoc>;
+  private readonly runningCol: Collection<RunningDoc>;
   constructor(db: Db) {
     this.col = db.collection<DeploymentDoc>('deployments');
+    this.runningCol = db.collection<RunningDoc>('running_deployments');
   }
 
   async ensureIndexes(): Promise<void> {
     await this.col.createIndex({ modelId: 1, environment: 1, startedAt: -1 }, { name: 'model_env_started' });
     await this.col.createIndex({ status: 1, startedAt: -1 }, { name: 'status_started' });
     await this.col.createIndex({ startedAt: -1 }, { name: 'started' });
+    // Deployments that were running before running_deployments existed: marked once here.
+    const unmarked = await this.col.find({ completedAt: null }, { projection: { modelId: 1, modelName: 1, environment: 1, versionId: 1, stable: 1, completedAt: 1 } }).toArray();
+    for (const d of unmarked) await this.syncRunning(d._id, d);
+  }
+
+  /** Makes running_deployments agree with a deployment's projection (read back when `fields` is absent). */
+  private async syncRunning(deploymentId: string, fields?: RunningFields | null): Promise<void> {
+    const d = fields ?? (await this.col.findOne({ _id: deploymentId }, { projection: { modelId: 1, modelName: 1, environment: 1, versionId: 1, stable: 1, completedAt: 1 } }));
+    if (!d || d.completedAt) {
+      await this.runningCol.deleteOne({ _id: deploymentId });
+      return;
+    }
+    const doc: Omit<RunningDoc, '_id'> = { modelId: d.modelId, modelName: d.modelName, environment: d.environment, candidateVersionId: d.versionId, stableVersionId: d.stable?.versionId ?? null };
+    await this.runningCol.updateOne({ _id: deploymentId }, { $set: doc }, { upsert: true });
   }
 
   /**
@@ -71,6 +104,7 @@ export class DeploymentRepository {
         if (!isDuplicateKeyError(e)) throw e;
         await write();
       }
+      await this.syncRunning(deploymentId);
     });
   }
 
@@ -85,14 +119,17 @@ export class DeploymentRepository {
     const { deploymentId, ...rest } = view;
     const set = { ...rest, schemaVersion: 1 as const, ...(runId && { runId }) };
     return this.withLock(deploymentId, async () => {
+      let recorded = false;
       try {
         const r = await this.col.updateOne({ _id: deploymentId, sequence: { $lt: view.sequence } }, { $set: set }, { upsert: true });
-        return r.modifiedCount > 0 || r.upsertedCount > 0;
+        recorded = r.modifiedCount > 0 || r.upsertedCount > 0;
       } catch (e) {
         // The document exists with a sequence ≥ ours: the upsert's insert collided. Nothing to do.
         if (!isDuplicateKeyError(e)) throw e;
-        return false;
       }
+      // Not recorded: a newer write won, or this is a retry of one that crashed before this line; read back either way.
+      await this.syncRunning(deploymentId, recorded ? rest : undefined);
+      return recorded;
     });
   }
 
@@ -126,8 +163,8 @@ export class DeploymentRepository {
    * versions are part of the desired state of the model servers.
    */
   async running(): Promise<RunningDeployment[]> {
-    const docs = await this.col.find({ completedAt: null }, { projection: { modelId: 1, modelName: 1, environment: 1, versionId: 1, stable: 1 } }).toArray();
-    return docs.map((d) => ({ deploymentId: d._id, modelId: d.modelId, modelName: d.modelName, environment: d.environment, candidateVersionId: d.versionId, stableVersionId: d.stable?.versionId ?? null }));
+    const docs = await this.runningCol.find({}).toArray();
+    return docs.map(({ _id, ...d }) => ({ deploymentId: _id, ...d }));
   }
 
   /**
