@@ -94,7 +94,7 @@ export const apiConfigSchema = z
     // Inference gateway (data plane)
     GATEWAY_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'expected letters, digits, ".", "_" and "-"').optional(),
     GATEWAY_MAX_BATCH_SIZE: positiveInt(1000),
-    GATEWAY_ROUTING_POLL_MS: positiveInt(250),
+    GATEWAY_ROUTING_POLL_MS: positiveInt(100),
     GATEWAY_SERVER_POLL_MS: positiveInt(1000),
     GATEWAY_HEARTBEAT_MS: positiveInt(1000),
     GATEWAY_UPSTREAM_TIMEOUT_MS: positiveInt(30000),
