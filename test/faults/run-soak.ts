@@ -57,6 +57,7 @@ async function main(): Promise<number> {
   const results: CycleResult[] = [];
   let error: Error | undefined;
   let startRss: Record<string, number> = {};
+  let midRss: Record<string, number> = {};
   let endRss: Record<string, number> = {};
   let dbStart = 0;
   let dbEnd = 0;
@@ -73,6 +74,8 @@ async function main(): Promise<number> {
         results.push(r);
         // The baseline after the first cycle: by then every code path of a cycle has run once (JIT, caches, pools).
         if (i === 1) startRss = stack.rss();
+        // Halfway, to tell a leak (grows in both halves) from caches and data that fill up (grow less and less).
+        if (i === Math.ceil(cycles / 2)) midRss = stack.rss();
         log(`cycle ${i}/${cycles}: ${r.candidate} ${r.status}, rollback ${r.rollbackMs} ms (recorded ${r.recordedRollbackMs ?? '–'} ms)`);
         fs.writeFileSync(path.join(dir, 'cycles.json'), JSON.stringify(results, null, 2));
       } catch (e) {
@@ -95,10 +98,13 @@ async function main(): Promise<number> {
   const p99 = times.length ? nearestRank(times, 0.99) : NaN;
   const rssRows = Object.keys({ ...startRss, ...endRss }).map((name) => {
     const a = startRss[name];
+    const m = midRss[name];
     const b = endRss[name];
     const growth = a && b ? (b - a) / a : NaN;
-    return { name, a, b, growth };
+    const secondHalf = m && b ? (b - m) / m : NaN;
+    return { name, a, m, b, growth, secondHalf };
   });
+  const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : 'restarted or gone');
   const floors = {
     failed: failed === 0,
     rollback: p99 <= ROLLBACK_P99_FLOOR_MS,
@@ -115,7 +121,7 @@ async function main(): Promise<number> {
     `| failed requests | ${failed} of ${total} | 0: ${ok(floors.failed)} |`,
     `| rollback time p50 / p99 (client view) | ${Math.round(p50)} ms / ${Math.round(p99)} ms | p99 ≤ 1 s: ${ok(floors.rollback)} |`,
     `| database size | ${mb(dbStart)} → ${mb(dbEnd)} | |`,
-    ...rssRows.map((r) => `| RSS ${r.name} | ${r.a ? mb(r.a) : '–'} → ${r.b ? mb(r.b) : '–'} (${Number.isFinite(r.growth) ? `${(r.growth * 100).toFixed(1)} %` : 'restarted or gone'}) | growth ≤ 10 %: ${ok(r.growth <= RSS_GROWTH_FLOOR)} |`),
+    ...rssRows.map((r) => `| RSS ${r.name} | ${r.a ? mb(r.a) : '–'} → ${r.m ? mb(r.m) : '–'} (halfway) → ${r.b ? mb(r.b) : '–'}: ${pct(r.growth)}, second half ${pct(r.secondHalf)} | growth ≤ 10 %: ${ok(r.growth <= RSS_GROWTH_FLOOR)} |`),
   ].join('\n');
   process.stdout.write(`\n${report}\n`);
   if (values.report) writeSection('soak', report);
