@@ -17,14 +17,15 @@ export function registerServingCommands(program: Command, ctx: CliContext): void
     .option('--features <k=v...>', 'feature values (numbers, true/false and JSON are typed; the rest are strings)')
     .option('--file <file>', 'JSON document: {"features": {...}}, {"instances": [...]}, or the features object')
     .option('--model-version <version>', 'pin a version instead of following the routing table')
-    .action(async (model: string, opts: { features?: string[]; file?: string; modelVersion?: string }, cmd: Command) => {
+    .option('--env <name>', `the routing table of this environment (${ENVIRONMENTS.join(' | ')}; the API's default: Production)`)
+    .action(async (model: string, opts: { features?: string[]; file?: string; modelVersion?: string; env?: string }, cmd: Command) => {
       if (!opts.features === !opts.file) throw new UsageError('give either --features k=v … or --file FILE', 'e.g. hotswap predict fraud-detection --features transaction_amount=1500 is_international=false');
       const body = opts.file ? inferenceBody(readJsonFile(opts.file)) : { features: parseFeatureArgs(opts.features!) };
       const batch = 'instances' in body;
-      const answer = await ctx.client(cmd).post<Parameters<typeof renderPrediction>[0]>(
-        `/api/v1/inference/${enc(model)}${batch ? '/batch' : ''}`,
-        { ...body, ...(opts.modelVersion && { version: opts.modelVersion }) },
-      );
+      const answer = await ctx.client(cmd).request<Parameters<typeof renderPrediction>[0]>('POST', `/api/v1/inference/${enc(model)}${batch ? '/batch' : ''}`, {
+        json: { ...body, ...(opts.modelVersion && { version: opts.modelVersion }) },
+        query: { environment: opts.env && pickEnum(opts.env, ENVIRONMENTS, 'environment') },
+      });
       ctx.print(cmd, answer, (a) => (batch ? [JSON.stringify(a, null, 2)] : renderPrediction(a)));
     });
 

@@ -84,7 +84,7 @@ it('logs in, registers, deploys live, predicts, and a watched canary rolled back
   expect(first.out).toContain(`Temporal: `);
   expect(first.out).toContain(`${TEMPORAL_UI}/namespaces/default/workflows/`);
 
-  const prediction = await hotswap(['predict', 'fraud-detection', '--features', 'transaction_amount=1500', 'merchant_category=retail', 'user_age_days=365', 'transaction_hour=14', 'is_international=false']);
+  const prediction = await hotswap(['predict', 'fraud-detection', '--env', 'development', '--features', 'transaction_amount=1500', 'merchant_category=retail', 'user_age_days=365', 'transaction_hour=14', 'is_international=false']);
   expect(prediction.err).toBe('');
   expect(prediction.out).toMatch(/^fraud-detection 1\.0\.0: label fraud \(confidence 0\.99\d+\)$/m);
   const routing = await hotswap(['routing', 'show', 'fraud-detection', 'development']);
@@ -106,7 +106,7 @@ it('logs in, registers, deploys live, predicts, and a watched canary rolled back
   expect(canary.out).toMatch(REDRAW);
   expect(canary.out).toContain('step ');
   expect(canary.out).toContain('1.0.0 (stable)');
-  expect(canary.out).toContain('RolledBack: cli e2e: back to 1.0.0 (trigger rollback-command');
+  expect(canary.out).toContain('RolledBack: rollback requested by admin: cli e2e: back to 1.0.0 (trigger rollback-command, traffic restored in ');
 
   const list = JSON.parse((await hotswap(['deployments', 'list', '--all', '--output', 'json'])).out) as { deployments: { version: string; status: string }[] };
   expect(list.deployments.map((d) => `${d.version} ${d.status}`)).toEqual(['2.0.0 RolledBack', '1.0.0 Active']);

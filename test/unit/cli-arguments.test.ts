@@ -147,7 +147,8 @@ describe('command lines', () => {
 
   it('types the features of predict and pins a version', async () => {
     const answer = { requestId: 'r', modelName: 'm', version: '1.0.0', prediction: { label: 'fraud', probabilities: { fraud: 0.9, legit: 0.1 } }, confidence: 0.9, latencyMs: 3 };
-    const r = await cli(['predict', 'm', '--features', 'a=1', 'b=x', '--model-version', '1.0.0'], () => new Response(JSON.stringify(answer)));
+    const r = await cli(['predict', 'm', '--features', 'a=1', 'b=x', '--model-version', '1.0.0', '--env', 'staging'], () => new Response(JSON.stringify(answer)));
+    expect(r.calls[0].url).toBe('http://localhost:8080/api/v1/inference/m?environment=Staging');
     expect(sentBody(r.calls[0].init)).toEqual({ features: { a: 1, b: 'x' }, version: '1.0.0' });
     expect(r.out).toBe('m 1.0.0: label fraud (confidence 0.900000)\nprobabilities: fraud 0.900000, legit 0.100000\nrequest r, 3.0 ms\n');
   });
