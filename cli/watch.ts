@@ -17,6 +17,8 @@ export interface WatchOptions {
   colors: Colors;
   /** How long the API may stay unreachable (or 5xx) before the watch gives up. */
   outageLimitMs: number;
+  /** Stop (exit 0) once the deployment's status or phase is this one; a rollout that ends first exits 1. */
+  until?: string;
 }
 
 /** Where frames go: redrawn in place, or appended. */
@@ -41,9 +43,13 @@ export async function watchDeployment(client: ApiClient, io: CliIO, id: string, 
     }
     const lines = renderDeployment(last, { colors: o.colors, viewer, now: new Date() });
     if (failingSince !== null) lines.push(o.colors.yellow('(the API does not answer; retrying)'));
+    if (o.until !== undefined && (last.status === o.until || last.phase === o.until)) {
+      screen.finish(lines, last);
+      return 0;
+    }
     if (rolloutEnded(last)) {
       screen.finish(lines, last);
-      return watchExitCode(last.status);
+      return o.until === undefined ? watchExitCode(last.status) : 1;
     }
     screen.frame(lines, last);
     await new Promise((r) => setTimeout(r, o.intervalMs));

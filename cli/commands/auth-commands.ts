@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { ROLES } from '../../domain/permissions';
 import { writeSession } from '../config-store';
-import type { CliContext } from '../context';
+import { pickEnum, type CliContext } from '../context';
 import { UsageError } from '../errors';
 import { promptLine, readAll } from '../prompt';
 
@@ -17,7 +18,7 @@ interface Principal {
   via: string;
 }
 
-/** `login` and `whoami`. */
+/** `login`, `whoami` and `users create`. */
 export function registerAuthCommands(program: Command, ctx: CliContext): void {
   program
     .command('login')
@@ -43,6 +44,25 @@ export function registerAuthCommands(program: Command, ctx: CliContext): void {
       const client = ctx.client(cmd);
       const me = await client.get<Principal>('/api/v1/authentication/me');
       ctx.print(cmd, { ...me, apiUrl: client.baseUrl }, (p) => [`${p.username} (${p.role}, via ${p.via}) at ${p.apiUrl}`]);
+    });
+
+  registerUserCommands(program, ctx);
+}
+
+function registerUserCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('users')
+    .description('users (Admin)')
+    .command('create')
+    .description('create a user')
+    .argument('<username>', 'user name')
+    .requiredOption('--role <role>', ROLES.join(' | '))
+    .option('--password-stdin', 'read the password from stdin (default: HOTSWAP_NEW_PASSWORD, else asked without echo)')
+    .action(async (username: string, opts: { role: string; passwordStdin?: boolean }, cmd: Command) => {
+      const role = pickEnum(opts.role, ROLES, 'role');
+      const password = opts.passwordStdin ? await readAll(ctx.io.stdin) : (ctx.env.HOTSWAP_NEW_PASSWORD ?? (await ask(ctx, 'password: ', true)));
+      const user = await ctx.client(cmd).post<{ id: string; username: string; role: string }>('/api/v1/users', { username, password, role });
+      ctx.print(cmd, user, (u) => [`created ${u.username} (${u.role}), id ${u.id}`]);
     });
 }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { CreatedDeployment, DeploymentDetail, DeploymentSummary } from '../../api/services/deployment-service';
-import { DEPLOYMENT_STATUSES, DEPLOYMENT_STRATEGIES, ENVIRONMENTS } from '../../domain/deployments/enums';
+import { DEPLOYMENT_PHASES, DEPLOYMENT_STATUSES, DEPLOYMENT_STRATEGIES, ENVIRONMENTS } from '../../domain/deployments/enums';
 import { pickEnum, type CliContext } from '../context';
 import { UsageError } from '../errors';
 import type { Colors } from '../render/colors';
@@ -14,11 +14,14 @@ const CONTROL = ['pause', 'resume', 'promote', 'abort', 'rollback'] as const;
 
 interface WatchFlags {
   interval: string;
+  until?: string;
 }
 
 /** `deploy`, `deployments list|show|watch`, and the commands on one deployment (approve … rollback). */
 export function registerDeploymentCommands(program: Command, ctx: CliContext): void {
   const interval = () => new Option('--interval <ms>', 'how often the live view polls').default('1000');
+  const until = () =>
+    new Option('--until <status or phase>', 'stop (exit 0) once the deployment is in this status or phase, e.g. AwaitingApproval or Analysing; exit 1 if it ends first');
 
   program
     .command('deploy')
@@ -30,6 +33,7 @@ export function registerDeploymentCommands(program: Command, ctx: CliContext): v
     .option('--config <file>', 'JSON file of the strategyConfig (e.g. {"initialPercentage": 25, "monitoringDuration": "PT20S"})')
     .option('--watch', 'follow it live until it ends; exit 1 when it fails, rolls back or is cancelled')
     .addOption(interval())
+    .addOption(until())
     .action(async (model: string, version: string, opts: { strategy: string; env: string; config?: string; watch?: boolean } & WatchFlags, cmd: Command) => {
       const body = {
         modelId: model,
@@ -84,6 +88,7 @@ export function registerDeploymentCommands(program: Command, ctx: CliContext): v
     .description('follow a deployment live until it ends; exit 1 when it fails, rolls back or is cancelled')
     .argument('<id>', 'deployment id')
     .addOption(interval())
+    .addOption(until())
     .action(async (id: string, opts: WatchFlags, cmd: Command) => watch(ctx, cmd, id, opts));
 
   for (const decision of ['approve', 'reject'] as const) {
@@ -115,7 +120,13 @@ const renderDetail = (d: DeploymentDetail, colors: Colors) => renderDeployment(d
 async function watch(ctx: CliContext, cmd: Command, id: string, opts: WatchFlags): Promise<void> {
   const intervalMs = Number(opts.interval);
   if (!Number.isInteger(intervalMs) || intervalMs < 100) throw new UsageError(`--interval ${opts.interval} is not a whole number of milliseconds ≥ 100`);
-  const code = await watchDeployment(ctx.client(cmd), ctx.io, id, { intervalMs, output: ctx.options(cmd).output, colors: ctx.colors(cmd), outageLimitMs: 120_000 });
+  const code = await watchDeployment(ctx.client(cmd), ctx.io, id, {
+    intervalMs,
+    output: ctx.options(cmd).output,
+    colors: ctx.colors(cmd),
+    outageLimitMs: 120_000,
+    until: opts.until && pickEnum(opts.until, [...DEPLOYMENT_STATUSES, ...DEPLOYMENT_PHASES], 'status or phase'),
+  });
   ctx.exitCode = code;
 }
 

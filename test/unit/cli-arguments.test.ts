@@ -153,6 +153,12 @@ describe('command lines', () => {
     expect(r.out).toBe('m 1.0.0: label fraud (confidence 0.900000)\nprobabilities: fraud 0.900000, legit 0.100000\nrequest r, 3.0 ms\n');
   });
 
+  it('creates a user with the role named, password from stdin', async () => {
+    const r = await cli(['users', 'create', 'eve', '--role', 'mlengineer'], () => new Response(JSON.stringify({ id: 'u1', username: 'eve', role: 'MLEngineer' }), { status: 201 }), { HOTSWAP_TOKEN: 't', HOTSWAP_NEW_PASSWORD: 'pw-0123456789ab' });
+    expect(sentBody(r.calls[0].init)).toEqual({ username: 'eve', password: 'pw-0123456789ab', role: 'MLEngineer' });
+    expect(r.out).toBe('created eve (MLEngineer), id u1\n');
+  });
+
   it('sends the list filters as query parameters', async () => {
     const r = await cli(['deployments', 'list', '--model', 'm', '--status', 'rolledback', '--env', 'production', '--all'], () => new Response(JSON.stringify({ deployments: [], total: 0 })));
     expect(r.calls[0].url).toBe('http://localhost:8080/api/v1/deployments?model=m&status=RolledBack&environment=Production&scope=all&limit=20');

@@ -57,3 +57,11 @@ it('stops when the first answer is already an outage, and refuses a too-short in
   const badInterval = await watch([active], ['--interval', '5']);
   expect(badInterval.code).toBe(2);
 });
+
+it('stops with 0 at the status or phase of --until, and with 1 when the rollout ends before it', async () => {
+  const reached = await watch([waiting, active], ['--until', 'awaitingapproval']);
+  expect(reached).toMatchObject({ code: 0, polls: 1 });
+  expect((await watch([waiting, shifting, active], ['--until', 'Analysing'])).polls).toBe(2);
+  expect((await watch([waiting, active], ['--until', 'Paused'])).code).toBe(1);
+  expect((await watch([waiting], ['--until', 'Nowhere'])).code).toBe(2);
+});
