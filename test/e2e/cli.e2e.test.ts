@@ -1,20 +1,23 @@
 /**
- * The `hotswap` bin as a user runs it (child processes of bin/hotswap) against a real stack (api,
- * worker, a model server): login, register the example versions, deploy with the live view in a
- * pseudo-terminal (`script` from util-linux) until Active, predict, routing, metrics, then a canary
- * watched live and rolled back from a second command: the live view ends RolledBack and exits 1.
+ * The `hotswap` bin as a user runs it (child processes of bin/hotswap) against one real stack (api,
+ * worker, a model server). First the README's CLI walk-through, block by block in one bash (as
+ * the README walk-through test runs the curl one), in Production. Then, in Development with the
+ * versions it registered, the live view in a pseudo-terminal (`script` from util-linux): a deploy
+ * redrawn until Active (exit 0), and a canary rolled back from a second command (exit 1).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runBash } from '../helpers/bash-run';
+import { composeBlockScript, fencedBlocks, sectionBetween, splitBlockOutput } from '../helpers/markdown-blocks';
 import { E2E_BEFORE_ALL_TIMEOUT_MS, startE2EStack, type E2EStack } from '../helpers/stack-harness';
 
-jest.setTimeout(240_000);
+jest.setTimeout(360_000);
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'hotswap');
-const EXAMPLES = path.join(ROOT, 'examples', 'models', 'fraud-detection');
 const TEMPORAL_UI = 'http://temporal-ui.test:8233';
 /** Cursor up / erase line: what log-update writes to redraw a frame in place. */
 const ESC = String.fromCharCode(27);
@@ -66,14 +69,51 @@ const hotswap = (args: string[], input = '') => run(process.execPath, [BIN, ...a
 const inTerminal = (args: string[], onOutput?: (out: string) => void) =>
   run('script', ['-qfec', `stty rows 40 cols 160; ${[process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')}`, '/dev/null'], '', onOutput);
 
-it('logs in, registers, deploys live, predicts, and a watched canary rolled back exits 1', async () => {
+it("runs the README's CLI walk-through as written", async () => {
+  const s = stack!;
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = sectionBetween(readme, '<!-- cli-walkthrough:start -->', '<!-- cli-walkthrough:end -->');
+  const blocks = fencedBlocks(section.text).filter((b) => b.lang === 'bash');
+  expect(blocks.length).toBeGreaterThanOrEqual(6);
+  const nonce = randomBytes(6).toString('hex');
+  const env = { ...cliEnv(), TMPDIR: home, HOTSWAP: s.apiUrl, HOTSWAP_API: '', ADMIN_PASSWORD: s.admin.password };
+  const run = await runBash(composeBlockScript(blocks.map((b) => b.code), nonce), { cwd: ROOT, env, timeoutMs: 300_000 });
+  const results = splitBlockOutput(run.output, nonce, blocks.length);
+  const failed = results.find((r) => !r.completed);
+  if (run.exitCode !== 0 || failed) {
+    throw new Error(`README CLI walk-through block ${(failed?.index ?? -1) + 1} failed (bash: ${run.exitCode ?? run.signal}${run.timedOut ? ', timed out' : ''}):\n${blocks[failed?.index ?? 0].code}\n--- output:\n${run.output.slice(-6000)}\n--- stack:\n${s.outputs(3000)}`);
+  }
+  const printed = results.map((r) => r.output).join('\n');
+  console.log(`README CLI walk-through: ${blocks.length} blocks in ${(run.durationMs / 1000).toFixed(1)} s`);
+
+  // What the README says the commands print.
+  expect(printed).toContain('Active: 1.0.0 serves 100% of Production');
+  expect(printed).toMatch(/^fraud-detection 1\.0\.0: label fraud \(confidence 0\.999994\)$/m);
+  expect(printed).toMatch(/^error: .* \(FORBIDDEN\) — .*$/m);
+  expect(printed).toContain('refused: exit 1');
+  expect(printed).toMatch(/^1\.0\.0\s+75%\s+primary$/m);
+  expect(printed).toMatch(/^2\.0\.0\s+25%\s+canary$/m);
+  expect(printed).toContain('the gate failed: exit 1');
+  expect(printed).toContain('RolledBack: rollback requested by ml-engineer: walk-through: back to 1.0.0 (trigger rollback-command');
+  expect(printed).toMatch(/^\S+\s+fraud-detection\s+2\.0\.0\s+Canary\s+Production\s+RolledBack\s/m);
+  expect(printed).toMatch(/^\S+\s+fraud-detection\s+1\.0\.0\s+Canary\s+Production\s+Active\s/m);
+
+  // And the stack ends where the story says: both started by the engineer, approved by the admin.
+  const list = await s.call<{ deployments: { deploymentId: string; version: string; status: string }[] }>('GET', '/api/v1/deployments?model=fraud-detection&scope=all', { token: s.admin.token });
+  expect(list.body.deployments.map((d) => `${d.version} ${d.status}`)).toEqual(['2.0.0 RolledBack', '1.0.0 Active']);
+  for (const { deploymentId } of list.body.deployments) {
+    const d = (await s.call('GET', `/api/v1/deployments/${deploymentId}`, { token: s.admin.token })).body;
+    expect(d.approval).toMatchObject({ state: 'Approved', decidedByName: 'admin' });
+  }
+});
+
+it('shows the live view in a terminal: redrawn until Active (exit 0), and a rolled-back canary exits 1', async () => {
   const s = stack!;
   const login = await hotswap(['login', '--username', 'admin', '--password-stdin'], s.admin.password);
   expect(login.err).toBe('');
   expect(login.out).toContain(`logged in to ${s.apiUrl} as admin (Admin)`);
   expect(JSON.parse((await hotswap(['whoami', '-o', 'json'])).out)).toMatchObject({ username: 'admin', role: 'Admin' });
-
-  for (const v of ['1.0.0', '2.0.0']) expect((await hotswap(['models', 'register', path.join(EXAMPLES, v)])).code).toBe(0);
+  // The walk-through registered both versions.
   expect((await hotswap(['versions', 'list', 'fraud-detection'])).out).toMatch(/^2\.0\.0\s/m);
 
   // The first version: the live view redraws in place until Active, then exits 0.
@@ -108,7 +148,7 @@ it('logs in, registers, deploys live, predicts, and a watched canary rolled back
   expect(canary.out).toContain('1.0.0 (stable)');
   expect(canary.out).toContain('RolledBack: rollback requested by admin: cli e2e: back to 1.0.0 (trigger rollback-command, traffic restored in ');
 
-  const list = JSON.parse((await hotswap(['deployments', 'list', '--all', '--output', 'json'])).out) as { deployments: { version: string; status: string }[] };
+  const list = JSON.parse((await hotswap(['deployments', 'list', '--all', '--env', 'development', '--output', 'json'])).out) as { deployments: { version: string; status: string }[] };
   expect(list.deployments.map((d) => `${d.version} ${d.status}`)).toEqual(['2.0.0 RolledBack', '1.0.0 Active']);
   const metrics = JSON.parse((await hotswap(['metrics', 'fraud-detection', '--window', 'PT15M', '-o', 'json'])).out) as { metrics: { totalRequests: number } };
   expect(metrics.metrics.totalRequests).toBeGreaterThanOrEqual(1);
