@@ -17,7 +17,7 @@ module.exports = {
   maxWorkers: 2,
   collectCoverageFrom: [
     'domain/**/*.ts', 'infra/**/*.ts', 'api/**/*.ts', 'model-server/**/*.ts',
-    'workflows/**/*.ts', 'activities/**/*.ts',
+    'workflows/**/*.ts', 'activities/**/*.ts', 'cli/**/*.ts',
     '!**/main.ts', '!**/*.d.ts',
   ],
   coverageReporters: ['text-summary', 'json-summary', 'lcov'],

@@ -5,7 +5,6 @@
  * Every block must succeed; then the end state is checked through the API and Temporal, and the
  * values the README documents as output are checked against what the commands printed.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { E2E_BEFORE_ALL_TIMEOUT_MS, startE2EStack, type E2EStack } from '../helpers/stack-harness';
 import { composeBlockScript, fencedBlocks, sectionBetween, splitBlockOutput, type BlockResult } from '../helpers/markdown-blocks';
 import { makeTestDir } from '../helpers/services';
+import { runBash, type BashRun } from '../helpers/bash-run';
 
 jest.setTimeout(900_000);
 
@@ -35,43 +35,6 @@ afterAll(async () => {
   await stack?.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-interface BashRun {
-  output: string;
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  durationMs: number;
-}
-
-/** Runs `script` in one bash process (its own process group, killed with whatever it left behind). */
-function runBash(script: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<BashRun> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', script], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* the group is gone */
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, timeoutMs);
-    child.once('close', (exitCode, signal) => {
-      clearTimeout(timer);
-      // The walk-through stops its background load itself; a failed run may leave it running.
-      killGroup();
-      resolve({ output, exitCode, signal, timedOut, durationMs: Date.now() - t0 });
-    });
-  });
-}
 
 function describeFailure(blocks: { code: string; line: number }[], results: BlockResult[], run: BashRun, s: E2EStack): string {
   const failed = results.find((r) => r.started && !r.completed) ?? results.find((r) => !r.started);
@@ -132,7 +95,7 @@ it('runs the README walk-through as written, and the stack ends where the README
     ADMIN_PASSWORD: s.admin.password,
     TEMPORAL_UI,
   };
-  const run = await runBash(composeBlockScript(blocks.map((b) => b.code), nonce), env, SCRIPT_TIMEOUT_MS);
+  const run = await runBash(composeBlockScript(blocks.map((b) => b.code), nonce), { cwd: ROOT, env, timeoutMs: SCRIPT_TIMEOUT_MS });
   const results = splitBlockOutput(run.output, nonce, blocks.length);
   // Measured, printed, never asserted: how long a user waits.
   console.log(`README walk-through: ${blocks.length} blocks in ${(run.durationMs / 1000).toFixed(1)} s\n${run.output.replace(new RegExp(`@@${nonce} `, 'g'), '@@ ')}`);
