@@ -295,7 +295,9 @@ export class InferenceGateway {
       const principal = this.gate.cached(req, 'inference:run') ?? (await this.gate.authenticate(req, 'inference:run'));
       req.resume();
       const doc = await this.asyncStore.get(id);
-      if (!doc || (doc.principalId !== principal.id && principal.role !== 'Admin')) throw new AppError('NOT_FOUND', `Async inference request does not exist: ${id}`);
+      // An expired request the sweep has not deleted yet is gone for the caller already.
+      const expired = doc?.expiresAt !== undefined && doc.expiresAt.getTime() <= Date.now();
+      if (!doc || expired || (doc.principalId !== principal.id && principal.role !== 'Admin')) throw new AppError('NOT_FOUND', `Async inference request does not exist: ${id}`);
       const view: Record<string, unknown> = {
         requestId: doc._id,
         status: doc.status,

@@ -141,6 +141,7 @@ describe('async requests', () => {
   it('expire: the sweep deletes them after expiresAt (and old ones written without it)', async () => {
     const store = t.api.gateway.asyncStore;
     await acceptAsync('other-model', 'expired', { expiresAt: new Date(Date.now() - 1000) });
+    expect((await t.call('GET', '/api/v1/inference/expired/status', { token: admin })).status).toBe(404);
     await acceptAsync('other-model', 'legacy', { createdAt: new Date(Date.now() - 2 * 86_400_000), expiresAt: undefined });
     await acceptAsync('other-model', 'fresh');
     await db().collection('async_requests').updateOne({ _id: 'legacy' as never }, { $unset: { expiresAt: '' } });
