@@ -9,8 +9,6 @@ import { escapeRegex } from './escape-regex';
 interface AuditDoc extends Omit<AuditRecord, 'seq' | 'at'> {
   _id: number;
   at: Date;
-  /** Idempotency key of a record that may be appended twice (a retried activity); not part of the hash. */
-  key?: string;
 }
 
 export interface AuditQuery {
@@ -58,9 +56,8 @@ function normalizeEntry(e: AuditEntry): AuditEntry {
   return out;
 }
 
-const toDoc = ({ seq, at, ...rest }: AuditRecord, key?: string): AuditDoc => ({ _id: seq, ...rest, at: new Date(at), ...(key !== undefined && { key }) });
-const toRecord = ({ _id, at, key: _k, ...rest }: AuditDoc): AuditRecord => ({ ...rest, seq: _id, at: at.toISOString() });
-
+const toDoc = ({ seq, at, ...rest }: AuditRecord): AuditDoc => ({ _id: seq, ...rest, at: new Date(at) });
+const toRecord = ({ _id, at, ...rest }: AuditDoc): AuditRecord => ({ ...rest, seq: _id, at: at.toISOString() });
 
 /**
  * The audit trail in `audit_log`, a hash chain (domain/audit/audit-chain.ts). Appends from
@@ -70,11 +67,16 @@ const toRecord = ({ _id, at, key: _k, ...rest }: AuditDoc): AuditRecord => ({ ..
  */
 export class AuditRepository {
   readonly col: Collection<AuditDoc>;
+  /** `audit_keys`: which keyed entries were appended (`_id` the key: a read by `_id`, see tail()). */
+  private readonly keys: Collection<{ _id: string; seq: number }>;
+  /** The newest record this process saw (records never change); where the search for the tail starts. */
+  private hint: { seq: number; hash: string } | null = null;
   constructor(
     db: Db,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.col = db.collection<AuditDoc>('audit_log');
+    this.keys = db.collection<{ _id: string; seq: number }>('audit_keys');
   }
 
   async ensureIndexes(): Promise<void> {
@@ -82,34 +84,65 @@ export class AuditRepository {
       this.col.createIndex({ at: -1 }, { name: 'at' }),
       this.col.createIndex({ requestId: 1 }, { name: 'request' }),
       this.col.createIndex({ 'target.id': 1 }, { name: 'target' }),
-      this.col.createIndex({ key: 1 }, { name: 'key' }),
     ]);
   }
 
   /**
-   * Appends one record at the end of the chain and returns it. With `key`, a record already
-   * appended under that key is returned instead (a retried activity appends once; two retries
-   * racing each other could still both append — Temporal runs one attempt at a time).
+   * Appends one record at the end of the chain and returns its seq. With `key`, an entry
+   * already appended under that key is not appended again (a retried activity). The key is
+   * marked after the append, so a process that dies between the two can append it twice
+   * (at least once, never lost).
    */
-  async append(entry: AuditEntry, key?: string): Promise<AuditRecord> {
+  async append(entry: AuditEntry, key?: string): Promise<number> {
     if (key !== undefined) {
-      const existing = await this.col.findOne({ key });
-      if (existing) return toRecord(existing);
+      const marked = await this.keys.findOne({ _id: key });
+      if (marked) return marked.seq;
     }
     const normalized = normalizeEntry(entry);
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const tail = await this.col.find({}, { projection: { hash: 1 } }).sort({ _id: -1 }).limit(1).next();
-      const record = chainRecord(normalized, tail ? { seq: tail._id, hash: tail.hash } : null, this.now().toISOString(), sha256Hex);
+      const tail = await this.tail();
+      const record = chainRecord(normalized, tail, this.now().toISOString(), sha256Hex);
       try {
-        await this.col.insertOne(toDoc(record, key));
-        return record;
+        await this.col.insertOne(toDoc(record));
+        this.hint = { seq: record.seq, hash: record.hash };
+        if (key !== undefined) await this.keys.updateOne({ _id: key }, { $set: { seq: record.seq } }, { upsert: true });
+        return record.seq;
       } catch (e) {
         if (!isDuplicateKeyError(e) && !isBusy(e)) throw e;
-        // Another writer took this seq: back off a little (jitter keeps racers apart), then re-read.
+        // Another writer took this seq: back off a little (jitter keeps racers apart), then look again.
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 + attempt * 5)));
       }
     }
     throw new Error(`audit trail: no free seq after ${MAX_APPEND_ATTEMPTS} attempts`);
+  }
+
+  /**
+   * The newest record, found with reads by `_id` only (why: FerretDB answers nothing else from
+   * an index; a sort would scan the whole trail on every append). From the last seq this process
+   * saw, it probes seq + 1, + 3, + 7, … until one is missing, then bisects back: one read when
+   * nobody else appended since, about 2·log2(n) at the first append of a process. A record
+   * removed from the middle may be taken for the end; the append then fills the gap, and verify
+   * still reports the break (the next record's prevHash no longer matches).
+   */
+  private async tail(): Promise<{ seq: number; hash: string } | null> {
+    const read = (seq: number) => this.col.findOne({ _id: seq }, { projection: { hash: 1 } });
+    let lo = this.hint?.seq ?? 0;
+    let loHash = this.hint?.hash ?? '';
+    let hi = lo + 1;
+    for (let step = 1; ; step *= 2) {
+      const doc = await read(hi);
+      if (!doc) break;
+      [lo, loHash] = [hi, doc.hash];
+      hi = lo + step * 2;
+    }
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      const doc = await read(mid);
+      if (doc) [lo, loHash] = [mid, doc.hash];
+      else hi = mid;
+    }
+    this.hint = lo > 0 ? { seq: lo, hash: loHash } : null;
+    return this.hint;
   }
 
   /** Records matching `q`, newest first, with the total matching. */
@@ -125,18 +158,30 @@ export class AuditRepository {
     return { records: docs.map(toRecord), total };
   }
 
-  /** Walks the whole chain in pages of VERIFY_PAGE and reports the first record that does not check out. */
+  /**
+   * Walks the whole chain in seq order (one cursor: a single scan on FerretDB) and reports the
+   * first record that does not check out.
+   */
   async verify(): Promise<ChainVerification> {
     let cursor: ChainCursor = CHAIN_START;
-    let checked = 0;
-    for (;;) {
-      const page = (await this.col.find({ _id: { $gte: cursor.nextSeq } }).sort({ _id: 1 }).limit(VERIFY_PAGE).toArray()).map(toRecord);
+    let page: AuditRecord[] = [];
+    const check = async (): Promise<ChainVerification | null> => {
       const result = verifyChain(page, cursor, sha256Hex);
-      checked += result.cursor.nextSeq - cursor.nextSeq;
+      page = [];
+      if (result.problem) return { valid: false, checked: result.cursor.nextSeq - 1, lastSeq: await this.lastSeq(), firstBrokenSeq: result.problem.seq, problem: result.problem };
       cursor = result.cursor;
-      if (result.problem) return { valid: false, checked, lastSeq: await this.lastSeq(), firstBrokenSeq: result.problem.seq, problem: result.problem };
-      if (page.length < VERIFY_PAGE) return { valid: true, checked, lastSeq: cursor.nextSeq - 1, firstBrokenSeq: null, problem: null };
+      return null;
+    };
+    for await (const doc of this.col.find({}).sort({ _id: 1 }).batchSize(VERIFY_PAGE)) {
+      page.push(toRecord(doc));
+      if (page.length >= VERIFY_PAGE) {
+        const broken = await check();
+        if (broken) return broken;
+      }
     }
+    const broken = await check();
+    if (broken) return broken;
+    return { valid: true, checked: cursor.nextSeq - 1, lastSeq: cursor.nextSeq - 1, firstBrokenSeq: null, problem: null };
   }
 
   private async lastSeq(): Promise<number> {
