@@ -76,6 +76,21 @@ describe('API calls', () => {
     ]);
   });
 
+  it('records user and API key changes with before/after, and never a password or a key', async () => {
+    const created = await t.call('POST', '/api/v1/users', { token: admin, body: { username: 'audited-user', password: 'Secret-Passw0rd!', role: 'DataScientist' } });
+    expect(created.status).toBe(201);
+    const changed = await t.call('PATCH', `/api/v1/users/${created.body.id}`, { token: admin, body: { role: 'MLEngineer', password: 'Other-Passw0rd!' } });
+    expect(changed.status).toBe(200);
+    const [patch] = (await audit(`requestId=${changed.headers.get('x-request-id')}`)).body.records;
+    expect(patch).toMatchObject({ target: { type: 'user', id: created.body.id }, before: { role: 'DataScientist' }, after: { role: 'MLEngineer' }, details: { passwordChanged: true } });
+    const key = await t.call('POST', '/api/v1/api-keys', { token: admin, body: { name: 'audited-key' } });
+    expect(key.status).toBe(201);
+    const [keyRecord] = (await audit(`requestId=${key.headers.get('x-request-id')}`)).body.records;
+    expect(keyRecord).toMatchObject({ target: { type: 'api-key', id: key.body.id }, after: { name: 'audited-key' } });
+    const text = JSON.stringify((await audit('limit=100')).body.records);
+    for (const secret of ['Secret-Passw0rd!', 'Other-Passw0rd!', key.body.key, 'passwordHash']) expect(text).not.toContain(secret);
+  });
+
   it('does not record reads', async () => {
     const read = await t.call('GET', '/api/v1/routing/fraud-detection/Production', { token: admin });
     expect(read.status).toBe(200);
