@@ -120,6 +120,17 @@ describe('API calls', () => {
   });
 });
 
+describe('the API document', () => {
+  it('lists the audit, routing-history and request-deletion routes', async () => {
+    const doc = (await t.call('GET', '/api/v1/openapi.json')).body;
+    expect(Object.keys(doc.paths['/api/v1/audit'])).toEqual(['get']);
+    expect(Object.keys(doc.paths['/api/v1/audit/verify'])).toEqual(['get']);
+    expect(doc.paths['/api/v1/audit'].get.description).toContain('audit:read');
+    expect(doc.paths['/api/v1/routing/{modelName}/{environment}/history'].get.parameters.map((p: { name: string }) => p.name)).toContain('at');
+    expect(doc.paths['/api/v1/models/{id}/predictions/{requestId}'].delete.description).toContain('models:delete');
+  });
+});
+
 describe('workflow decisions', () => {
   it('are appended once each by the projection activity, also when it runs again', async () => {
     const deployments = new DeploymentRepository(t.api.mongo.db);
