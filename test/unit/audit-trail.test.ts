@@ -5,11 +5,12 @@ import type { Logger } from '../../infra/telemetry/logger';
 
 const entry: AuditEntry = { actor: { type: 'user', id: 'u1', name: 'alice', role: 'Admin' }, action: 'PUT /api/v1/routing/:modelName/:environment', target: null, status: 200, requestId: 'r1', traceId: 't1' };
 
-function setup(failures: number) {
+function setup(failures: number, delayMs = 0) {
   const appended: AuditEntry[] = [];
   let calls = 0;
   const repository = {
     append: async (e: AuditEntry) => {
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       if (calls++ < failures) throw new Error('database unreachable');
       appended.push(e);
     },
@@ -19,7 +20,7 @@ function setup(failures: number) {
     warn: (obj: Record<string, unknown>, msg: string) => logged.push({ level: 'warn', obj, msg }),
     error: (obj: Record<string, unknown>, msg: string) => logged.push({ level: 'error', obj, msg }),
   } as unknown as Logger;
-  return { trail: new AuditTrail(repository, log, [1, 1, 1]), appended, logged, calls: () => calls };
+  return { trail: new AuditTrail(repository, log, { retryDelaysMs: [1, 1, 1], firstAttemptMs: 50 }), appended, logged, calls: () => calls };
 }
 
 describe('AuditTrail', () => {
@@ -37,6 +38,16 @@ describe('AuditTrail', () => {
     await s.trail.drain();
     expect(s.appended).toEqual([entry]);
     expect(s.logged.map((l) => l.level)).toEqual(['warn']);
+  });
+
+  it('does not hold the answer longer than the first attempt may take; the append goes on', async () => {
+    const s = setup(0, 300);
+    const start = Date.now();
+    await s.trail.record(entry);
+    expect(Date.now() - start).toBeLessThan(250);
+    expect(s.appended).toEqual([]);
+    await s.trail.drain();
+    expect(s.appended).toEqual([entry]);
   });
 
   it('logs the whole record at error level when every retry failed', async () => {
