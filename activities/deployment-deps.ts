@@ -3,6 +3,7 @@
  * tests pass the same adapters over the test services (or fakes where that is the point).
  */
 import type { ArtifactStore } from '../infra/artifact-store/artifact-store';
+import type { AuditRepository } from '../infra/mongo/audit-repository';
 import type { DeploymentRepository } from '../infra/mongo/deployment-repository';
 import type { GatewayRegistry } from '../infra/mongo/gateway-registry';
 import type { MetricWindow, MetricWindowQuery } from '../infra/mongo/metric-bucket-repository';
@@ -44,6 +45,8 @@ export interface DeploymentActivityDeps {
   predictions: PredictionLogRepository;
   notifier: Pick<ApprovalNotifier, 'approvalNeeded'>;
   modelServers: ModelServerClient;
+  /** The audit trail: workflow decisions are appended by recordDeploymentStatus. */
+  audit: Pick<AuditRepository, 'append'>;
   settings: DeploymentActivitySettings;
   /** Wall clock (tests may pin it). */
   now?: () => Date;

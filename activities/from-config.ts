@@ -3,6 +3,7 @@ import { createActivities } from './index';
 import { ModelServerClient } from './model-server-client';
 import type { ArtifactStore } from '../infra/artifact-store/artifact-store';
 import type { WorkerConfig } from '../infra/config/schemas';
+import { AuditRepository } from '../infra/mongo/audit-repository';
 import { DeploymentRepository } from '../infra/mongo/deployment-repository';
 import { GatewayRegistry } from '../infra/mongo/gateway-registry';
 import { readMetricWindow } from '../infra/mongo/metric-bucket-repository';
@@ -21,6 +22,8 @@ export async function createWorkerActivities(config: Readonly<WorkerConfig>, db:
   await deployments.ensureIndexes();
   const holds = new ServingHoldRepository(db);
   await holds.ensureIndexes();
+  const audit = new AuditRepository(db);
+  await audit.ensureIndexes();
   return createActivities({
     models: new ModelRepository(db),
     versions: new VersionRepository(db),
@@ -34,6 +37,7 @@ export async function createWorkerActivities(config: Readonly<WorkerConfig>, db:
     predictions: new PredictionLogRepository(db),
     notifier: createApprovalNotifier(db, log, config.APPROVAL_WEBHOOK_URL),
     modelServers: new ModelServerClient(config.SERVICE_TOKEN),
+    audit,
     settings: {
       serverHeartbeatTimeoutMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS,
       routeConfirmTimeoutMs: config.ROUTE_CONFIRM_TIMEOUT_MS,

@@ -12,12 +12,12 @@
  * version with a baseline accuracy then gets an Error verdict (no labelled samples).
  */
 import { readFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { SmokeTestResult } from '../domain/deployments/smoke-test';
 import { sampleRows } from '../domain/feature-schema';
 import { sameLabel } from '../domain/metrics/quality';
-import { artifactKeyFor, type ModelVersion } from '../domain/models/model';
+import { sampleSetKeys, type ModelVersion } from '../domain/models/model';
 import type { DeploymentActivityDeps } from './deployment-deps';
 import { beat, cancellation, findModelVersion, holdersOf, liveServers } from './activity-support';
 import { PredictionRefusedError } from './model-server-client';
@@ -55,8 +55,7 @@ async function readStream(stream: Readable): Promise<string> {
 
 /** The version's labelled sample set, or null when it has none (see the file comment for where it is looked up). */
 export async function findSampleSet(deps: Pick<DeploymentActivityDeps, 'artifacts' | 'settings'>, modelName: string, version: ModelVersion): Promise<SampleSet | null> {
-  const keys = [...new Set([posix.join(posix.dirname(version.artifactKey), 'samples.json'), artifactKeyFor(modelName, version.version, 'samples.json')])];
-  for (const key of keys) {
+  for (const key of sampleSetKeys(modelName, version)) {
     let stat;
     try {
       stat = await deps.artifacts.stat(key);

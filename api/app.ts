@@ -13,6 +13,8 @@ import { requestLog } from './http/request-log';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import type { HealthService } from './services/health-service';
 import { healthRoutes } from './routes/health-routes';
+import { auditCalls } from './audit/audit-calls';
+import type { AuditTrail } from './audit/audit-trail';
 
 /** The control plane's per-minute limits; inference has its own (api/auth/inference-limiter.ts). */
 export type LimitName = 'register' | 'deploy' | 'login';
@@ -36,6 +38,8 @@ export interface AppParts {
   metrics: ProcessMetrics;
   auth: AuthModule;
   health: HealthService;
+  /** Records every state-changing API call (api/audit/audit-calls.ts). */
+  audit: AuditTrail;
   features: FeatureRoutes[];
 }
 
@@ -59,6 +63,7 @@ export function createApp(parts: AppParts): { app: express.Express; catalogue: R
   const api = express.Router();
   api.use(express.json({ limit: config.MAX_BODY_BYTES, strict: true }));
   api.use(auth.authenticate);
+  api.use(auditCalls(parts.audit));
   api.use(auth.routes(catalogue));
   for (const feature of parts.features) api.use(feature(catalogue));
 

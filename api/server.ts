@@ -32,9 +32,17 @@ import { RoutingAdminService } from './gateway/routing-admin-service';
 import { inferenceDocs } from './gateway/inference-docs';
 import { startPredictionLog, type PredictionRecorder } from './prediction-log';
 import { timedSteps } from '../infra/async/timed-steps';
+import { AuditRepository } from '../infra/mongo/audit-repository';
+import { AuditTrail } from './audit/audit-trail';
+import { auditRoutes } from './routes/audit-routes';
+import { dataDeletionRoutes } from './routes/data-deletion-routes';
+import { DataDeletionService } from './services/data-deletion-service';
+import { AsyncRequestStore } from './gateway/async-request-store';
 
 /** How long in-flight requests get to finish at shutdown (idle keep-alive connections close at once). */
 const HTTP_DRAIN_MS = 5_000;
+/** How long audit appends still retrying get at shutdown (after that, AuditTrail has logged nothing yet: see its policy). */
+const AUDIT_DRAIN_MS = 2_000;
 
 export interface RunningApi {
   url: string;
@@ -96,7 +104,18 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
   const auth = await createAuthModule({ config, db: mongo.db, log });
   const bootstrap = await auth.bootstrap();
 
-  const registry = new ModelRegistryService({ models, versions, routing, artifacts, maxArtifactBytes: config.MAX_ARTIFACT_BYTES });
+  const auditRepository = new AuditRepository(mongo.db);
+  await auditRepository.ensureIndexes();
+  const audit = new AuditTrail(auditRepository, log);
+  const predictionLog = await startPredictionLog({ config, db: mongo.db, log, registry: metrics.registry });
+  const dataDeletion = new DataDeletionService({
+    predictions: predictionLog.recorder.predictions,
+    feedback: predictionLog.recorder.feedback,
+    buckets: predictionLog.recorder.buckets,
+    asyncRequests: new AsyncRequestStore(mongo.db),
+    flushBuffered: () => predictionLog.recorder.flush(),
+  });
+  const registry = new ModelRegistryService({ models, versions, routing, artifacts, maxArtifactBytes: config.MAX_ARTIFACT_BYTES, purgeData: (m) => dataDeletion.purgeModel(m) });
   const health = new HealthService(
     {
       mongodb: mongo.ping,
@@ -110,7 +129,6 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
     config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS,
   );
 
-  const predictionLog = await startPredictionLog({ config, db: mongo.db, log, registry: metrics.registry });
   const routingAdmin = new RoutingAdminService({ models, versions, routing, servers, holds: new ServingHoldRepository(mongo.db), heartbeatTimeoutMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS, placement: config.SERVING_PLACEMENT, loadTimeoutMs: config.ROUTING_LOAD_TIMEOUT_MS });
   const deploymentRepository = new DeploymentRepository(mongo.db);
   await deploymentRepository.ensureIndexes();
@@ -132,8 +150,16 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
       serverHeartbeatTimeoutMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS,
     },
   });
-  const features = [modelRoutes(registry, auth, config.MAX_BODY_BYTES), routingRoutes(routingAdmin), inferenceDocs(), deploymentRoutes(deployments, auth), ...predictionLog.routes];
-  const { app, catalogue } = createApp({ config, log, metrics, auth, health, features });
+  const features = [
+    modelRoutes(registry, auth, config.MAX_BODY_BYTES),
+    routingRoutes(routingAdmin),
+    inferenceDocs(),
+    deploymentRoutes(deployments, auth),
+    ...predictionLog.routes,
+    dataDeletionRoutes(dataDeletion, models),
+    auditRoutes(auditRepository),
+  ];
+  const { app, catalogue } = createApp({ config, log, metrics, auth, health, audit, features });
   const gateway = new InferenceGateway({ config, log, registry: metrics.registry, db: mongo.db, auth, sink: predictionLog.sinkWith(sink === noopPredictionSink ? undefined : sink), models, versions, routing, servers });
   await gateway.start();
   // The lean data plane sees every request first and takes only its own paths; the rest is Express's.
@@ -175,6 +201,7 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
       );
       await steps.run('gateway', () => gateway.close());
       await steps.run('predictionLog', () => predictionLog.close());
+      await steps.run('audit', () => Promise.race([audit.drain(), new Promise<void>((r) => setTimeout(r, AUDIT_DRAIN_MS).unref())]));
       auth.close();
       await steps.run('temporal', () => temporal.close());
       await steps.run('artifacts', () => artifacts.close());

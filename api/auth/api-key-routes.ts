@@ -5,6 +5,7 @@ import { commonErrors, errorResponse, jsonBody } from '../openapi/common-schemas
 import { ApiKeyListSchema, ApiKeySchema, CreateApiKeySchema, CreatedApiKeySchema, KeyIdParamsSchema, UpdateApiKeySchema } from './auth-schemas';
 import type { ApiKeyAdmin } from './api-key-admin';
 import { toApiKeyDto } from './dto';
+import { auditNote } from '../audit/audit-calls';
 
 const BASE = '/api/v1';
 const tags = ['API keys'];
@@ -29,6 +30,8 @@ export function apiKeyRoutes(router: Router, catalogue: RouteCatalogue, admin: A
       const { record, key } = await admin.create(body, req.principal!);
       // The plaintext key must not linger in shared caches.
       res.setHeader('Cache-Control', 'no-store');
+      // The key itself is never audited: the view holds no secret.
+      auditNote(res, { target: { type: 'api-key', id: record._id }, after: view(record) });
       res.status(201).json({ ...view(record), key });
     },
   );
@@ -55,7 +58,9 @@ export function apiKeyRoutes(router: Router, catalogue: RouteCatalogue, admin: A
     async (req, res) => {
       const { id } = parseOrThrow(KeyIdParamsSchema, req.params);
       const body = parseOrThrow(UpdateApiKeySchema, req.body ?? {});
-      res.json(view(await admin.setInferenceRateLimit(id, body.inferenceRateLimitPerMin)));
+      const after = view(await admin.setInferenceRateLimit(id, body.inferenceRateLimitPerMin));
+      auditNote(res, { target: { type: 'api-key', id }, after });
+      res.json(after);
     },
   );
 

@@ -5,6 +5,7 @@ import { parseOrThrow } from '../http/validate';
 import { commonErrors, jsonBody } from '../openapi/common-schemas';
 import { LoginRequestSchema, LoginResponseSchema, PrincipalSchema } from './auth-schemas';
 import type { LoginResult } from './login';
+import { auditNote } from '../audit/audit-calls';
 
 /** Unlike authorize(), needs no particular permission: any authenticated principal passes. */
 const requireAuthenticated: RequestHandler = (req, _res, next) => {
@@ -25,7 +26,10 @@ export function sessionRoutes(
     responses: { 200: jsonBody(LoginResponseSchema, 'Logged in'), 400: commonErrors[400], 401: commonErrors[401], 429: commonErrors[429] },
   });
   router.post('/authentication/login', deps.loginLimit, async (req, res) => {
+    // Not a catalogue route (no permission), but audited like one: failed logins included.
+    res.locals.routeTemplate = '/api/v1/authentication/login';
     const body = parseOrThrow(LoginRequestSchema, req.body ?? {});
+    auditNote(res, { target: { type: 'user', id: body.username } });
     const result = await deps.login(body.username, body.password);
     res.json({ token: result.token, expiresAt: result.expiresAt.toISOString(), user: result.user });
   });

@@ -46,7 +46,8 @@ export class UserAdmin {
     return this.deps.users.list();
   }
 
-  async update(id: string, input: { role?: Role; disabled?: boolean; password?: string }): Promise<UserRecord> {
+  /** Applies the change; returns the user before and after it (for the audit trail). */
+  async update(id: string, input: { role?: Role; disabled?: boolean; password?: string }): Promise<{ before: UserRecord; after: UserRecord }> {
     const before = await this.get(id);
     const patch: UserPatch = {};
     if (input.role !== undefined) patch.role = input.role;
@@ -57,7 +58,7 @@ export class UserAdmin {
       await this.apply(id, { role: before.role, disabled: before.disabled });
       throw errors.conflict(`${LAST_ADMIN}: cannot demote or disable ${before.username}`);
     }
-    return after;
+    return { before, after };
   }
 
   async delete(id: string): Promise<void> {

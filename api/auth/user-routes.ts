@@ -5,6 +5,7 @@ import { commonErrors, errorResponse, jsonBody } from '../openapi/common-schemas
 import { CreateUserSchema, IdParamsSchema, UpdateUserSchema, UserListSchema, UserSchema } from './auth-schemas';
 import { toUserDto } from './dto';
 import type { UserAdmin } from './user-admin';
+import { auditNote } from '../audit/audit-calls';
 
 const BASE = '/api/v1';
 const tags = ['Users'];
@@ -18,7 +19,9 @@ export function userRoutes(router: Router, catalogue: RouteCatalogue, admin: Use
     { tags, summary: 'Create a user', request: { body: jsonBody(CreateUserSchema) }, responses: { 201: jsonBody(UserSchema, 'Created'), ...commonErrors, 409: lastAdmin } },
     async (req, res) => {
       const body = parseOrThrow(CreateUserSchema, req.body ?? {});
-      res.status(201).json(toUserDto(await admin.create(body)));
+      const user = toUserDto(await admin.create(body));
+      auditNote(res, { target: { type: 'user', id: user.id }, after: user });
+      res.status(201).json(user);
     },
   );
 
@@ -42,7 +45,10 @@ export function userRoutes(router: Router, catalogue: RouteCatalogue, admin: Use
     async (req, res) => {
       const { id } = parseOrThrow(IdParamsSchema, req.params);
       const body = parseOrThrow(UpdateUserSchema, req.body ?? {});
-      res.json(toUserDto(await admin.update(id, body)));
+      const { before, after } = await admin.update(id, body);
+      // The DTOs carry no password hash; a password change shows as its own detail.
+      auditNote(res, { target: { type: 'user', id }, before: toUserDto(before), after: toUserDto(after), details: { passwordChanged: body.password !== undefined } });
+      res.json(toUserDto(after));
     },
   );
 

@@ -1,5 +1,6 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
 import { isDuplicateKeyError } from '../../infra/mongo/client';
+import { ensureTtlIndex } from '../../infra/mongo/ttl-index';
 import type { NativeKind, ErrorObject } from './native-inference';
 
 export type AsyncStatus = 'Pending' | 'Processing' | 'Completed' | 'Failed';
@@ -22,6 +23,8 @@ export interface AsyncRequestDoc {
   traceparent: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Deleted at this time, whatever its state (ASYNC_RETENTION_HOURS after acceptance; absent on documents written before it existed). */
+  expiresAt?: Date;
   /** Not to be claimed before this time (back-off after "no server could take it"). */
   notBefore: Date;
   /** Claims so far; the next claim is attempt attempts + 1. */
@@ -60,9 +63,39 @@ export class AsyncRequestStore {
     this.claims = db.collection<ClaimDoc>('async_request_claims');
   }
 
-  async ensureIndexes(): Promise<void> {
+  /** Indexes, and a TTL index on `expiresAt` where the server has them (else the sweep deletes); returns whether the TTL is enforced. */
+  async ensureIndexes(): Promise<{ ttl: boolean }> {
     await this.col.createIndex({ status: 1, notBefore: 1 }, { name: 'status_not_before' });
+    await this.col.createIndex({ modelName: 1 }, { name: 'model' });
     await this.claims.createIndex({ requestId: 1 }, { name: 'request' });
+    return ensureTtlIndex(this.col, 'expiresAt', 'expires_ttl', 0);
+  }
+
+  /**
+   * Deletes the requests past their `expiresAt` (and, for documents written before it existed,
+   * those created more than `retentionMs` ago) with their claims; returns how many.
+   */
+  async deleteExpired(retentionMs: number, now = new Date()): Promise<number> {
+    const filter = { $or: [{ expiresAt: { $lte: now } }, { expiresAt: { $exists: false }, createdAt: { $lt: new Date(now.getTime() - retentionMs) } }] };
+    return this.deleteMatching(filter);
+  }
+
+  /** Deletes the requests of a model (by name or id, as callers addressed it) with their claims; returns how many. */
+  async deleteByModel(names: readonly string[]): Promise<number> {
+    return this.deleteMatching({ modelName: { $in: [...names] } });
+  }
+
+  /** Deletes one request, when it is addressed to one of `names`, with its claims; returns 0 or 1. */
+  async deleteRequest(names: readonly string[], requestId: string): Promise<number> {
+    return this.deleteMatching({ _id: requestId, modelName: { $in: [...names] } });
+  }
+
+  private async deleteMatching(filter: Filter<AsyncRequestDoc>): Promise<number> {
+    const ids = (await this.col.find(filter, { projection: { _id: 1 } }).toArray()).map((d) => d._id);
+    if (ids.length === 0) return 0;
+    const r = await this.col.deleteMany({ _id: { $in: ids } });
+    await this.claims.deleteMany({ requestId: { $in: ids } });
+    return r.deletedCount;
   }
 
   /** Stores a new Pending request; false when the request id is already taken. */

@@ -15,6 +15,7 @@ import type { Logger } from '../../infra/telemetry/logger';
 import { startRequestSpan, type RequestSpan } from '../../infra/telemetry/tracing';
 import { AsyncRequestStore, type AsyncRequestDoc } from './async-request-store';
 import { AsyncWorkerPool } from './async-workers';
+import { startAsyncExpiry } from './async-expiry';
 import { AuthGate, type HeaderAuth } from './auth-gate';
 import { Coalescer } from './coalescer';
 import { GatewayMetrics } from './gateway-metrics';
@@ -52,6 +53,8 @@ export type GatewayConfig = Pick<
   | 'ASYNC_POLL_MS'
   | 'ASYNC_STALE_MS'
   | 'ASYNC_MAX_ATTEMPTS'
+  | 'ASYNC_RETENTION_HOURS'
+  | 'RETENTION_SWEEP_MS'
   | 'MAX_BODY_BYTES'
   | 'MODEL_SERVER_HEARTBEAT_TIMEOUT_MS'
   | 'MODEL_SERVER_LAST_RESORT_MS'
@@ -171,10 +174,17 @@ export class InferenceGateway {
     this.serverTimer = setInterval(() => void this.directory.refresh(), this.deps.config.GATEWAY_SERVER_POLL_MS);
     this.serverTimer.unref();
     this.asyncPool.start();
+    this.asyncExpiry = startAsyncExpiry(this.asyncStore, { retentionMs: this.asyncRetentionMs(), sweepMs: this.deps.config.RETENTION_SWEEP_MS, log: this.deps.log });
+  }
+
+  private asyncExpiry: { stop(): void } | null = null;
+  private asyncRetentionMs(): number {
+    return this.deps.config.ASYNC_RETENTION_HOURS * 3_600_000;
   }
 
   async close(): Promise<void> {
     if (this.serverTimer) clearInterval(this.serverTimer);
+    this.asyncExpiry?.stop();
     await this.asyncPool.close(ASYNC_CLOSE_GRACE_MS);
     await this.tables.close();
     await Promise.race([this.shadow.idle(), new Promise((r) => setTimeout(r, SHADOW_CLOSE_GRACE_MS).unref())]);
@@ -281,6 +291,7 @@ export class InferenceGateway {
       traceId: a.traceId,
       traceparent: a.traceparent ?? null,
       createdAt: new Date(a.arrivedAt),
+      expiresAt: new Date(a.arrivedAt + this.asyncRetentionMs()),
     });
     if (!inserted) throw new AppError('CONFLICT', `Request id ${a.requestId} is already used`, [{ field: 'x-request-id', message: 'must be unique' }]);
     const statusUrl = this.statusUrl(a.requestId);
@@ -294,7 +305,9 @@ export class InferenceGateway {
       const principal = this.gate.cached(req, 'inference:run') ?? (await this.gate.authenticate(req, 'inference:run'));
       req.resume();
       const doc = await this.asyncStore.get(id);
-      if (!doc || (doc.principalId !== principal.id && principal.role !== 'Admin')) throw new AppError('NOT_FOUND', `Async inference request does not exist: ${id}`);
+      // An expired request the sweep has not deleted yet is gone for the caller already.
+      const expired = doc?.expiresAt !== undefined && doc.expiresAt.getTime() <= Date.now();
+      if (!doc || expired || (doc.principalId !== principal.id && principal.role !== 'Admin')) throw new AppError('NOT_FOUND', `Async inference request does not exist: ${id}`);
       const view: Record<string, unknown> = {
         requestId: doc._id,
         status: doc.status,
@@ -306,6 +319,7 @@ export class InferenceGateway {
         statusUrl: this.statusUrl(doc._id),
       };
       if (doc.completedAt) view.completedAt = doc.completedAt.toISOString();
+      if (doc.expiresAt) view.expiresAt = doc.expiresAt.toISOString();
       if (doc.status === 'Completed') view.result = doc.result;
       if (doc.status === 'Failed') view.error = { ...doc.error, httpStatus: doc.httpStatus };
       sendPayload(res, 200, JSON.stringify(view), { 'cache-control': 'no-store' });

@@ -42,6 +42,7 @@ const Status = z
     createdAt: z.string(),
     updatedAt: z.string(),
     completedAt: z.string().optional(),
+    expiresAt: z.string().optional().openapi({ description: 'When the request and its result are deleted (ASYNC_RETENTION_HOURS after acceptance)' }),
     result: z.unknown().optional(),
     error: z.unknown().optional(),
   })

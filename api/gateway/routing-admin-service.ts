@@ -94,7 +94,17 @@ export class RoutingAdminService {
     return routingView(doc);
   }
 
-  async put(modelName: string, environmentName: string, input: RoutingInput, principal: Principal): Promise<RoutingView> {
+  /** The table in force at `at`, with the time it took over and the time the next revision did (null: still in force). */
+  async at(modelName: string, environmentName: string, at: Date): Promise<RoutingView & { inForceFrom: string; inForceUntil: string | null }> {
+    const environment = this.environment(environmentName);
+    const model = await this.model(modelName);
+    const found = await this.deps.routing.revisionAt(model.modelId, environment, at);
+    if (!found) throw errors.notFound('NOT_FOUND', `routing revision of ${model.name} in ${environment} at ${at.toISOString()}`);
+    return { ...routingView(found.table), inForceFrom: found.table.updatedAt.toISOString(), inForceUntil: found.until?.toISOString() ?? null };
+  }
+
+  /** Replaces the table; returns the new view and the one it replaced (null: there was none). */
+  async put(modelName: string, environmentName: string, input: RoutingInput, principal: Principal): Promise<{ view: RoutingView; previous: RoutingView | null }> {
     const environment = this.environment(environmentName);
     const model = await this.model(modelName);
 
@@ -133,7 +143,7 @@ export class RoutingAdminService {
       if (doc) {
         // The route keeps what it routes loaded from now on; the hold that loaded it can go.
         await this.deps.holds.release(holder).catch(() => undefined);
-        return routingView(doc);
+        return { view: routingView(doc), previous: observed ? routingView(observed) : null };
       }
       observed = await this.deps.routing.get(model.modelId, environment);
     }

@@ -35,8 +35,10 @@ export class RouteCatalogue {
       description: `${doc.description ?? ''}${doc.description ? '\n\n' : ''}Requires permission \`${permission}\`.`,
       security: [{ bearerAuth: [] }, { apiKey: [] }],
     });
-    const label: RequestHandler = (_req, res, next) => {
+    const label: RequestHandler = (req, res, next) => {
       res.locals.routeTemplate = full;
+      res.locals.routePermission = permission;
+      res.locals.routeParams = { ...req.params };
       next();
     };
     router[method](path, label, authorize(permission), ...handlers);

@@ -7,7 +7,8 @@ import type { AuthModule } from '../app';
 import type { RouteCatalogue } from '../http/route-catalogue';
 import { parseOrThrow } from '../http/validate';
 import { commonErrors, errorResponse, jsonBody } from '../openapi/common-schemas';
-import type { DeploymentService } from '../services/deployment-service';
+import { commandState, type DeploymentService } from '../services/deployment-service';
+import { auditNote } from '../audit/audit-calls';
 
 const BASE = '/api/v1/deployments';
 const IdParams = z.object({ id: z.string().openapi({ description: 'Deployment id (deploymentId)', example: 'dep-3f0c…' }) });
@@ -151,6 +152,7 @@ export function deploymentRoutes(service: DeploymentService, auth: AuthModule) {
     }, auth.limit('deploy'), async (req, res) => {
       const body = parseOrThrow(DeploymentRequestSchema, req.body ?? {});
       const created = await service.create(body, req.principal!);
+      auditNote(res, { target: { type: 'deployment', id: created.deploymentId }, after: created });
       res.status(202).location(`${BASE}/${created.deploymentId}`).json(created);
     });
 
@@ -189,7 +191,9 @@ export function deploymentRoutes(service: DeploymentService, auth: AuthModule) {
         },
       }, async (req, res) => {
         const body = parseOrThrow(ReasonRequired, req.body ?? {});
-        res.json(await service.decide(decision, String(req.params.id), body.reason, req.principal!));
+        const { before, ...result } = await service.decide(decision, String(req.params.id), body.reason, req.principal!);
+        auditNote(res, { target: { type: 'deployment', id: result.deploymentId }, before, after: result.approval ? { approval: result.approval.state } : undefined, details: { reason: body.reason } });
+        res.json(result);
       });
     }
 
@@ -202,7 +206,8 @@ export function deploymentRoutes(service: DeploymentService, auth: AuthModule) {
         responses: { 200: jsonBody(DetailSchema, 'Done: the workflow’s state after the command'), 202: jsonBody(DetailSchema, 'Accepted, still in progress (the stored projection)'), ...commonErrors, ...notFound, ...conflict, ...unavailable },
       }, async (req, res) => {
         const body: { reason?: string } = parseOrThrow(schema, req.body ?? {});
-        const { view, completed } = await service.control(c.kind, String(req.params.id), body.reason, req.principal!);
+        const { view, completed, before } = await service.control(c.kind, String(req.params.id), body.reason, req.principal!);
+        auditNote(res, { target: { type: 'deployment', id: view.deploymentId }, before, after: commandState(view), details: { ...(body.reason !== undefined && { reason: body.reason }), completed } });
         const extra =
           c.kind === 'rollback' && completed
             ? { rolledBackAt: view.rollback?.trafficRestoredAt ?? view.completedAt, previousVersion: view.version, currentVersion: view.stable?.version ?? null }

@@ -20,6 +20,7 @@ import {
 } from '../schemas/model-schemas';
 import { modelView, versionView } from './model-views';
 import { commonErrors, errorResponse, jsonBody } from '../openapi/common-schemas';
+import { auditNote } from '../audit/audit-calls';
 
 const BASE = '/api/v1/models';
 const IdParams = z.object({ id: z.string().openapi({ description: 'Model id or name' }) });
@@ -124,10 +125,19 @@ export function modelRoutes(registry: ModelRegistryService, auth: AuthModule, ma
       summary: 'Archive a model, or purge it with its versions and artifacts (?purge=true)',
       tags: ['Models'],
       request: { params: IdParams, query: DeleteModelQuerySchema },
-      responses: { 200: jsonBody(z.object({ modelId: z.string(), purged: z.boolean() })), ...commonErrors, ...notFound, ...conflict },
+      description:
+        'A purge deletes the versions, their artifacts and sample sets, and the request data of the model: logged predictions, feedback, metric buckets and async requests (`deleted` counts them). Its audit records and routing revisions stay. An interrupted purge is finished by repeating it.',
+      responses: {
+        200: jsonBody(z.object({ modelId: z.string(), purged: z.boolean(), deleted: z.object({ predictions: z.number(), feedback: z.number(), metricBuckets: z.number(), asyncRequests: z.number() }).optional() })),
+        ...commonErrors,
+        ...notFound,
+        ...conflict,
+      },
     }, async (req, res) => {
       const q = parseOrThrow(DeleteModelQuerySchema, req.query, 'query');
-      res.json(await registry.deleteModel(String(req.params.id), q.purge === 'true', req.principal!));
+      const result = await registry.deleteModel(String(req.params.id), q.purge === 'true', req.principal!);
+      auditNote(res, { target: { type: 'model', id: result.modelId }, after: result });
+      res.json(result);
     });
 
     add('get', '/:id/versions', 'models:read', {

@@ -6,6 +6,7 @@ import type { RouteCatalogue } from '../http/route-catalogue';
 import { parseOrThrow } from '../http/validate';
 import { commonErrors, errorResponse, jsonBody } from '../openapi/common-schemas';
 import type { RoutingAdminService } from '../gateway/routing-admin-service';
+import { auditNote } from '../audit/audit-calls';
 
 const BASE = '/api/v1/routing';
 
@@ -65,6 +66,8 @@ const RoutingViewSchema = z
   })
   .openapi('RoutingTable');
 
+const HistoryQuery = z.strictObject({ at: z.iso.datetime({ offset: true }).openapi({ description: 'ISO 8601 time', example: '2026-12-01T10:00:00Z' }) });
+
 /** Admin routes of the routing tables: read one, replace one (revision bumped; gateways apply it within a second). */
 export function routingRoutes(service: RoutingAdminService) {
   return (catalogue: RouteCatalogue) => {
@@ -91,7 +94,24 @@ export function routingRoutes(service: RoutingAdminService) {
       responses: { 200: jsonBody(RoutingViewSchema), ...commonErrors, 404: errorResponse('MODEL_NOT_FOUND / VERSION_NOT_FOUND'), 409: errorResponse('CONFLICT: version not Ready anywhere, or revision changed') },
     }, async (req, res) => {
       const body = parseOrThrow(RoutingBodySchema, req.body ?? {});
-      res.json(await service.put(String(req.params.modelName), String(req.params.environment), body, req.principal!));
+      const { view, previous } = await service.put(String(req.params.modelName), String(req.params.environment), body, req.principal!);
+      auditNote(res, { target: { type: 'routing', id: `${view.modelId}:${view.environment}` }, before: previous, after: view });
+      res.json(view);
+    });
+
+    add('get', '/:modelName/:environment/history', 'models:read', {
+      summary: 'The routing table in force at a time: which versions served, with which weights',
+      description: 'The revision accepted last before or at `at`, with the time it took over (`inForceFrom`) and the time the next revision did (`inForceUntil`, null while it is still in force). Revisions are kept forever.',
+      tags: ['Routing'],
+      request: { params: Params, query: HistoryQuery },
+      responses: {
+        200: jsonBody(RoutingViewSchema.extend({ inForceFrom: z.string(), inForceUntil: z.string().nullable() }).openapi('RoutingRevisionAt')),
+        ...commonErrors,
+        404: errorResponse('MODEL_NOT_FOUND / NOT_FOUND (no revision at that time)'),
+      },
+    }, async (req, res) => {
+      const q = parseOrThrow(HistoryQuery, req.query, 'query');
+      res.json(await service.at(String(req.params.modelName), String(req.params.environment), new Date(q.at)));
     });
 
     return mount;

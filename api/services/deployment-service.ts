@@ -233,6 +233,21 @@ async function within<T>(client: Client, ms: number, fn: () => Promise<T>): Prom
  * projection (enriched by the workflow's live query when it answers), and sends commands as
  * Temporal updates whose validators accept or refuse them.
  */
+/** A deployment's state as its audit records show it before and after a command. */
+export interface CommandState {
+  status: string;
+  phase: string;
+  trafficPercentage: number;
+  approval: string;
+}
+
+export const commandState = (d: Pick<DeploymentStatusView, 'status' | 'phase' | 'trafficPercentage' | 'approval'>): CommandState => ({
+  status: d.status,
+  phase: d.phase,
+  trafficPercentage: d.trafficPercentage,
+  approval: d.approval.state,
+});
+
 export class DeploymentService {
   private readonly now: () => Date;
   constructor(private readonly deps: DeploymentServiceDeps) {
@@ -544,21 +559,26 @@ export class DeploymentService {
     return new AppError('SERVICE_UNAVAILABLE', `The command could not be delivered: ${e instanceof Error ? e.message : String(e)}`, [], { 'Retry-After': '5' });
   }
 
-  async decide(decision: 'approve' | 'reject', deploymentId: string, reason: string, principal: Principal): Promise<{ deploymentId: string; approval: ApprovalState | null; accepted: boolean }> {
+  async decide(decision: 'approve' | 'reject', deploymentId: string, reason: string, principal: Principal): Promise<{ deploymentId: string; approval: ApprovalState | null; accepted: boolean; before: CommandState }> {
     const d = await this.stored(deploymentId);
     if (isTerminalStatus(d.status)) throw errors.conflict(`Deployment ${deploymentId} has ended (${d.status}); it takes no more commands`);
     const def = decision === 'approve' ? approveUpdate : rejectUpdate;
     const cmd = { by: this.actor(principal), reason };
     const out = await this.send<ApprovalState>(d, (h) => h.startUpdate(def, { args: [cmd], waitForStage: 'ACCEPTED' }));
-    return { deploymentId, approval: out.done ? out.result : null, accepted: true };
+    return { deploymentId, approval: out.done ? out.result : null, accepted: true, before: commandState(d) };
   }
 
   /**
    * A command to a deployment's workflow (an Active deployment in its bake window included). A
    * rollback of a deployment whose workflow has ended runs as its own workflow (rollbackCompleted).
    */
-  async control(kind: ControlCommandKind, deploymentId: string, reason: string | undefined, principal: Principal): Promise<{ view: DeploymentDetail; completed: boolean }> {
+  async control(kind: ControlCommandKind, deploymentId: string, reason: string | undefined, principal: Principal): Promise<{ view: DeploymentDetail; completed: boolean; before: CommandState }> {
     const d = await this.stored(deploymentId);
+    return { ...(await this.controlStored(kind, d, reason, principal)), before: commandState(d) };
+  }
+
+  private async controlStored(kind: ControlCommandKind, d: StoredDeployment, reason: string | undefined, principal: Principal): Promise<{ view: DeploymentDetail; completed: boolean }> {
+    const { deploymentId } = d;
     if (kind === 'rollback' && hasEnded(d)) return this.rollbackCompleted(d, reason ?? '', principal);
     if (hasEnded(d)) throw errors.conflict(`Deployment ${deploymentId} has ended (${d.status}); it takes no more commands`);
     const cmd = { by: this.actor(principal), ...(reason !== undefined && { reason }) };

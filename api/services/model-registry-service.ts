@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError, errors, type ErrorDetail } from '../../domain/errors';
 import type { Principal } from '../../domain/permissions';
-import { artifactKeyFor, type Model, type ModelVersion } from '../../domain/models/model';
+import { artifactKeyFor, sampleSetKeys, type Model, type ModelVersion } from '../../domain/models/model';
 import { checkObjectSchema } from '../../domain/models/json-schema-check';
 import { canTransition } from '../../domain/models/version-lifecycle';
 import type { VersionStatus } from '../../domain/models/enums';
@@ -12,6 +12,8 @@ import type { VersionRepository } from '../../infra/mongo/version-repository';
 import type { RoutingRepository } from '../../infra/mongo/routing-repository';
 import type { CreateVersionBody, RegisterModelBody } from '../schemas/model-schemas';
 import { withSpan } from '../../infra/telemetry/tracing';
+import { artifactKeyProblem } from '../../infra/artifact-store/artifact-key';
+import type { DeletedCounts, ModelRef } from './data-deletion-service';
 
 /**
  * Where a new version's artifact comes from: streamed in the request, or already in the store.
@@ -25,6 +27,8 @@ export interface RegistryDeps {
   routing: RoutingRepository;
   artifacts: ArtifactStore;
   maxArtifactBytes: number;
+  /** Deletes the model's request data (predictions, feedback, metric buckets, async requests) on purge. */
+  purgeData: (model: ModelRef) => Promise<DeletedCounts>;
   now?: () => Date;
 }
 
@@ -186,11 +190,12 @@ export class ModelRegistryService {
   }
 
   /**
-   * Archive (default) or purge (GDPR: versions and artifacts deleted). Refused while any route
-   * sends traffic to one of the model's versions. A purge interrupted half-way is finished by
+   * Archive (default) or purge (GDPR: versions, artifacts, sample sets and the model's request
+   * data deleted; its audit records stay). Refused while any route sends traffic to one of the
+   * model's versions. A purge interrupted half-way is finished by
    * repeating it: the model is hidden first, every later step is idempotent.
    */
-  async deleteModel(idOrName: string, purge: boolean, principal: Principal): Promise<{ modelId: string; purged: boolean }> {
+  async deleteModel(idOrName: string, purge: boolean, principal: Principal): Promise<{ modelId: string; purged: boolean; deleted?: DeletedCounts }> {
     const model = (await this.deps.models.findByIdOrName(idOrName)) ?? (purge ? await this.deps.models.findPurging(idOrName) : null);
     if (!model) throw errors.notFound('MODEL_NOT_FOUND', idOrName);
     const routed = await this.deps.routing.routedVersionIds(model.modelId);
@@ -208,12 +213,14 @@ export class ModelRegistryService {
       return { modelId: model.modelId, purged: false };
     }
     await this.deps.models.markPurging(model.modelId);
+    const deleted = await this.deps.purgeData({ modelId: model.modelId, name: model.name });
     for (const v of await this.deps.versions.listByModel(model.modelId)) {
+      for (const key of sampleSetKeys(model.name, v)) if (artifactKeyProblem(key) === null) await this.deps.artifacts.delete(key);
       await this.deps.artifacts.delete(v.artifactKey);
       await this.deps.versions.delete(v.versionId);
     }
     await this.deps.models.delete(model.modelId);
-    return { modelId: model.modelId, purged: true };
+    return { modelId: model.modelId, purged: true, deleted };
   }
 
   private checkSchemas(inputSchema: unknown, outputSchema: unknown): void {

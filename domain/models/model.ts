@@ -95,3 +95,14 @@ export interface ModelVersion {
 export function artifactKeyFor(modelName: string, version: string, fileName = 'model.onnx'): string {
   return `models/${modelName}/${version.replace(/\+/g, '_')}/${fileName}`;
 }
+
+/**
+ * Where a version's labelled sample set (the deployments' smoke-test features) may be stored:
+ * next to its artifact, then in the version's folder. Example: artifact `uploads/a/model.onnx`
+ * of fraud 2.0.0 → `uploads/a/samples.json`, `models/fraud/2.0.0/samples.json`.
+ */
+export function sampleSetKeys(modelName: string, version: Pick<ModelVersion, 'artifactKey' | 'version'>): string[] {
+  const slash = version.artifactKey.lastIndexOf('/');
+  const nextToArtifact = slash < 0 ? 'samples.json' : `${version.artifactKey.slice(0, slash)}/samples.json`;
+  return [...new Set([nextToArtifact, artifactKeyFor(modelName, version.version, 'samples.json')])];
+}

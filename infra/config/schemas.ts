@@ -108,6 +108,7 @@ export const apiConfigSchema = z
     ASYNC_POLL_MS: positiveInt(500),
     ASYNC_STALE_MS: positiveInt(60000),
     ASYNC_MAX_ATTEMPTS: positiveInt(20),
+    ASYNC_RETENTION_HOURS: positiveInt(24),
     // Prediction log, metric buckets, feedback, metrics API
     PREDICTION_LOG_BATCH_SIZE: positiveInt(500),
     // Each write is one compressed segment: the database's cost per entry falls as segments grow (docs/ARCHITECTURE.md).

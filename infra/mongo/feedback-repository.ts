@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { PredictionRole } from '../../domain/metrics';
 import { bulkWriteErrors } from './db-errors';
+import { escapeRegex } from './escape-regex';
 import { STATEMENTS_PER_COMMAND, updateInSmallCommands } from './update-commands';
 
 /** `_id` reads in flight at once when looking up many request ids. */
@@ -123,5 +124,15 @@ export class FeedbackRepository {
     const r = await this.col.deleteMany({ predictionTime: { $lt: before } });
     await this.counts.deleteMany({ at: { $lt: before } });
     return r.deletedCount;
+  }
+
+  /** Deletes every feedback document of a model (purge); returns how many. */
+  async deleteByModel(modelId: string): Promise<number> {
+    return (await this.col.deleteMany({ modelId })).deletedCount;
+  }
+
+  /** Deletes the feedback of one request of a model (`_id` is the request id; batch rows `<id>:<n>` too); returns how many. */
+  async deleteByRequest(modelId: string, requestId: string): Promise<number> {
+    return (await this.col.deleteMany({ modelId, $or: [{ _id: requestId }, { _id: { $regex: `^${escapeRegex(requestId)}:` } }] })).deletedCount;
   }
 }

@@ -251,6 +251,11 @@ export class MetricBucketRepository {
     const r = await this.col.deleteMany({ bucketStart: { $lt: before } });
     return r.deletedCount;
   }
+
+  /** Deletes every bucket of a model (purge); returns how many. */
+  async deleteByModel(modelId: string): Promise<number> {
+    return (await this.col.deleteMany({ modelId })).deletedCount;
+  }
 }
 
 /**

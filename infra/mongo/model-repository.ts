@@ -2,6 +2,7 @@ import type { Collection, Db, Filter, Sort, UpdateFilter } from 'mongodb';
 import type { Model } from '../../domain/models/model';
 import { isDuplicateKeyError } from './client';
 import { AppError } from '../../domain/errors';
+import { escapeRegex } from './escape-regex';
 
 interface ModelDoc extends Omit<Model, 'modelId'> {
   _id: string;
@@ -23,7 +24,6 @@ export interface ModelQuery {
 }
 
 const toModel = ({ _id, schemaVersion: _s, purging: _p, ...rest }: ModelDoc): Model => ({ modelId: _id, ...rest });
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Models collection. Every write is a single-document atomic update: no transactions. */
 export class ModelRepository {

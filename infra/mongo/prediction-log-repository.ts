@@ -1,6 +1,8 @@
 import { Binary, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
 import { addressedSegmentId, addressOf, slotKey } from './prediction-log-address';
-import { decodeSegment, encodeSegmentSliced, SEGMENT_CODEC, seriesKey, type EncodedSegment, type PredictionDoc, type SegmentIndex } from './prediction-segment-codec';
+import { decodeSegment, emptySegmentData, encodeSegmentSliced, SEGMENT_CODEC, seriesKey, type EncodedSegment, type PredictionDoc, type SegmentIndex } from './prediction-segment-codec';
+import { escapeRegex } from './escape-regex';
+import { ensureTtlIndex } from './ttl-index';
 
 export type { PredictionDoc } from './prediction-segment-codec';
 
@@ -12,7 +14,6 @@ export interface InsertOutcome {
   rejected: { index: number; message: string }[];
 }
 
-const NOT_IMPLEMENTED = 238;
 const DUPLICATE_KEY = 11000;
 /** A segment whose compressed payload exceeds this is split in two (MongoDB's document limit is 16 MiB). */
 const MAX_SEGMENT_BYTES = 8 * 1024 * 1024;
@@ -68,25 +69,7 @@ export class PredictionLogRepository {
    */
   async ensureIndexes(retentionDays: number): Promise<{ ttl: boolean }> {
     await Promise.all([this.col.createIndex({ ids: 1 }, { name: 'ids' }), this.col.createIndex({ series: 1, to: -1 }, { name: 'series_to' })]);
-    const expireAfterSeconds = Math.round(retentionDays * 86400);
-    try {
-      await this.col.createIndex({ to: 1 }, { name: 'to_ttl', expireAfterSeconds });
-      return { ttl: true };
-    } catch (e) {
-      const code = (e as { code?: number }).code;
-      if (code === 85 || code === 86) {
-        // The TTL changed since the index was created: update it in place.
-        try {
-          await this.col.db.command({ collMod: this.col.collectionName, index: { name: 'to_ttl', expireAfterSeconds } });
-          return { ttl: true };
-        } catch {
-          return { ttl: false };
-        }
-      }
-      if (code !== NOT_IMPLEMENTED && code !== 67) throw e;
-      await this.col.createIndex({ to: 1 }, { name: 'to' });
-      return { ttl: false };
-    }
+    return ensureTtlIndex(this.col, 'to', 'to_ttl', Math.round(retentionDays * 86400));
   }
 
   /**
@@ -264,6 +247,47 @@ export class PredictionLogRepository {
     return old.reduce((n, s) => n + s.count, 0);
   }
 
+  /** Deletes every entry of a model (purge); returns how many. */
+  async deleteModel(modelId: string): Promise<number> {
+    const segments = this.col.find({ series: { $regex: `^${escapeRegex(modelId)}\\|` } }, { projection: { codec: 1, data: 1, ids: 1 } });
+    return this.removeEntries(segments, (d) => d.modelId === modelId);
+  }
+
+  /**
+   * Deletes the entries of one request of a model: its own, its batch rows (`<id>:<n>`) and its
+   * shadow copies (`<id>:shadow`); returns how many.
+   */
+  async deleteRequest(modelId: string, requestId: string): Promise<number> {
+    const a = addressOf(requestId);
+    const segments = a ? await this.slotSegments(slotKey(a)) : this.col.find({ ids: { $regex: `^${escapeRegex(requestId)}(:|$)` } }, { projection: { codec: 1, data: 1, ids: 1 } });
+    const ofRequest = (d: PredictionDoc) => d._id === requestId || d._id.startsWith(`${requestId}:`) || d.primaryRequestId === requestId;
+    return this.removeEntries(segments, (d) => d.modelId === modelId && ofRequest(d));
+  }
+
+  /**
+   * Rewrites each segment holding entries `drop` picks with the other entries (possibly none).
+   * Why rewritten in place and never deleted: an address slot's segments are read seq 0, 1, 2, …
+   * up to the first missing one, so a deleted segment would hide those after it; and the kept
+   * `_id` (and `h`) makes a replay of the same batch count as a duplicate instead of storing the
+   * deleted entries again. Retention deletes the emptied segments with the rest.
+   */
+  private async removeEntries(segments: Iterable<PredictionSegmentDoc> | AsyncIterable<PredictionSegmentDoc>, drop: (d: PredictionDoc) => boolean): Promise<number> {
+    let removed = 0;
+    for await (const seg of segments) {
+      const entries = await decodeSegment(seg.data.buffer, seg.codec);
+      const keep = entries.filter((d) => !drop(d));
+      if (keep.length === entries.length) continue;
+      removed += entries.length - keep.length;
+      if (keep.length === 0) {
+        await this.col.updateOne({ _id: seg._id }, { $set: { count: 0, series: [], codec: SEGMENT_CODEC, data: new Binary(emptySegmentData()), ...(seg.ids && { ids: [] }) } });
+        continue;
+      }
+      const { index, data } = await encodeSegmentSliced(keep);
+      await this.col.updateOne({ _id: seg._id }, { $set: { from: index.from, to: index.to, count: index.count, series: index.series, codec: SEGMENT_CODEC, data: new Binary(data), ...(seg.ids && { ids: index.ids }) } });
+    }
+    return removed;
+  }
+
   private async decodeMatching(filter: Filter<PredictionSegmentDoc>, keep: (d: PredictionDoc) => boolean): Promise<PredictionDoc[]> {
     const out = new Map<string, PredictionDoc>();
     for await (const seg of this.col.find(filter, { projection: { codec: 1, data: 1 } })) {
@@ -279,5 +303,6 @@ function addOutcome(into: InsertOutcome, part: InsertOutcome, toIndex: (i: numbe
   into.duplicates += part.duplicates;
   for (const r of part.rejected) into.rejected.push({ ...r, index: toIndex(r.index) });
 }
+
 
 const newestFirst = (docs: PredictionDoc[]) => docs.sort((a, b) => b.time.getTime() - a.time.getTime());

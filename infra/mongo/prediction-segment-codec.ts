@@ -157,6 +157,12 @@ function* encodeSteps(docs: readonly PredictionDoc[], slice: number): Generator<
   return { index: { _id, from: new Date(from), to: new Date(to), count: docs.length, ids, series: [...groups.keys()] }, data };
 }
 
+/** The payload of a segment whose entries were all deleted (it stays as a placeholder, see PredictionLogRepository.removeEntries). */
+export function emptySegmentData(): Buffer {
+  const json = Buffer.from('{"v":1,"groups":[]}');
+  return zlib.brotliCompressSync(json, BROTLI_OPTIONS(json.length));
+}
+
 /** JSON text back to its value (text that is not JSON stays text). */
 function parsedText(v: unknown): unknown {
   if (typeof v !== 'string') return v;

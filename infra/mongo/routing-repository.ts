@@ -81,6 +81,20 @@ export class RoutingRepository {
   }
 
   /**
+   * The revision in force at `at` (the newest accepted before or at it) and when the next one
+   * took over (null: still in force); null when the table had no revision yet. "Accepted" is
+   * the revision's claim in the ledger; gateways apply it within about a second of that.
+   */
+  async revisionAt(modelId: string, environment: string, at: Date): Promise<{ table: RoutingTableDoc; until: Date | null } | null> {
+    const tableId = routingTableId(modelId, environment);
+    const found = await this.revisions.find({ tableId, updatedAt: { $lte: at } }).sort({ revision: -1 }).limit(1).next();
+    if (!found) return null;
+    const next = await this.revisions.find({ tableId, revision: { $gt: found.revision } }).sort({ revision: 1 }).limit(1).next();
+    const { tableId: _t, ...rest } = found;
+    return { table: { ...rest, _id: tableId }, until: next?.updatedAt ?? null };
+  }
+
+  /**
    * Replaces a table's rules if its revision is still `expectedRevision` (0: the table must not
    * exist yet), writing revision expectedRevision + 1. Returns the new document, or null when
    * another writer got there first (re-read and decide again).

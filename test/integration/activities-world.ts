@@ -11,6 +11,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { ModelServerClient } from '../../activities/model-server-client';
 import { FilesystemArtifactStore } from '../../infra/artifact-store/filesystem-artifact-store';
+import { AuditRepository } from '../../infra/mongo/audit-repository';
 import { DeploymentRepository } from '../../infra/mongo/deployment-repository';
 import { GatewayRegistry } from '../../infra/mongo/gateway-registry';
 import { readMetricWindow } from '../../infra/mongo/metric-bucket-repository';
@@ -58,6 +59,7 @@ export async function startWorld(opts: { servers?: number; versions?: string[]; 
     predictions: new PredictionLogRepository(db),
     notifier: new ApprovalNotifier(db, opts.channels ?? [{ name: 'memory', send: async (r) => void sent.push(r) }]),
     modelServers: new ModelServerClient(serviceToken),
+    audit: new AuditRepository(db),
     settings: { serverHeartbeatTimeoutMs: 3000, routeConfirmTimeoutMs: 5000, metricsSettleMs: 300, sampleSetsDir: SAMPLE_SETS_DIR, ...opts.settings },
   };
   await deps.deployments.ensureIndexes();

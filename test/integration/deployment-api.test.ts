@@ -221,6 +221,18 @@ describe('lifecycle', () => {
     expect(done.approval.decidedAt).toBeTruthy();
     expect((await w.deps.models.findByIdOrName(w.modelId))?.activeVersion).toBe('1.0.0');
     expect((await w.deps.versions.find(w.modelId, '1.0.0'))?.status).toBe('Deployed');
+
+    // The audit trail: every workflow decision once, and the approve calls with who and before/after.
+    const audit = async (query: string) => (await w.t.call('GET', `/api/v1/audit?targetId=${prodFirst}&limit=100&${query}`, { token: admin })).body.records;
+    const decisions = await until('every decision audited', async () => {
+      const records = await audit('action=deployment.decision');
+      return records.length === done.history.length ? records : undefined;
+    }, 10_000, 100);
+    expect(decisions.map((r: any) => `${r.details.step}/${r.details.decision}`).sort()).toEqual(done.history.map((h: any) => `${h.step}/${h.decision}`).sort());
+    expect(decisions).toEqual(expect.arrayContaining([expect.objectContaining({ actor: expect.objectContaining({ type: 'workflow' }), details: expect.objectContaining({ step: 'approval', decision: 'Approved', decidedBy: expect.stringMatching(/^admin2-/) }) })]));
+    const approvals = await audit(`action=${encodeURIComponent('POST /api/v1/deployments/:id/approve')}`);
+    expect(approvals.map((r: any) => r.status)).toEqual([409, 200, 403, 403, 400]);
+    expect(approvals[1]).toMatchObject({ actor: { name: expect.stringMatching(/^admin2-/) }, before: { approval: 'Pending' }, after: { approval: 'Approved' }, details: { reason: 'validated, go' } });
   });
 
   it('reject → Cancelled, with who, when and why; the stable route is untouched', async () => {

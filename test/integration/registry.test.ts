@@ -364,7 +364,7 @@ describe('delete: archive by default, purge on request, refused while routed', (
 
     await routes.updateOne({ modelId: reg.body.modelId }, { $set: { pools: [{ versionId: reg.body.versionId, version: '1.0.0', weight: 0 }] } });
     const purged = await t.call('DELETE', '/api/v1/models/to-purge?purge=true', { token: admin });
-    expect(purged.body).toEqual({ modelId: reg.body.modelId, purged: true });
+    expect(purged.body).toEqual({ modelId: reg.body.modelId, purged: true, deleted: { predictions: 0, feedback: 0, metricBuckets: 0, asyncRequests: 0 } });
     expect(storedFiles().some((f) => f.startsWith('models/to-purge/'))).toBe(false);
     expect((await t.call('GET', '/api/v1/models/to-purge', { token: ds })).status).toBe(404);
     expect(await t.api.mongo.db.collection('model_versions').countDocuments({ modelId: reg.body.modelId })).toBe(0);
