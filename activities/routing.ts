@@ -81,7 +81,7 @@ async function deploymentStart(deps: DeploymentActivityDeps, deploymentId: strin
  * written before the deployment started, or after LEDGER_SCAN revisions.
  */
 async function ownRevisions(deps: DeploymentActivityDeps, modelId: string, input: { deploymentId: string; environment: Environment; sequence: number }, tableRevision: number, startedAt: number | undefined): Promise<OwnRevision[]> {
-  const at = (revision: number) => deps.routing.revisionAt(modelId, input.environment, revision);
+  const at = (revision: number) => deps.routing.revisionNumbered(modelId, input.environment, revision);
   let head = tableRevision;
   while (await at(head + 1)) head++;
   const found: OwnRevision[] = [];

@@ -66,7 +66,7 @@ export class RoutingRepository {
    * One revision of a table's ledger, read by _id. On FerretDB a filter on any other field reads
    * the whole ledger (every table's revisions), so hot paths walk the ledger with this.
    */
-  async revisionAt(modelId: string, environment: string, revision: number): Promise<RoutingTableDoc | null> {
+  async revisionNumbered(modelId: string, environment: string, revision: number): Promise<RoutingTableDoc | null> {
     const tableId = routingTableId(modelId, environment);
     const doc = await this.revisions.findOne({ _id: `${tableId}@${revision}` });
     if (!doc) return null;
