@@ -85,7 +85,7 @@ describe('targets and validation gates', () => {
     expect(check).toMatchObject({ name: 'schema-compatibility', passed: true });
     const first = await runActivity(w.activities.checkSchemaCompatibility, { modelId: w.modelId, versionId: v2.versionId, stableVersionId: null });
     expect(first.passed).toBe(true);
-    const changed = { ...v2.inputSchema, properties: { ...(v2.inputSchema.properties as object), transaction_amount: { type: 'string', enum: ['low', 'high'] } } };
+    const changed = { ...v2.inputSchema, properties: { ...(v2.inputSchema?.properties as object), transaction_amount: { type: 'string', enum: ['low', 'high'] } } };
     expect(schemaCompatibilityProblems({ inputSchema: changed, outputSchema: v2.outputSchema }, v1)).toEqual(['input feature transaction_amount is number in the stable version, string in the candidate']);
   });
 });
