@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { exampleModel, uploadForm, versionBody } from '../helpers/example-models';
 import { FRAUD } from '../helpers/gateway-harness';
+import { twoInputModel } from '../helpers/onnx-builder';
 import { schemaCompatibilityProblems } from '../../activities/schema-checks';
 import { parseRouteTag, routeTag } from '../../activities/routing';
 import { routingTableId } from '../../infra/mongo/routing-repository';
@@ -78,6 +79,17 @@ describe('targets and validation gates', () => {
     expect(check.passed).toBe(false);
     expect(check.message).toMatch(/2\.0\.1-bad/);
     for (const i of [0, 1]) expect((await loadedOn(i)).filter((v) => v.versionId.startsWith('validate-'))).toEqual([]);
+  });
+
+  it('validates an OIP-only version: it loads with no sample row, cannot replace a native stable version, and smoke-tests as "could not measure"', async () => {
+    const res = await w.t.call('POST', `/api/v1/models/${w.modelId}/versions`, { token: w.admin, rawBody: uploadForm({ version: '9.0.0-oip' }, twoInputModel()) });
+    expect(res.status).toBe(201);
+    const loads = await runActivity(w.activities.checkCandidateLoads, { deploymentId: 'dep-oip', modelId: w.modelId, versionId: res.body.versionId });
+    expect(loads).toMatchObject({ passed: true, message: expect.stringMatching(/9\.0\.0-oip \(OIP-only: no feature schema to build a sample row from\) loaded/) });
+    const compat = await runActivity(w.activities.checkSchemaCompatibility, { modelId: w.modelId, versionId: res.body.versionId, stableVersionId: v1.versionId });
+    expect(compat).toMatchObject({ passed: false, message: expect.stringMatching(/OIP-only.*JSON features API would get 400/) });
+    const smoke = await runActivity(w.activities.runSmokeTest, { deploymentId: 'dep-oip', modelId: w.modelId, versionId: res.body.versionId, samples: 10 });
+    expect(smoke).toMatchObject({ samples: 0, validOutputs: 0 });
   });
 
   it('passes schema compatibility between 1.0.0 and 2.0.0, and names what breaks it', async () => {
