@@ -126,10 +126,11 @@ export class VersionHost {
       const problems = spec.inputSchema === null ? [] : schemaGraphProblems(toModelGraph(this.graph), spec.inputSchema, spec.outputSchema);
       if (problems.length)
         throw new LoadError('VALIDATION_ERROR', `model graph does not match the version's schemas: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems[0].field.split('.')[0]);
-      if (this.encoder && this.decoder) {
-        const [encoder, decoder] = [this.encoder, this.decoder];
-        await this.warmUp(encoder, decoder);
-        if (this.state !== 'Loading') throw new LoadError('CONFLICT', `load of ${spec.versionId} was cancelled`, 'versionId');
+      // An OIP-only version has no encoder: no rows to warm up with, no native batcher.
+      const { encoder, decoder } = this;
+      if (encoder && decoder) await this.warmUp(encoder, decoder);
+      if (this.state !== 'Loading') throw new LoadError('CONFLICT', `load of ${spec.versionId} was cancelled`, 'versionId');
+      if (encoder && decoder) {
         this.batcher = new Batcher<EncodedRows, RowPrediction[]>(
           (items, rows) => this.runTracedBatch(encoder, decoder, items, rows),
           (e) => e.rows,
