@@ -81,6 +81,8 @@ export function createSmokeTestActivities(deps: DeploymentActivityDeps) {
       const { model, version } = await findModelVersion(deps, input.modelId, input.versionId);
       const outputs = outputsOf(version.outputSchema);
       const baselineAccuracy = typeof version.baseline?.accuracy === 'number' ? version.baseline.accuracy : null;
+      // No feature schema, no native rows to send: "couldn't measure" (assessSmokeTest's Error), not a crash.
+      if (version.interface === 'oip') return { samples: 0, validOutputs: 0, labelled: 0, correct: 0, baselineAccuracy };
       const set = await findSampleSet(deps, model.name, version);
       const rows = set ? set.instances.slice(0, input.samples) : sampleRows(version.inputSchema, Math.min(input.samples, 100));
       const labels = set?.labels?.slice(0, rows.length) ?? null;

@@ -62,6 +62,7 @@ export function createValidationActivities(deps: DeploymentActivityDeps) {
         if (!outcome.ok && outcome.code === 'SERVICE_UNAVAILABLE') throw new ArtifactStoreUnavailableError(`${version.version} could not be fetched on ${server._id}: ${outcome.reason}`);
         if (!outcome.ok) return { name: LOADS, passed: false, message: `${version.version} did not load on ${server._id}: ${outcome.code}: ${outcome.reason}` };
         const loadMs = Date.now() - started;
+        if (version.interface === 'oip') return { name: LOADS, passed: true, message: `${version.version} (OIP-only: no feature schema to build a sample row from) loaded on ${server._id} in ${loadMs} ms` };
         const outputs = outputsOf(version.outputSchema);
         const [row] = sampleRows(version.inputSchema, 1);
         const answer = await deps.modelServers.predictBatch(server.url, scratch.modelName, scratch.version, [row], signal);
@@ -84,6 +85,10 @@ export function createValidationActivities(deps: DeploymentActivityDeps) {
       if (input.stableVersionId === null) return { name: SCHEMAS, passed: true, message: 'first deployment: no stable version to compare with' };
       const stable = await deps.versions.find(model.modelId, input.stableVersionId);
       if (!stable) return { name: SCHEMAS, passed: false, message: `the stable version ${input.stableVersionId} is no longer registered` };
+      if (version.interface === 'oip' && stable.interface === 'native')
+        return { name: SCHEMAS, passed: false, message: `${version.version} is OIP-only (no feature schema): callers of ${stable.version}'s JSON features API would get 400` };
+      if (version.interface === 'oip' || stable.interface === 'oip')
+        return { name: SCHEMAS, passed: true, message: `${stable.version} is OIP-only: no feature schema of its to compare with` };
       const problems = schemaCompatibilityProblems(version, stable);
       return problems.length === 0
         ? { name: SCHEMAS, passed: true, message: `${version.version} accepts what ${stable.version} accepts and answers in the same shape` }

@@ -18,8 +18,9 @@ const loadBodySchema = z.object({
   version: name,
   artifactKey: z.string().min(1).max(1024),
   checksum: z.string().regex(/^sha256:[0-9a-fA-F]{64}$/, 'must be sha256:<64 hex characters>'),
-  inputSchema: z.record(z.string(), z.unknown()),
-  outputSchema: z.record(z.string(), z.unknown()),
+  // Both null: an OIP-only version (no native JSON interface).
+  inputSchema: z.record(z.string(), z.unknown()).nullable(),
+  outputSchema: z.record(z.string(), z.unknown()).nullable(),
   estimatedBytes: z.number().int().min(0).optional(),
   options: z
     .object({
@@ -32,7 +33,7 @@ const loadBodySchema = z.object({
     })
     .strict()
     .optional(),
-});
+}).refine((b) => (b.inputSchema === null) === (b.outputSchema === null), { path: ['outputSchema'], message: 'inputSchema and outputSchema are both set or both null' });
 
 export type ControlConfig = LoadDefaults;
 

@@ -33,6 +33,12 @@ function asInferenceError(e: unknown): AppError {
   return new AppError('INFERENCE_ERROR', `Model inference failed: ${(e as Error).message}`);
 }
 
+/** The answer to a JSON features request for a version registered without a feature schema. */
+export const oipOnly = (modelName: string, version: string) =>
+  new AppError('VALIDATION_ERROR', `${modelName} ${version} has no feature schema (OIP-only): send Open Inference Protocol requests to /v2/models/${modelName}/versions/${version}/infer`, [
+    { field: 'features', message: 'this version takes Open Inference Protocol v2 tensors only (POST /v2/models/{model}/versions/{version}/infer)' },
+  ]);
+
 /**
  * The native JSON data plane the gateway calls:
  * POST /v1/models/{m}/versions/{v}/predict        {features:{...}}
@@ -41,6 +47,8 @@ function asInferenceError(e: unknown): AppError {
 export async function handlePredict(registry: VersionRegistry, modelName: string, version: string, batch: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const start = performance.now();
   const host = resolveHost(registry, modelName, version);
+  const encoder = host.encoder;
+  if (!encoder) throw oipOnly(modelName, version);
   if (!host.tryAcquire()) throw notServing(host);
   const requestId = requestIdOf(req);
   res.setHeader('x-request-id', requestId);
@@ -50,14 +58,14 @@ export async function handlePredict(registry: VersionRegistry, modelName: string
     if (!batch) {
       const features = typeof body === 'object' && body !== null ? (body as { features?: unknown }).features : undefined;
       if (features === undefined) throw new AppError('VALIDATION_ERROR', 'Request body needs "features"', [{ field: 'features', message: 'is required' }]);
-      encoded = host.encoder.encodeOne(features);
+      encoded = encoder.encodeOne(features);
     } else {
       const instances = typeof body === 'object' && body !== null ? (body as { instances?: unknown }).instances : undefined;
       if (!Array.isArray(instances) || instances.length === 0)
         throw new AppError('VALIDATION_ERROR', 'Request body needs "instances"', [{ field: 'instances', message: 'must be a non-empty array' }]);
       if (instances.length > MAX_INSTANCES)
         throw new AppError('PAYLOAD_TOO_LARGE', undefined, [{ field: 'instances', message: `must hold at most ${MAX_INSTANCES} rows` }]);
-      encoded = host.encoder.encodeMany(instances);
+      encoded = encoder.encodeMany(instances);
     }
     let preds;
     try {

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
-import type { FeatureEncoder, OutputDecoder } from '../domain/feature-schema';
+import { TENSOR_DATATYPES, type GraphTensor, type ModelGraph, type TensorDatatype } from '../domain/models/graph';
+import { oipDatatype } from './oip-tensors';
 
 export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -54,38 +55,16 @@ export function describeGraph(session: Pick<ort.InferenceSession, 'inputNames' |
 }
 
 /**
- * Compares a graph with the version's schemas; returns one problem per mismatch (empty when
- * they agree). Checked: the schema's tensor is a graph input of the right element type and
- * width, the graph needs no other input, and every output the decoder reads exists with the
- * right width (probabilities: one column per class).
+ * The session's graph as the domain's ModelGraph (OIP datatype names), for the shared
+ * schema-vs-graph check (domain/feature-schema/graph-compatibility.ts). The session does not
+ * tell symbolic dim names, ONNX type names of non-tensors, opsets or producer: those are left
+ * empty; the check does not read them.
  */
-export function graphProblems(graph: GraphInfo, encoder: FeatureEncoder, decoder: OutputDecoder, classes: number | null): string[] {
-  const problems: string[] = [];
-  const input = graph.inputs.find((i) => i.name === encoder.tensorName);
-  if (!input) problems.push(`graph has no input named "${encoder.tensorName}" (x-hotswap-tensor.name); its inputs are ${list(graph.inputs)}`);
-  else {
-    const want = encoder.encoding === 'dense' ? 'float32' : 'string';
-    if (input.type !== null && input.type !== want) problems.push(`graph input "${input.name}" is ${input.type}; ${encoder.encoding} encoding feeds ${want}`);
-    const last = input.shape?.[input.shape.length - 1];
-    if (input.shape && input.shape.length !== 2) problems.push(`graph input "${input.name}" has rank ${input.shape.length}; expected [batch, ${encoder.width}]`);
-    else if (last !== undefined && last !== -1 && last !== encoder.width)
-      problems.push(`graph input "${input.name}" takes ${last} columns but the inputSchema encodes ${encoder.width} (${encoder.order.join(', ')})`);
-  }
-  for (const other of graph.inputs)
-    if (other.name !== encoder.tensorName) problems.push(`graph input "${other.name}" is not fed by the inputSchema (x-hotswap-tensor.name is "${encoder.tensorName}")`);
-  for (const name of decoder.fetches) {
-    const out = graph.outputs.find((o) => o.name === name);
-    if (!out) {
-      problems.push(`graph has no output named "${name}" (x-hotswap-outputs); its outputs are ${list(graph.outputs)}`);
-      continue;
-    }
-    if (out.type === null) problems.push(`graph output "${name}" is not a tensor (for scikit-learn classifiers convert with zipmap disabled)`);
-    const width = out.shape && out.shape.length >= 2 ? out.shape.slice(1).reduce((a, b) => (a === -1 || b === -1 ? -1 : a * b), 1) : null;
-    if (decoder.task === 'classification' && classes !== null && width !== null && width !== -1 && width !== classes)
-      problems.push(`graph output "${name}" has ${width} columns but x-hotswap-outputs.classes lists ${classes}`);
-    if (decoder.task === 'regression' && width !== null && width !== -1 && width !== 1) problems.push(`graph output "${name}" has ${width} values per row; regression expects 1`);
-  }
-  return problems;
+export function toModelGraph(graph: GraphInfo): Pick<ModelGraph, 'inputs' | 'outputs'> {
+  const toTensor = (t: TensorInfo): GraphTensor => {
+    const datatype = oipDatatype(t.type);
+    const known = (TENSOR_DATATYPES as readonly string[]).includes(datatype) ? (datatype as TensorDatatype) : null;
+    return { name: t.name, datatype: known, onnxType: t.type === null ? 'non-tensor' : `tensor(${t.type})`, shape: t.shape, dimParams: null };
+  };
+  return { inputs: graph.inputs.map(toTensor), outputs: graph.outputs.map(toTensor) };
 }
-
-const list = (infos: TensorInfo[]) => (infos.length ? infos.map((i) => `"${i.name}"`).join(', ') : 'none');

@@ -6,6 +6,7 @@ import {
   compileOutputDecoder,
   FeatureSchemaError,
   sampleRows,
+  schemaGraphProblems,
   type EncodedRows,
   type FeatureEncoder,
   type OutputDecoder,
@@ -18,7 +19,7 @@ import { fetchArtifact } from './artifact-fetcher';
 import { Batcher } from './batcher';
 import { LoadError } from './load-error';
 import type { VersionMetrics } from './metrics';
-import { createSession, describeGraph, graphProblems, type GraphInfo, type SessionSettings } from './session-factory';
+import { createSession, describeGraph, toModelGraph, type GraphInfo, type SessionSettings } from './session-factory';
 
 export type VersionState = 'Loading' | 'Ready' | 'Draining' | 'Unloaded' | 'Failed';
 
@@ -73,8 +74,9 @@ export const notServing = (v: { modelName: string; version: string; state: Versi
 export class VersionHost {
   state: VersionState = 'Loading';
   reason: string | undefined;
-  encoder!: FeatureEncoder;
-  decoder!: OutputDecoder;
+  /** null for an OIP-only version (no feature schema): it serves /v2 only. */
+  encoder: FeatureEncoder | null = null;
+  decoder: OutputDecoder | null = null;
   graph!: GraphInfo;
   loadedAt: Date | null = null;
   private session: ort.InferenceSession | null = null;
@@ -106,7 +108,7 @@ export class VersionHost {
     const t0 = performance.now();
     const { spec, deps } = this;
     try {
-      const classes = this.compileSchemas();
+      this.compileSchemas();
       const artifact = await fetchArtifact(deps.artifactStore, spec.artifactKey, spec.checksum, deps.cacheDir);
       this.artifactSizeBytes = artifact.sizeBytes;
       if (this.state !== 'Loading') throw new LoadError('CONFLICT', `load of ${spec.versionId} was cancelled`, 'versionId');
@@ -120,16 +122,22 @@ export class VersionHost {
       this.rssDeltaBytes = Math.max(0, process.memoryUsage.rss() - rssBefore);
       this.session = session;
       this.graph = describeGraph(session);
-      const problems = graphProblems(this.graph, this.encoder, this.decoder, classes);
-      if (problems.length) throw new LoadError('VALIDATION_ERROR', `model graph does not match the version's schemas: ${problems.join('; ')}`, 'inputSchema');
-      await this.warmUp();
+      // The registry refuses a mismatch at registration with the same rules; this catches versions stored before it did.
+      const problems = spec.inputSchema === null ? [] : schemaGraphProblems(toModelGraph(this.graph), spec.inputSchema, spec.outputSchema);
+      if (problems.length)
+        throw new LoadError('VALIDATION_ERROR', `model graph does not match the version's schemas: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems[0].field.split('.')[0]);
+      // An OIP-only version has no encoder: no rows to warm up with, no native batcher.
+      const { encoder, decoder } = this;
+      if (encoder && decoder) await this.warmUp(encoder, decoder);
       if (this.state !== 'Loading') throw new LoadError('CONFLICT', `load of ${spec.versionId} was cancelled`, 'versionId');
-      this.batcher = new Batcher<EncodedRows, RowPrediction[]>(
-        (items, rows) => this.runTracedBatch(items, rows),
-        (e) => e.rows,
-        { maxBatchSize: spec.options.maxBatchSize, maxQueueDelayMicros: spec.options.maxQueueDelayMicros },
-        { onBatch: (rows, queue) => deps.metrics.observeBatch(rows, queue) },
-      );
+      if (encoder && decoder) {
+        this.batcher = new Batcher<EncodedRows, RowPrediction[]>(
+          (items, rows) => this.runTracedBatch(encoder, decoder, items, rows),
+          (e) => e.rows,
+          { maxBatchSize: spec.options.maxBatchSize, maxQueueDelayMicros: spec.options.maxQueueDelayMicros },
+          { onBatch: (rows, queue) => deps.metrics.observeBatch(rows, queue) },
+        );
+      }
       this.loadMs = performance.now() - t0;
       this.loadedAt = new Date();
       this.state = 'Ready';
@@ -144,7 +152,9 @@ export class VersionHost {
     }
   }
 
-  private compileSchemas(): number | null {
+  /** Builds the native JSON encoder and decoder; an OIP-only version (no schemas) has neither. */
+  private compileSchemas(): void {
+    if (this.spec.inputSchema === null || this.spec.outputSchema === null) return;
     try {
       this.encoder = compileFeatureEncoder(this.spec.inputSchema);
     } catch (e) {
@@ -157,25 +167,23 @@ export class VersionHost {
       if (e instanceof FeatureSchemaError) throw new LoadError('VALIDATION_ERROR', e.message, 'outputSchema');
       throw e;
     }
-    const ext = (this.spec.outputSchema['x-hotswap-outputs'] ?? {}) as { classes?: unknown[] };
-    return Array.isArray(ext.classes) ? ext.classes.length : null;
   }
 
   /** Single-row runs (the hot shape) and one batch of all warm-up rows, through the real decode path. */
-  private async warmUp(): Promise<void> {
+  private async warmUp(encoder: FeatureEncoder, decoder: OutputDecoder): Promise<void> {
     const n = this.spec.options.warmupRuns;
     if (n === 0) return;
     let rows: Record<string, unknown>[];
     let batch: EncodedRows;
     try {
       rows = sampleRows(this.spec.inputSchema, n);
-      batch = this.encoder.encodeMany(rows);
+      batch = encoder.encodeMany(rows);
     } catch (e) {
       throw new LoadError('VALIDATION_ERROR', `could not build warm-up rows from the inputSchema: ${(e as Error).message}`, 'inputSchema');
     }
     try {
-      for (const row of rows) await this.runBatch([this.encoder.encodeOne(row)], 1);
-      await this.runBatch([batch], batch.rows);
+      for (const row of rows) await this.runBatch(encoder, decoder, [encoder.encodeOne(row)], 1);
+      await this.runBatch(encoder, decoder, [batch], batch.rows);
     } catch (e) {
       throw new LoadError('VALIDATION_ERROR', `warm-up inference failed: ${(e as Error).message}`, 'artifactKey');
     }
@@ -188,13 +196,13 @@ export class VersionHost {
    * model run gets one root span (its rows are spread over several requests' traces).
    * Without an exporter the tracer is a no-op and this costs nothing.
    */
-  private async runTracedBatch(items: readonly EncodedRows[], rows: number): Promise<RowPrediction[][]> {
+  private async runTracedBatch(encoder: FeatureEncoder, decoder: OutputDecoder, items: readonly EncodedRows[], rows: number): Promise<RowPrediction[][]> {
     const span = tracer.startSpan('model.predict', {
       root: true,
       attributes: { 'hotswap.model': this.spec.modelName, 'hotswap.version': this.spec.version, 'hotswap.batch.rows': rows, 'hotswap.batch.requests': items.length },
     });
     try {
-      return await this.runBatch(items, rows);
+      return await this.runBatch(encoder, decoder, items, rows);
     } catch (e) {
       span.recordException(e as Error);
       span.setStatus({ code: SpanStatusCode.ERROR });
@@ -205,17 +213,17 @@ export class VersionHost {
   }
 
   /** One tensor run for several requests: rows concatenated, outputs split back per request. */
-  private async runBatch(items: readonly EncodedRows[], rows: number): Promise<RowPrediction[][]> {
+  private async runBatch(encoder: FeatureEncoder, decoder: OutputDecoder, items: readonly EncodedRows[], rows: number): Promise<RowPrediction[][]> {
     const session = this.session;
     if (!session) throw new AppError('SERVICE_UNAVAILABLE', 'session released');
-    const tensor = toTensor(items, rows, this.encoder.width);
-    const out = await session.run({ [this.encoder.tensorName]: tensor }, this.decoder.fetches as string[]);
+    const tensor = toTensor(items, rows, encoder.width);
+    const out = await session.run({ [encoder.tensorName]: tensor }, decoder.fetches as string[]);
     const results: RowPrediction[][] = new Array(items.length);
     let r = 0;
     for (let i = 0; i < items.length; i++) {
       const n = items[i].rows;
       const preds: RowPrediction[] = new Array(n);
-      for (let j = 0; j < n; j++) preds[j] = this.decoder.decodeRow(out, r++);
+      for (let j = 0; j < n; j++) preds[j] = decoder.decodeRow(out, r++);
       results[i] = preds;
     }
     return results;

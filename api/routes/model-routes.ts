@@ -15,6 +15,7 @@ import {
   PatchVersionBodySchema,
   RegisterModelBodySchema,
   RegisterModelResponseSchema,
+  SchemaProposalSchema,
   SetAliasBodySchema,
   VersionSchema,
 } from '../schemas/model-schemas';
@@ -175,6 +176,19 @@ export function modelRoutes(registry: ModelRegistryService, auth: AuthModule, ma
     }, async (req, res) => {
       const { model, version } = await registry.getVersion(String(req.params.id), String(req.params.version));
       res.json(versionView(version, model));
+    });
+
+    add('get', '/:id/versions/:version/schema-proposal', 'models:read', {
+      summary: "A feature schema derived from the version's ONNX graph",
+      tags: ['Models'],
+      description:
+        'For a graph with one input, FP32 [batch, D] (D number features) or BYTES [batch, 1] (one string feature), and a probabilities or value output: '
+        + 'an inputSchema and outputSchema to register a version with the JSON features API (classes are column indexes: rename them). '
+        + 'Otherwise both are null and reasons say why; such a model is served over /v2 only.',
+      request: { params: VersionParams },
+      responses: { 200: jsonBody(SchemaProposalSchema), ...commonErrors, ...notFound },
+    }, async (req, res) => {
+      res.json(await registry.proposeSchema(String(req.params.id), String(req.params.version)));
     });
 
     add('patch', '/:id/versions/:version', 'models:write', {

@@ -30,6 +30,8 @@ export function versionView(v: ModelVersion, model?: Model) {
     artifactSizeBytes: v.artifactSizeBytes,
     inputSchema: v.inputSchema,
     outputSchema: v.outputSchema,
+    interface: v.interface,
+    graph: v.graph,
     trainingMetadata: v.trainingMetadata ?? null,
     baseline: v.baseline ?? null,
     lineage: v.lineage ?? null,

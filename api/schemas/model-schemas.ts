@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { z } from '../openapi/zod';
 import { MODEL_FRAMEWORKS, MODEL_TYPES, VERSION_STATUSES } from '../../domain/models/enums';
+import { TENSOR_DATATYPES, VERSION_INTERFACES } from '../../domain/models/graph';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -82,15 +83,25 @@ const versionFields = {
   version: SemverSchema,
   artifactPath: z.string().min(1).max(1024).optional().openapi({ description: 'Reference to an artifact already in the configured store (e.g. s3://bucket/key or fs://key). Omit when uploading with multipart/form-data.' }),
   checksum: ChecksumSchema.optional(),
-  inputSchema: JsonSchemaField,
-  outputSchema: JsonSchemaField,
+  inputSchema: JsonSchemaField.optional(),
+  outputSchema: JsonSchemaField.optional(),
   trainingMetadata: TrainingMetadataSchema.optional(),
   baseline: BaselineSchema.optional(),
   lineage: LineageSchema.optional(),
   modelCard: ModelCardSchema.optional(),
 };
 
-export const CreateVersionBodySchema = z.strictObject(versionFields).openapi('CreateVersionRequest');
+/** The feature schema is both schemas or neither (an OIP-only version). */
+function bothSchemasOrNeither(b: { inputSchema?: unknown; outputSchema?: unknown }, ctx: z.RefinementCtx): void {
+  if (b.inputSchema !== undefined && b.outputSchema === undefined)
+    ctx.addIssue({ code: 'custom', path: ['outputSchema'], message: 'is required with inputSchema (omit both for an OIP-only version)' });
+  if (b.outputSchema !== undefined && b.inputSchema === undefined)
+    ctx.addIssue({ code: 'custom', path: ['inputSchema'], message: 'is required with outputSchema (omit both for an OIP-only version)' });
+}
+
+export const CreateVersionBodySchema = z.strictObject(versionFields).superRefine(bothSchemasOrNeither).openapi('CreateVersionRequest', {
+  description: 'Without inputSchema and outputSchema the version is OIP-only: served over /v2, not the JSON features API.',
+});
 export type CreateVersionBody = z.infer<typeof CreateVersionBodySchema>;
 
 const TagSchema = z.string().min(1).max(50).regex(/^[A-Za-z0-9_.:-]+$/, 'must be letters, digits, _ . : -');
@@ -106,8 +117,8 @@ export const RegisterModelBodySchema = z
     version: versionFields.version.optional(),
     artifactPath: versionFields.artifactPath,
     checksum: versionFields.checksum,
-    inputSchema: versionFields.inputSchema.optional(),
-    outputSchema: versionFields.outputSchema.optional(),
+    inputSchema: versionFields.inputSchema,
+    outputSchema: versionFields.outputSchema,
     trainingMetadata: versionFields.trainingMetadata,
     baseline: versionFields.baseline,
     lineage: versionFields.lineage,
@@ -119,8 +130,7 @@ export const RegisterModelBodySchema = z
       for (const k of versionKeys) if (b[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'needs "version" (it describes the first version)' });
       return;
     }
-    if (b.inputSchema === undefined) ctx.addIssue({ code: 'custom', path: ['inputSchema'], message: 'is required with "version"' });
-    if (b.outputSchema === undefined) ctx.addIssue({ code: 'custom', path: ['outputSchema'], message: 'is required with "version"' });
+    bothSchemasOrNeither(b, ctx);
   })
   .openapi('RegisterModelRequest');
 export type RegisterModelBody = z.infer<typeof RegisterModelBodySchema>;
@@ -178,6 +188,27 @@ export const ModelSummarySchema = z
   })
   .openapi('Model');
 
+const GraphTensorSchema = z
+  .object({
+    name: z.string(),
+    datatype: z.enum(TENSOR_DATATYPES).nullable().openapi({ description: 'Open Inference Protocol datatype; null for a non-tensor value or an element type OIP cannot name' }),
+    onnxType: z.string().openapi({ example: 'tensor(float)' }),
+    shape: z.array(z.number().int()).nullable().openapi({ description: '-1 for a dynamic dim; null when the rank is unknown', example: [-1, 9] }),
+    dimParams: z.array(z.string().nullable()).nullable().openapi({ description: 'The symbolic name of each dynamic dim, else null' }),
+  })
+  .openapi('GraphTensor');
+
+export const ModelGraphSchema = z
+  .object({
+    inputs: z.array(GraphTensorSchema).openapi({ description: 'Inputs to feed (initializers excluded)' }),
+    outputs: z.array(GraphTensorSchema),
+    opsets: z.array(z.object({ domain: z.string(), version: z.number().int() })),
+    irVersion: z.number().int(),
+    producer: z.object({ name: z.string(), version: z.string() }),
+    sizeBytes: z.number().int(),
+  })
+  .openapi('ModelGraph', { description: 'The ONNX graph as read from the artifact at registration' });
+
 export const VersionSchema = z
   .object({
     versionId: z.string(),
@@ -187,8 +218,10 @@ export const VersionSchema = z
     artifactPath: z.string(),
     checksum: z.string(),
     artifactSizeBytes: z.number(),
-    inputSchema: z.record(z.string(), z.unknown()),
-    outputSchema: z.record(z.string(), z.unknown()),
+    inputSchema: z.record(z.string(), z.unknown()).nullable(),
+    outputSchema: z.record(z.string(), z.unknown()).nullable(),
+    interface: z.enum(VERSION_INTERFACES).openapi({ description: '"native": the JSON features API and /v2; "oip": /v2 only (registered without a feature schema)' }),
+    graph: ModelGraphSchema.nullable().openapi({ description: 'null for versions registered before the registry read graphs' }),
     status: z.enum(VERSION_STATUSES),
     aliases: z.array(z.string()),
     createdAt: z.string(),
@@ -207,3 +240,12 @@ export const RegisterModelResponseSchema = z
     createdAt: z.string(),
   })
   .openapi('RegisterModelResponse');
+
+export const SchemaProposalSchema = z
+  .object({
+    interface: z.enum(VERSION_INTERFACES),
+    inputSchema: z.record(z.string(), z.unknown()).nullable(),
+    outputSchema: z.record(z.string(), z.unknown()).nullable(),
+    reasons: z.array(z.string()).openapi({ description: 'Why no schema could be derived, or what to edit in the proposal' }),
+  })
+  .openapi('SchemaProposal');

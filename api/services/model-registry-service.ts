@@ -4,6 +4,9 @@ import { AppError, errors, type ErrorDetail } from '../../domain/errors';
 import type { Principal } from '../../domain/permissions';
 import { artifactKeyFor, sampleSetKeys, type Model, type ModelVersion } from '../../domain/models/model';
 import { checkObjectSchema } from '../../domain/models/json-schema-check';
+import { InvalidModelError, type ModelGraph } from '../../domain/models/graph';
+import { featureSchemaProblems, proposeFeatureSchema, schemaGraphProblems, type SchemaProposal } from '../../domain/feature-schema';
+import { readModelGraphFrom } from '../../infra/onnx/read-graph';
 import { canTransition } from '../../domain/models/version-lifecycle';
 import type { VersionStatus } from '../../domain/models/enums';
 import type { ArtifactStore } from '../../infra/artifact-store/artifact-store';
@@ -38,6 +41,7 @@ interface StoredArtifact {
   sizeBytes: number;
   /** True when this request stored it, so a failed registration must delete it again. */
   ownedByRequest: boolean;
+  graph: ModelGraph;
 }
 
 /**
@@ -55,7 +59,6 @@ export class ModelRegistryService {
   async registerModel(body: RegisterModelBody, principal: Principal, source: ArtifactSource): Promise<{ model: Model; version?: ModelVersion }> {
     return withSpan('model.register', { 'model.name': body.name, 'model.version': body.version ?? '' }, async () => {
       if (body.version === undefined && source.kind === 'upload') throw AppError.validation('version', 'is required when uploading an artifact');
-      if (body.version !== undefined) this.checkSchemas(body.inputSchema, body.outputSchema);
       if (await this.deps.models.findByIdOrName(body.name))
         throw errors.conflict(`Model ${body.name} already exists`, [{ field: 'name', message: 'is already registered' }]);
 
@@ -79,9 +82,9 @@ export class ModelRegistryService {
         await this.deps.models.insert(model);
         return { model };
       }
-      const versionBody: CreateVersionBody = { ...body, version: body.version, inputSchema: body.inputSchema!, outputSchema: body.outputSchema! };
+      const versionBody: CreateVersionBody = { ...body, version: body.version };
       const versionId = randomUUID();
-      const artifact = await this.storeArtifact(model.name, versionBody, versionId, source);
+      const artifact = await this.storeCheckedArtifact(model.name, versionBody, versionId, source);
       try {
         await this.deps.models.insert(model);
       } catch (e) {
@@ -104,11 +107,10 @@ export class ModelRegistryService {
       const model = await this.deps.models.findByIdOrName(idOrName);
       if (!model) throw errors.notFound('MODEL_NOT_FOUND', idOrName);
       if (model.isArchived) throw errors.conflict(`Model ${model.name} is archived`);
-      this.checkSchemas(body.inputSchema, body.outputSchema);
       if (await this.deps.versions.exists(model.modelId, body.version))
         throw errors.conflict(`Version ${body.version} of ${model.name} already exists`, [{ field: 'version', message: 'is already registered for this model' }]);
       const versionId = randomUUID();
-      const artifact = await this.storeArtifact(model.name, body, versionId, source);
+      const artifact = await this.storeCheckedArtifact(model.name, body, versionId, source);
       return this.insertVersion(model, body, versionId, artifact, principal);
     });
   }
@@ -223,12 +225,47 @@ export class ModelRegistryService {
     return { modelId: model.modelId, purged: true, deleted };
   }
 
-  private checkSchemas(inputSchema: unknown, outputSchema: unknown): void {
-    const details: ErrorDetail[] = [...checkObjectSchema(inputSchema, 'inputSchema'), ...checkObjectSchema(outputSchema, 'outputSchema')];
-    if (details.length) throw new AppError('VALIDATION_ERROR', 'Model validation failed', details);
+  /**
+   * A feature schema proposed from the version's graph (domain/feature-schema/propose-schema.ts);
+   * a version registered before the registry read graphs has none to derive from.
+   */
+  async proposeSchema(idOrName: string, ref: string): Promise<SchemaProposal & { interface: ModelVersion['interface'] }> {
+    const { version } = await this.getVersion(idOrName, ref);
+    if (!version.graph) return { interface: version.interface, inputSchema: null, outputSchema: null, reasons: ['the version was registered before the registry read graphs'] };
+    return { interface: version.interface, ...proposeFeatureSchema(version.graph) };
   }
 
-  private async storeArtifact(modelName: string, body: CreateVersionBody, versionId: string, source: ArtifactSource): Promise<StoredArtifact> {
+  /**
+   * Stores the artifact, reads its graph and checks the feature schema against it, reporting
+   * every problem at once (JSON Schema validity, the x-hotswap convention, the graph). A
+   * refused artifact this request stored is deleted again, so nothing is left behind.
+   */
+  private async storeCheckedArtifact(modelName: string, body: CreateVersionBody, versionId: string, source: ArtifactSource): Promise<StoredArtifact> {
+    const stored = await this.storeArtifact(modelName, body, versionId, source);
+    let graph: ModelGraph | null = null;
+    const details: ErrorDetail[] = [];
+    try {
+      graph = await readModelGraphFrom(await this.deps.artifacts.get(stored.key));
+    } catch (e) {
+      if (!(e instanceof InvalidModelError)) {
+        await this.discard(stored);
+        throw e;
+      }
+      const field = source.kind === 'upload' ? 'artifact' : 'artifactPath';
+      details.push(...e.problems.map((message) => ({ field, message: `is not a valid ONNX model: ${message}` })));
+    }
+    if (body.inputSchema !== undefined && body.outputSchema !== undefined) {
+      const jsonSchema = [...checkObjectSchema(body.inputSchema, 'inputSchema'), ...checkObjectSchema(body.outputSchema, 'outputSchema')];
+      details.push(...jsonSchema, ...(graph ? schemaGraphProblems(graph, body.inputSchema, body.outputSchema) : featureSchemaProblems(body.inputSchema, body.outputSchema)));
+    }
+    if (details.length || !graph) {
+      await this.discard(stored);
+      throw new AppError('VALIDATION_ERROR', `Model validation failed: ${details.length} problem${details.length === 1 ? '' : 's'}`, details);
+    }
+    return { ...stored, graph };
+  }
+
+  private async storeArtifact(modelName: string, body: CreateVersionBody, versionId: string, source: ArtifactSource): Promise<Omit<StoredArtifact, 'graph'>> {
     const { artifacts } = this.deps;
     const declared = body.checksum?.replace(/^sha256:/, '');
     if (source.kind === 'upload') {
@@ -260,8 +297,10 @@ export class ModelRegistryService {
       artifactKey: artifact.key,
       checksum: artifact.checksum,
       artifactSizeBytes: artifact.sizeBytes,
-      inputSchema: body.inputSchema,
-      outputSchema: body.outputSchema,
+      inputSchema: body.inputSchema ?? null,
+      outputSchema: body.outputSchema ?? null,
+      interface: body.inputSchema === undefined ? 'oip' : 'native',
+      graph: artifact.graph,
       ...(body.trainingMetadata && { trainingMetadata: body.trainingMetadata }),
       ...(body.baseline && { baseline: body.baseline }),
       ...(body.lineage && { lineage: body.lineage }),
@@ -281,7 +320,7 @@ export class ModelRegistryService {
     return version;
   }
 
-  private async discard(artifact: StoredArtifact): Promise<void> {
+  private async discard(artifact: Omit<StoredArtifact, 'graph'>): Promise<void> {
     if (artifact.ownedByRequest) await this.deps.artifacts.delete(artifact.key).catch(() => undefined);
   }
 }

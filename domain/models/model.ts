@@ -1,4 +1,5 @@
 import type { ModelFramework, ModelType, VersionStatus } from './enums';
+import type { ModelGraph, VersionInterface } from './graph';
 
 /** A registered model (DOMAIN_MODELS "Model"); versions live in their own collection. */
 export interface Model {
@@ -73,8 +74,13 @@ export interface ModelVersion {
   /** "sha256:<64 hex>" */
   checksum: string;
   artifactSizeBytes: number;
-  inputSchema: Record<string, unknown>;
-  outputSchema: Record<string, unknown>;
+  /** The feature schemas of the native JSON interface; both null for an OIP-only version. */
+  inputSchema: Record<string, unknown> | null;
+  outputSchema: Record<string, unknown> | null;
+  /** 'oip' when registered without a feature schema: served over /v2 only. */
+  interface: VersionInterface;
+  /** The artifact's graph as read at registration; null for versions registered before the registry read graphs. */
+  graph: ModelGraph | null;
   trainingMetadata?: TrainingMetadata;
   baseline?: PerformanceBaseline;
   lineage?: Lineage;

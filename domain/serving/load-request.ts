@@ -12,8 +12,9 @@ export interface LoadRequest {
   version: string;
   artifactKey: string;
   checksum: string;
-  inputSchema: Record<string, unknown>;
-  outputSchema: Record<string, unknown>;
+  /** The feature schemas; both null for an OIP-only version (served over /v2 only). */
+  inputSchema: Record<string, unknown> | null;
+  outputSchema: Record<string, unknown> | null;
   /** Memory the version is expected to take (for the server's memory budget). */
   estimatedBytes?: number;
   options?: {

@@ -9,7 +9,8 @@ interface VersionDoc extends Omit<ModelVersion, 'versionId'> {
   schemaVersion: 1;
 }
 
-const toVersion = ({ _id, schemaVersion: _s, ...rest }: VersionDoc): ModelVersion => ({ versionId: _id, ...rest });
+// Versions stored before the registry read graphs have neither field: they were registered with a feature schema.
+const toVersion = ({ _id, schemaVersion: _s, ...rest }: VersionDoc): ModelVersion => ({ versionId: _id, ...rest, interface: rest.interface ?? 'native', graph: rest.graph ?? null });
 
 export class VersionRepository {
   private readonly col: Collection<VersionDoc>;

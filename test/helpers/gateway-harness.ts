@@ -122,8 +122,9 @@ export interface RegisteredVersion {
   version: string;
   artifactKey: string;
   checksum: string;
-  inputSchema: Record<string, unknown>;
-  outputSchema: Record<string, unknown>;
+  /** null for an OIP-only version. */
+  inputSchema: Record<string, unknown> | null;
+  outputSchema: Record<string, unknown> | null;
 }
 
 /**
@@ -191,11 +192,16 @@ export async function unloadFrom(ms: { url: string; token: string }, v: Register
  */
 export async function serveExample(t: GatewayApi, adminToken: string, model: string, version: string, environment = 'Production'): Promise<{ registered: RegisteredVersion; server: TestModelServer }> {
   const registered = await registerExample(t, adminToken, model, version);
+  return { registered, server: await serveRegistered(t, adminToken, registered, environment) };
+}
+
+/** A registered version loaded on a new in-process model server, Ready, with all of the environment's traffic routed to it. */
+export async function serveRegistered(t: GatewayApi, adminToken: string, registered: RegisteredVersion, environment = 'Production'): Promise<TestModelServer> {
   const server = await startFleetServer(t);
   await loadOn(server, registered);
   await waitForReady(t, registered);
-  await setRoute(t, adminToken, model, { pools: [{ version, weight: 100 }] }, environment);
-  return { registered, server };
+  await setRoute(t, adminToken, registered.modelName, { pools: [{ version: registered.version, weight: 100 }] }, environment);
+  return server;
 }
 
 /** Waits until the model_servers collection shows the version Ready on `n` servers. */

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { exampleModel, uploadForm, versionBody } from '../helpers/example-models';
 import { FRAUD } from '../helpers/gateway-harness';
+import { twoInputModel } from '../helpers/onnx-builder';
 import { schemaCompatibilityProblems } from '../../activities/schema-checks';
 import { parseRouteTag, routeTag } from '../../activities/routing';
 import { routingTableId } from '../../infra/mongo/routing-repository';
@@ -69,12 +70,26 @@ describe('targets and validation gates', () => {
     const ex = exampleModel('fraud-detection', '2.0.0');
     const meta = versionBody(ex.metadata);
     const outputSchema = { ...meta.outputSchema, 'x-hotswap-outputs': { ...meta.outputSchema['x-hotswap-outputs'], classes: ['legit', 'fraud', 'unsure'] } };
-    const res = await w.t.call('POST', `/api/v1/models/${w.modelId}/versions`, { token: w.admin, rawBody: uploadForm({ ...meta, version: '2.0.1-bad', outputSchema }, ex.onnx) });
+    // The registry refuses such a schema now; a version stored before it checked graphs still has one.
+    expect((await w.t.call('POST', `/api/v1/models/${w.modelId}/versions`, { token: w.admin, rawBody: uploadForm({ ...meta, version: '2.0.1-bad', outputSchema }, ex.onnx) })).status).toBe(400);
+    const res = await w.t.call('POST', `/api/v1/models/${w.modelId}/versions`, { token: w.admin, rawBody: uploadForm({ ...meta, version: '2.0.1-bad' }, ex.onnx) });
     expect(res.status).toBe(201);
+    await w.db.collection('model_versions').updateOne({ _id: res.body.versionId }, { $set: { outputSchema } });
     const check = await runActivity(w.activities.checkCandidateLoads, { deploymentId: DEP, modelId: w.modelId, versionId: '2.0.1-bad' });
     expect(check.passed).toBe(false);
     expect(check.message).toMatch(/2\.0\.1-bad/);
     for (const i of [0, 1]) expect((await loadedOn(i)).filter((v) => v.versionId.startsWith('validate-'))).toEqual([]);
+  });
+
+  it('validates an OIP-only version: it loads with no sample row, cannot replace a native stable version, and smoke-tests as "could not measure"', async () => {
+    const res = await w.t.call('POST', `/api/v1/models/${w.modelId}/versions`, { token: w.admin, rawBody: uploadForm({ version: '9.0.0-oip' }, twoInputModel()) });
+    expect(res.status).toBe(201);
+    const loads = await runActivity(w.activities.checkCandidateLoads, { deploymentId: 'dep-oip', modelId: w.modelId, versionId: res.body.versionId });
+    expect(loads).toMatchObject({ passed: true, message: expect.stringMatching(/9\.0\.0-oip \(OIP-only: no feature schema to build a sample row from\) loaded/) });
+    const compat = await runActivity(w.activities.checkSchemaCompatibility, { modelId: w.modelId, versionId: res.body.versionId, stableVersionId: v1.versionId });
+    expect(compat).toMatchObject({ passed: false, message: expect.stringMatching(/OIP-only.*JSON features API would get 400/) });
+    const smoke = await runActivity(w.activities.runSmokeTest, { deploymentId: 'dep-oip', modelId: w.modelId, versionId: res.body.versionId, samples: 10 });
+    expect(smoke).toMatchObject({ samples: 0, validOutputs: 0 });
   });
 
   it('passes schema compatibility between 1.0.0 and 2.0.0, and names what breaks it', async () => {
@@ -82,7 +97,7 @@ describe('targets and validation gates', () => {
     expect(check).toMatchObject({ name: 'schema-compatibility', passed: true });
     const first = await runActivity(w.activities.checkSchemaCompatibility, { modelId: w.modelId, versionId: v2.versionId, stableVersionId: null });
     expect(first.passed).toBe(true);
-    const changed = { ...v2.inputSchema, properties: { ...(v2.inputSchema.properties as object), transaction_amount: { type: 'string', enum: ['low', 'high'] } } };
+    const changed = { ...v2.inputSchema, properties: { ...(v2.inputSchema?.properties as object), transaction_amount: { type: 'string', enum: ['low', 'high'] } } };
     expect(schemaCompatibilityProblems({ inputSchema: changed, outputSchema: v2.outputSchema }, v1)).toEqual(['input feature transaction_amount is number in the stable version, string in the candidate']);
   });
 });

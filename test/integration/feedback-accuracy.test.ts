@@ -246,7 +246,7 @@ it('finds predictions still in a buffer: this process first, another replica aft
 });
 
 it('MAE and RMSE for a regression model', async () => {
-  const meta = { ...v1.metadata, name: 'price-model', type: 'Regression', outputSchema: { type: 'object', properties: { value: { type: 'number' } }, 'x-hotswap-outputs': { task: 'regression', valueOutput: 'variable' } } };
+  const meta = { ...v1.metadata, name: 'price-model', type: 'Regression', outputSchema: { type: 'object', properties: { value: { type: 'number' } }, 'x-hotswap-outputs': { task: 'regression', valueOutput: 'label' } } };
   const created = await a.call('POST', '/api/v1/models', { token: ds, rawBody: uploadForm(meta, v1.onnx) });
   expect(created.status).toBe(201);
   const base = { modelId: created.body.modelId, modelName: 'price-model', versionId: created.body.versionId };
