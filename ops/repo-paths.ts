@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** The repository root: the nearest folder above this file that holds package.json
@@ -13,9 +14,15 @@ export function repoRoot(from: string = __dirname): string {
   }
 }
 
-/** Where scripts/setup-tools.sh installs the service binaries (HOTSWAP_TOOLS_DIR overrides). */
+/**
+ * Where scripts/setup-tools.sh installs the service binaries: a per-user cache shared by every
+ * clone of the repository (they are pinned by version stamps, and building FerretDB and helm
+ * takes minutes), `$XDG_CACHE_HOME/hotswap/tools` or `~/.cache/hotswap/tools`;
+ * HOTSWAP_TOOLS_DIR overrides.
+ */
 export function toolsDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.HOTSWAP_TOOLS_DIR || path.join(repoRoot(), '.tools'));
+  if (env.HOTSWAP_TOOLS_DIR) return path.resolve(env.HOTSWAP_TOOLS_DIR);
+  return path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache'), 'hotswap', 'tools');
 }
 
 /** Absolute path of an installed tool; throws one clear line when it is missing. */

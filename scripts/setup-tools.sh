@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the local services' binaries into .tools/ (git-ignored), pinned, idempotent.
+# Installs the local services' binaries, pinned and idempotent, into a per-user cache that every
+# clone shares ($XDG_CACHE_HOME/hotswap/tools, else ~/.cache/hotswap/tools; HOTSWAP_TOOLS_DIR
+# overrides): a new clone reuses what an earlier one built (FerretDB and helm take minutes).
 # Fast no-op when every version stamp matches. Also runs `npm ci` when node_modules is
 # missing or older than package-lock.json.
 set -Eeuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS="${HOTSWAP_TOOLS_DIR:-$ROOT/.tools}"
+TOOLS="${HOTSWAP_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hotswap/tools}"
+mkdir -p "$TOOLS"
 BIN="$TOOLS/bin"
 STAMPS="$TOOLS/stamps"
 

@@ -1,5 +1,5 @@
 /**
- * Temporal test environments over the binaries of .tools/ (never a download):
+ * Temporal test environments over the binaries of the tools cache (never a download):
  * - createTimeSkippingEnv(): a private time-skipping test server per call (timers jump).
  * - createLocalEnv(): a connection to the dev server global setup started (real time, full
  *   server, HotSwap search attributes). Isolate tests there with unique task queues / ids.

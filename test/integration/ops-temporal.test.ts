@@ -14,7 +14,7 @@ beforeAll(async () => {
   bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../fixtures/workflows/ops-fixture-workflows'), logger: quietLogger });
 });
 
-describe('time-skipping test server (.tools/bin/temporal-test-server)', () => {
+describe('time-skipping test server (temporal-test-server from the tools cache)', () => {
   let env: TestWorkflowEnvironment;
   beforeAll(async () => {
     env = await createTimeSkippingEnv();
