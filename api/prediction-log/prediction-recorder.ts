@@ -22,6 +22,8 @@ export interface PredictionRecorderOptions {
   retryMs: number;
   /** Spill files go to <spillDir>/<database name>/. */
   spillDir: string;
+  /** The write-ahead journal (default on). */
+  journal?: boolean;
   metricsFlushMs: number;
   retentionDays: number;
   bucketRetentionDays: number;
@@ -37,6 +39,7 @@ export function recorderOptionsFrom(config: ApiConfig): PredictionRecorderOption
     bufferMax: config.PREDICTION_LOG_BUFFER_MAX,
     retryMs: config.PREDICTION_SPILL_RETRY_MS,
     spillDir: config.PREDICTION_SPILL_DIR,
+    journal: config.PREDICTION_JOURNAL === 'on',
     metricsFlushMs: config.METRICS_FLUSH_MS,
     retentionDays: config.PREDICTION_RETENTION_DAYS,
     bucketRetentionDays: config.METRIC_BUCKET_RETENTION_DAYS,
@@ -67,7 +70,8 @@ export class PredictionRecorder implements PredictionSink {
   readonly aggregator: MetricAggregator;
   readonly instruments: PredictionLogInstruments;
   readonly spill: SpillStore;
-  readonly journal: PredictionJournal;
+  /** Absent when PREDICTION_JOURNAL=off. */
+  readonly journal: PredictionJournal | undefined;
   /** Whether MongoDB enforces the TTL index (false on FerretDB: the sweep deletes). */
   ttlEnforced = false;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -83,7 +87,7 @@ export class PredictionRecorder implements PredictionSink {
     const dir = path.join(options.spillDir, db.databaseName);
     const instanceId = randomBytes(4).toString('hex');
     this.spill = new SpillStore({ dir, instanceId });
-    this.journal = new PredictionJournal({ dir, instanceId: `${instanceId}j`, onError: (e) => this.journalFailed(e) });
+    this.journal = options.journal === false ? undefined : new PredictionJournal({ dir, instanceId: `${instanceId}j`, onError: (e) => this.journalFailed(e) });
     this.instruments = createPredictionLogInstruments(deps.registry, {
       queueDepth: () => this.writer.inMemory,
       spillSegments: () => this.spill.countSegments(),
@@ -96,7 +100,8 @@ export class PredictionRecorder implements PredictionSink {
       log,
       this.instruments,
     );
-    this.writer.onSettled = (docs) => this.journal.settle(docs);
+    const journal = this.journal;
+    if (journal) this.writer.onSettled = (docs) => journal.settle(docs);
     this.aggregator = new MetricAggregator(this.buckets, { flushMs: options.metricsFlushMs, maxPendingDeltas: options.maxPendingBucketDeltas ?? 200_000 }, log, this.instruments);
   }
 
@@ -144,7 +149,7 @@ export class PredictionRecorder implements PredictionSink {
   /** Write-ahead: the entry goes to the journal, on disk at the next `commit` (a failing disk is logged, the entry still goes to the log). */
   private journalAppend(doc: PredictionDoc): void {
     try {
-      this.journal.append(doc);
+      this.journal?.append(doc);
     } catch (e) {
       this.journalFailed(e);
     }
@@ -153,7 +158,7 @@ export class PredictionRecorder implements PredictionSink {
   /** Puts what was recorded so far on disk (the journal): the gateway calls it before it answers. */
   commit(): void {
     try {
-      this.journal.commit();
+      this.journal?.commit();
     } catch (e) {
       this.journalFailed(e);
     }
@@ -201,7 +206,7 @@ export class PredictionRecorder implements PredictionSink {
     this.closed = true;
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     await this.writer.close();
-    this.journal.close();
+    this.journal?.close();
     await this.aggregator.close();
   }
 }

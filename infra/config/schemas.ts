@@ -115,6 +115,8 @@ export const apiConfigSchema = z
     PREDICTION_LOG_FLUSH_MS: positiveInt(200),
     PREDICTION_LOG_BUFFER_MAX: positiveInt(10000),
     PREDICTION_SPILL_DIR: z.string().min(1).default('./data/prediction-spill'),
+    /** The write-ahead journal committed before each answer (off: a SIGKILLed api can lose up to PREDICTION_LOG_FLUSH_MS of answered predictions). */
+    PREDICTION_JOURNAL: z.enum(['on', 'off']).default('on'),
     PREDICTION_SPILL_RETRY_MS: positiveInt(1000),
     PREDICTION_RETENTION_DAYS: positiveInt(30),
     METRIC_BUCKET_RETENTION_DAYS: positiveInt(90),
