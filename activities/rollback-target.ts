@@ -1,8 +1,8 @@
 /**
  * resolveRollbackTarget: what rolling back a completed deployment restores. The routing ledger
  * (routing_revisions) keeps every revision; the deployment's writes carry its tag
- * (`deployment:<id>#<sequence>`, routing.ts), so the revision just before its first write is the
- * routing it replaced.
+ * (`deployment:<id>#<sequence>`, routing-ledger.ts), so the revision just before its first write
+ * is the routing it replaced. The ledger is walked by _id (routing-ledger.ts says why).
  */
 import type { VersionRef } from '../domain/deployments/deployment-status';
 import type { Environment } from '../domain/deployments/enums';
@@ -10,10 +10,8 @@ import type { RoutingTableDoc } from '../infra/mongo/routing-repository';
 import type { RollbackTarget, RouteSpec } from './deployment-activity-types';
 import type { DeploymentActivityDeps } from './deployment-deps';
 import { findModelVersion, liveServers } from './activity-support';
-import { parseRouteTag } from './routing';
+import { deploymentStart, ownRevisions } from './routing-ledger';
 import { servingPool } from './targets';
-
-const LEDGER_SCAN = 1000;
 
 /** A ledger revision as a route to apply (pools without traffic dropped). */
 export function routeOf(doc: RoutingTableDoc): RouteSpec {
@@ -28,18 +26,15 @@ export function createRollbackTargetActivities(deps: DeploymentActivityDeps) {
   return {
     async resolveRollbackTarget(input: { deploymentId: string; modelId: string; environment: Environment; versionId: string; stable: VersionRef | null }): Promise<RollbackTarget> {
       const { model, version } = await findModelVersion(deps, input.modelId, input.versionId);
-      const [table, ledger, servers] = await Promise.all([
+      const [table, startedAt, servers] = await Promise.all([
         deps.routing.get(model.modelId, input.environment),
-        deps.routing.history(model.modelId, input.environment, LEDGER_SCAN),
+        deploymentStart(deps, input.deploymentId),
         liveServers(deps),
       ]);
-      const mine = ledger.flatMap((d) => {
-        const tag = parseRouteTag(d.updatedBy);
-        return tag?.deploymentId === input.deploymentId ? [{ revision: d.revision, sequence: tag.sequence }] : [];
-      });
-      const lastSequence = Math.max(0, ...mine.map((m) => m.sequence));
-      const firstRevision = mine.length > 0 ? Math.min(...mine.map((m) => m.revision)) : null;
-      const before = firstRevision === null ? undefined : ledger.find((d) => d.revision === firstRevision - 1);
+      const mine = await ownRevisions(deps, { modelId: model.modelId, environment: input.environment, revision: table?.revision ?? 0 }, input.deploymentId, startedAt);
+      const lastSequence = Math.max(0, ...mine.map((m) => m.tag.sequence));
+      const firstRevision = mine.length > 0 ? Math.min(...mine.map((m) => m.d.revision)) : null;
+      const before = firstRevision === null ? null : await deps.routing.revisionNumbered(model.modelId, input.environment, firstRevision - 1);
       const beforePool = before ? servingPool(before) : null;
       let route: RouteSpec;
       let previous: VersionRef | null;

@@ -20,22 +20,11 @@ import { activityLog, badInput, beat, cancellation, findModel } from './activity
 import type { Model } from '../domain/models/model';
 import { DEFAULT_PLACEMENT } from '../domain/serving/placement';
 import { loadFirst } from '../infra/serving/load-first';
+import { deploymentStart, ownRevisions, routeTag } from './routing-ledger';
 
-const TAG = /^deployment:(.+)#(\d+)$/;
-/** Revisions of a table scanned for a deployment's earlier writes (far more than one deployment makes). */
-const LEDGER_SCAN = 1000;
 const WRITE_ATTEMPTS = 10;
 /** How long one applyRoute attempt waits for a version it loads first (inside its 30-s timeout; the activity is retried and finds its hold in place). */
 const LOAD_FIRST_TIMEOUT_MS = 8_000;
-
-export function routeTag(deploymentId: string, sequence: number): string {
-  return `deployment:${deploymentId}#${sequence}`;
-}
-
-export function parseRouteTag(updatedBy: string | undefined): { deploymentId: string; sequence: number } | null {
-  const m = updatedBy ? TAG.exec(updatedBy) : null;
-  return m ? { deploymentId: m[1], sequence: Number(m[2]) } : null;
-}
 
 /**
  * Pool roles for a new route: a version keeps the role it had in the current table; one that
@@ -55,46 +44,6 @@ export function poolRoles(route: RouteSpec, current: RoutingTableDoc | null): Po
     roles[heaviest] = 'primary';
   }
   return roles;
-}
-
-/** Revisions written this long before a deployment started cannot be its own (clock skew between processes). */
-const CLOCK_SKEW_MS = 10_000;
-
-interface OwnRevision {
-  d: RoutingTableDoc;
-  tag: { deploymentId: string; sequence: number };
-}
-
-/** When the deployment started (undefined when it has no record: the ledger walk is then bounded by LEDGER_SCAN only). */
-async function deploymentStart(deps: DeploymentActivityDeps, deploymentId: string): Promise<number | undefined> {
-  const d = await deps.deployments.get(deploymentId);
-  const at = d ? Date.parse(d.startedAt) : Number.NaN;
-  return Number.isNaN(at) ? undefined : at;
-}
-
-/**
- * The deployment's revisions that decide fencing: every one with a sequence ≥ `sequence`, and
- * the newest older one. Read by _id from the ledger's head backwards (a claimed revision may be
- * ahead of the table's), because any other filter reads the whole ledger on FerretDB and made
- * every route write slower as revisions accumulated. Fencing keeps a deployment's revisions in
- * sequence order, so the walk stops at its first revision older than `sequence`, at a revision
- * written before the deployment started, or after LEDGER_SCAN revisions.
- */
-async function ownRevisions(deps: DeploymentActivityDeps, modelId: string, input: { deploymentId: string; environment: Environment; sequence: number }, tableRevision: number, startedAt: number | undefined): Promise<OwnRevision[]> {
-  const at = (revision: number) => deps.routing.revisionNumbered(modelId, input.environment, revision);
-  let head = tableRevision;
-  while (await at(head + 1)) head++;
-  const found: OwnRevision[] = [];
-  for (let revision = head; revision > 0 && head - revision < LEDGER_SCAN; revision--) {
-    const d = await at(revision);
-    if (!d) continue;
-    const tag = parseRouteTag(d.updatedBy);
-    if (tag?.deploymentId === input.deploymentId) {
-      found.push({ d, tag });
-      if (tag.sequence < input.sequence) break;
-    } else if (startedAt !== undefined && d.updatedAt.getTime() < startedAt - CLOCK_SKEW_MS) break;
-  }
-  return found;
 }
 
 export function createRoutingActivities(deps: DeploymentActivityDeps) {
@@ -151,7 +100,7 @@ export function createRoutingActivities(deps: DeploymentActivityDeps) {
       for (let attempt = 0; revision === null; attempt++) {
         if (attempt >= WRITE_ATTEMPTS) throw new Error(`routing table of ${model.name} in ${input.environment} is being changed concurrently; will retry`);
         const current = await deps.routing.get(model.modelId, input.environment);
-        const mine = await ownRevisions(deps, model.modelId, input, current?.revision ?? 0, startedAt);
+        const mine = await ownRevisions(deps, { modelId: model.modelId, environment: input.environment, revision: current?.revision ?? 0 }, input.deploymentId, startedAt, input.sequence);
         const same = mine.find((x) => x.tag.sequence === input.sequence);
         if (same) {
           // An earlier attempt claimed it; if it died (or timed out) before writing the table, write it now.

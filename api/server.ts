@@ -132,6 +132,7 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
   const routingAdmin = new RoutingAdminService({ models, versions, routing, servers, holds: new ServingHoldRepository(mongo.db), heartbeatTimeoutMs: config.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS, placement: config.SERVING_PLACEMENT, loadTimeoutMs: config.ROUTING_LOAD_TIMEOUT_MS });
   const deploymentRepository = new DeploymentRepository(mongo.db);
   await deploymentRepository.ensureIndexes();
+  await deploymentRepository.markRunning();
   const deployments = new DeploymentService({
     temporal,
     deployments: deploymentRepository,

@@ -3,8 +3,8 @@
  * bookkeeping. A plain class (samples-typescript's safe-message-handlers habit): the workflow
  * files only wire it up and walk the plan.
  */
-import { CancellationScope, condition, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { approvalProblems, controlProblems, type ApprovalCommand, type ControlCommand, type ControlCommandKind } from '../domain/deployments/commands';
+import { ApplicationFailure, CancellationScope, condition, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { approvalProblems, controlProblems, refusalCode, type ApprovalCommand, type CommandProblem, type ControlCommand, type ControlCommandKind } from '../domain/deployments/commands';
 import { initialDeploymentView, type ApprovalState, type DeploymentStatusView, type HistoryEntry, type VersionRef } from '../domain/deployments/deployment-status';
 import { isTerminalStatus, type DeploymentPhase, type DeploymentStatus } from '../domain/deployments/enums';
 import { describeStep, isSkippedOnPromote, progressPercentage, type DeploymentStep } from '../domain/deployments/steps';
@@ -58,6 +58,15 @@ export interface SupersedeRequest {
 
 const MAX_HISTORY = 500;
 const now = () => new Date(Date.now()).toISOString();
+
+/**
+ * An update validator's refusal: typed with the error code the API answers (refusalCode) and
+ * carrying the problems as details, so nothing downstream reads the message to classify it.
+ * Validators write nothing to history, so this is replay-safe.
+ */
+function refusal(problems: readonly CommandProblem[]): ApplicationFailure {
+  return ApplicationFailure.create({ message: problems.map((p) => p.message).join('; '), type: refusalCode(problems), details: [problems], nonRetryable: true });
+}
 
 export class DeploymentRun {
   view: DeploymentStatusView;
@@ -163,17 +172,17 @@ export class DeploymentRun {
     };
     const validateApproval = (cmd: ApprovalCommand) => {
       // An abort or rollback may end a deployment that still shows AwaitingApproval: no decision then.
-      if (this.compensating || this.ended) throw new Error(`the deployment is ${this.ended ? 'over' : 'ending'}; the approval can no longer be decided`);
+      if (this.compensating || this.ended) throw refusal([{ code: 'CONFLICT', message: `the deployment is ${this.ended ? 'over' : 'ending'}; the approval can no longer be decided` }]);
       const problems = approvalProblems(cmd, this.commandContext());
-      if (problems.length > 0) throw new Error(problems.join('; '));
+      if (problems.length > 0) throw refusal(problems);
     };
     setHandler(approveUpdate, approval('Approved'), { validator: validateApproval });
     setHandler(rejectUpdate, approval('Rejected'), { validator: validateApproval });
 
     const control = (kind: ControlCommandKind) => (cmd: ControlCommand) => {
-      if (this.compensating || this.ended) throw new Error(`the deployment is ${this.ended ? 'over' : 'already rolling back'}`);
+      if (this.compensating || this.ended) throw refusal([{ code: 'CONFLICT', message: `the deployment is ${this.ended ? 'over' : 'already rolling back'}` }]);
       const problems = controlProblems(kind, cmd, this.commandContext());
-      if (problems.length > 0) throw new Error(problems.join('; '));
+      if (problems.length > 0) throw refusal(problems);
     };
     setHandler(pauseUpdate, async (cmd) => {
       this.paused = true;

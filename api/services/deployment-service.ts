@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { Actor, ControlCommandKind } from '../../domain/deployments/commands';
+import { ApplicationFailure, isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import type { Actor, CommandProblem, ControlCommandKind } from '../../domain/deployments/commands';
 import { completedRollbackProblem } from '../../domain/deployments/completed-rollback';
 import { hasEnded, initialDeploymentView, type ApprovalState, type DeploymentStatusView } from '../../domain/deployments/deployment-status';
 import { isTerminalStatus, type DeploymentStatus, type DeploymentStrategy, type Environment } from '../../domain/deployments/enums';
@@ -19,6 +19,7 @@ import type { ModelRepository } from '../../infra/mongo/model-repository';
 import type { RoutingRepository } from '../../infra/mongo/routing-repository';
 import type { ServerRegistry } from '../../infra/mongo/server-registry';
 import type { VersionRepository } from '../../infra/mongo/version-repository';
+import { RecentReads } from '../../infra/async/recent-reads';
 import type { TemporalGateway } from '../../infra/temporal/connection';
 import type { DeploymentInput } from '../../workflows/deployment-input';
 import { rollbackWorkflowId, type RollbackDeploymentInput } from '../../workflows/rollback-deployment';
@@ -139,6 +140,12 @@ export interface ListDeploymentsQuery {
 
 const CONTROL_UPDATES = { pause: pauseUpdate, resume: resumeUpdate, promote: promoteUpdate, abort: abortUpdate, rollback: rollbackUpdate, supersede: supersedeUpdate } as const;
 const LIVE_METRICS_WINDOW_MS = 5 * 60_000;
+/**
+ * How old a deployment's live metrics may be. Why: every GET of a running deployment sums its
+ * metric window, and on FerretDB that scans the buckets collection; consoles, CLIs and scripts
+ * polling one deployment every 250 ms–1 s would each add scans that slow the rollouts they watch.
+ */
+const LIVE_METRICS_MAX_AGE_MS = 1_000;
 const SERVING_ROLES: PredictionRole[] = ['primary', 'canary', 'challenger'];
 /** Rough allowance per plan step without a timer of its own (routing change, gate, promotion). */
 const STEP_OVERHEAD_MS = 5_000;
@@ -177,17 +184,29 @@ function planFor(request: DeploymentRequest, ctx: PlanContext, servers: string[]
 }
 
 /**
- * Why an update was refused → the catalogue error a caller gets. A failure typed with a
- * catalogue code keeps it; a validator's plain message is classified: who may not (403), a
- * missing reason (400), anything else does not fit the deployment's state (409).
+ * Why an update was refused → the catalogue error a caller gets. The workflow's validators type
+ * their refusals with a catalogue code (FORBIDDEN, VALIDATION_ERROR, CONFLICT) and carry the
+ * problems as details (workflows/deployment-run.ts `refusal`); a failure of any other type does
+ * not fit the deployment's state (409).
  */
-export function refusalError(message: string, type?: string): AppError {
-  if (type && type in ERROR_CATALOGUE) return new AppError(type as ErrorCode, message);
-  const problems = message.split('; ');
-  if (problems.some((p) => /initiator cannot|may not/.test(p))) return new AppError('FORBIDDEN', message);
-  if (problems.some((p) => /reason is required|longer than|must say who/.test(p)))
-    return new AppError('VALIDATION_ERROR', message, [{ field: 'reason', message }]);
-  return new AppError('CONFLICT', message);
+export function refusalError(message: string, type?: string, details: readonly unknown[] = []): AppError {
+  if (!type || !(type in ERROR_CATALOGUE)) return new AppError('CONFLICT', message);
+  const problems = Array.isArray(details[0]) ? (details[0] as Partial<CommandProblem>[]) : [];
+  const fields = problems.filter((p) => typeof p.field === 'string' && typeof p.message === 'string').map((p) => ({ field: p.field!, message: p.message! }));
+  return new AppError(type as ErrorCode, message, type === 'VALIDATION_ERROR' ? fields : []);
+}
+
+/** gRPC status codes a deadline shows up as (the SDK wraps them; @grpc/grpc-js is not ours to import). */
+const GRPC_CANCELLED = 1;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** Whether a Temporal call ran out of its deadline (ours, or the connection's) rather than failed. */
+function isDeadline(e: unknown): boolean {
+  if (e instanceof CommandTimeout || e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  const cause = e instanceof ServiceError ? e.cause : e;
+  if (!isGrpcServiceError(cause)) return false;
+  const code: number = cause.code;
+  return code === GRPC_DEADLINE_EXCEEDED || code === GRPC_CANCELLED;
 }
 
 class CommandTimeout extends Error {}
@@ -250,8 +269,10 @@ export const commandState = (d: Pick<DeploymentStatusView, 'status' | 'phase' | 
 
 export class DeploymentService {
   private readonly now: () => Date;
+  private readonly liveMetricReads: RecentReads<MetricWindow>;
   constructor(private readonly deps: DeploymentServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.liveMetricReads = new RecentReads(LIVE_METRICS_MAX_AGE_MS, () => this.now().getTime());
   }
 
   private async client(): Promise<Client> {
@@ -495,19 +516,27 @@ export class DeploymentService {
     return this.detail(view, source, hasEnded(view) ? null : await this.liveMetrics(view).catch(() => null));
   }
 
+  /** The last LIVE_METRICS_WINDOW_MS of the stable and candidate versions, read at most once per LIVE_METRICS_MAX_AGE_MS. */
   private async liveMetrics(d: StoredDeployment): Promise<DeploymentDetail['liveMetrics']> {
-    const to = this.now();
-    const from = new Date(to.getTime() - LIVE_METRICS_WINDOW_MS);
-    const read = async (versionId: string, version: string, roles: PredictionRole[]): Promise<LiveVersionMetrics> => {
-      const w = await this.deps.readMetricWindow({ modelId: d.modelId, environment: d.environment, version, role: roles, from, to });
+    const read = (version: string, roles: PredictionRole[]): Promise<MetricWindow> =>
+      this.liveMetricReads.get(`${d.modelId}|${d.environment}|${version}|${roles.join(',')}`, () => {
+        const to = this.now();
+        return this.deps.readMetricWindow({ modelId: d.modelId, environment: d.environment, version, role: roles, from: new Date(to.getTime() - LIVE_METRICS_WINDOW_MS), to });
+      });
+    const view = (versionId: string, version: string, w: MetricWindow): LiveVersionMetrics => {
       const s = w.summary;
       return { versionId, version, requests: s.totalRequests, errorRate: s.errorRate, avgLatencyMs: s.avgLatencyMs, p99LatencyMs: s.p99LatencyMs, accuracy: s.accuracy, labelled: s.labelledCount };
     };
     const [stable, candidate] = await Promise.all([
-      d.stable ? read(d.stable.versionId, d.stable.version, SERVING_ROLES) : Promise.resolve(null),
-      read(d.versionId, d.version, d.strategy === 'Shadow' ? ['shadow', ...SERVING_ROLES] : SERVING_ROLES),
+      d.stable ? read(d.stable.version, SERVING_ROLES) : Promise.resolve(null),
+      read(d.version, d.strategy === 'Shadow' ? ['shadow', ...SERVING_ROLES] : SERVING_ROLES),
     ]);
-    return { from: from.toISOString(), to: to.toISOString(), stable, candidate };
+    return {
+      from: candidate.from.toISOString(),
+      to: candidate.to.toISOString(),
+      stable: stable && d.stable ? view(d.stable.versionId, d.stable.version, stable) : null,
+      candidate: view(d.versionId, d.version, candidate),
+    };
   }
 
   private detail(v: StoredDeployment, source: DeploymentDetail['source'], liveMetrics: DeploymentDetail['liveMetrics']): DeploymentDetail {
@@ -543,18 +572,18 @@ export class DeploymentService {
     try {
       return { done: true, result: await within(client, Math.max(1, deadline - Date.now()), () => update.result()) };
     } catch (e) {
-      if (e instanceof CommandTimeout || (e instanceof Error && /deadline|timed? ?out|cancel/i.test(e.message) && !(e instanceof WorkflowUpdateFailedError))) return { done: false };
+      if (isDeadline(e)) return { done: false };
       throw await this.commandError(e, d);
     }
   }
 
   private async commandError(e: unknown, d: StoredDeployment): Promise<AppError> {
-    if (e instanceof WorkflowUpdateFailedError) return refusalError(e.cause?.message ?? e.message, e.cause instanceof ApplicationFailure ? (e.cause.type ?? undefined) : undefined);
-    if (e instanceof WorkflowNotFoundError || (e instanceof Error && /already completed|not found/i.test(e.message))) {
+    if (e instanceof WorkflowUpdateFailedError) return e.cause instanceof ApplicationFailure ? refusalError(e.cause.message, e.cause.type ?? undefined, e.cause.details ?? []) : refusalError(e.cause?.message ?? e.message);
+    if (e instanceof WorkflowNotFoundError) {
       const latest = (await this.deps.deployments.get(d.deploymentId)) ?? d;
       return errors.conflict(`Deployment ${d.deploymentId} has ended (${latest.status}); it takes no more commands`);
     }
-    if (e instanceof CommandTimeout || (e instanceof Error && /deadline|timed? ?out/i.test(e.message)))
+    if (isDeadline(e))
       return new AppError('SERVICE_UNAVAILABLE', `No worker accepted the command within ${this.deps.settings.commandTimeoutMs} ms; it may still apply once a worker runs`, [], { 'Retry-After': '5' });
     return new AppError('SERVICE_UNAVAILABLE', `The command could not be delivered: ${e instanceof Error ? e.message : String(e)}`, [], { 'Retry-After': '5' });
   }

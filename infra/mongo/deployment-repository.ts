@@ -71,7 +71,13 @@ export class DeploymentRepository {
     await this.col.createIndex({ modelId: 1, environment: 1, startedAt: -1 }, { name: 'model_env_started' });
     await this.col.createIndex({ status: 1, startedAt: -1 }, { name: 'status_started' });
     await this.col.createIndex({ startedAt: -1 }, { name: 'started' });
-    // Deployments that were running before running_deployments existed: marked once here.
+  }
+
+  /**
+   * Marks the deployments that were running before running_deployments existed (a migration:
+   * the api runs it once at start; it reads every unfinished deployment, so no other process does).
+   */
+  async markRunning(): Promise<void> {
     const unmarked = await this.col.find({ completedAt: null }, { projection: { modelId: 1, modelName: 1, environment: 1, versionId: 1, stable: 1, completedAt: 1 } }).toArray();
     for (const d of unmarked) await this.syncRunning(d._id, d);
   }
@@ -151,6 +157,12 @@ export class DeploymentRepository {
     } finally {
       await locks.deleteOne({ _id: deploymentId });
     }
+  }
+
+  /** When the deployment started (ISO), or null when there is no such deployment: its record without the history. */
+  async startedAt(deploymentId: string): Promise<string | null> {
+    const doc = await this.col.findOne({ _id: deploymentId }, { projection: { startedAt: 1 } });
+    return doc?.startedAt ?? null;
   }
 
   async get(deploymentId: string): Promise<StoredDeployment | null> {

@@ -10,7 +10,7 @@ import { exampleModel, uploadForm, versionBody } from '../helpers/example-models
 import { FRAUD } from '../helpers/gateway-harness';
 import { twoInputModel } from '../helpers/onnx-builder';
 import { schemaCompatibilityProblems } from '../../activities/schema-checks';
-import { parseRouteTag, routeTag } from '../../activities/routing';
+import { parseRouteTag, routeTag } from '../../activities/routing-ledger';
 import { routingTableId } from '../../infra/mongo/routing-repository';
 import { runActivity, startWorld, type World } from './activities-world';
 

@@ -98,21 +98,17 @@ const canary = (versionId: string, environment: string, strategyConfig: Record<s
 
 describe('pure parts of the service', () => {
   it.each([
-    ['the initiator cannot approve or reject their own deployment', 'FORBIDDEN'],
-    ['role DataScientist may not approve deployments', 'FORBIDDEN'],
-    ['a reason is required (1 to 2000 characters)', 'VALIDATION_ERROR'],
-    ['the deployment is Deploying, not AwaitingApproval; a reason is required (1 to 2000 characters)', 'VALIDATION_ERROR'],
-    ['only a Deploying deployment can be paused; it is Paused', 'CONFLICT'],
-    ['the approval has already been decided (Approved)', 'CONFLICT'],
-    ['the deployment needs no approval (Deploying)', 'CONFLICT'],
-    ['the deployment is ending; the approval can no longer be decided', 'CONFLICT'],
-  ])('refusal "%s" → %s', (message, code) => {
-    expect(refusalError(message).code).toBe(code);
-  });
-
-  it('keeps a catalogue-typed failure', () => {
-    expect(refusalError('gone', 'DEPLOYMENT_NOT_FOUND').code).toBe('DEPLOYMENT_NOT_FOUND');
-    expect(refusalError('the deployment is over', 'Error').code).toBe('CONFLICT');
+    ['FORBIDDEN', 'FORBIDDEN', []],
+    ['VALIDATION_ERROR', 'VALIDATION_ERROR', [{ field: 'reason', message: 'a reason is required (1 to 2000 characters)' }]],
+    ['CONFLICT', 'CONFLICT', []],
+    ['DEPLOYMENT_NOT_FOUND', 'DEPLOYMENT_NOT_FOUND', []],
+    ['Error', 'CONFLICT', []],
+    [undefined, 'CONFLICT', []],
+  ] as const)('a refusal typed %s → %s, with field details for a bad reason', (type, code, fields) => {
+    const problems = [{ code: 'VALIDATION_ERROR', field: 'reason', message: 'a reason is required (1 to 2000 characters)' }, { code: 'CONFLICT', message: 'the deployment is Deploying' }];
+    const e = refusalError('refused', type, [problems]);
+    expect(e.code).toBe(code);
+    expect(e.details).toEqual(fields);
   });
 
   it('estimates a canary from its analysis windows', () => {

@@ -47,6 +47,6 @@ it('marks at start the running deployments written before the marker existed', a
   await mongo.db.collection('deployments').insertOne({ _id: deploymentId as never, ...rest, schemaVersion: 1 });
   await mongo.db.collection('deployments').insertOne({ _id: 'd-old-done' as never, ...rest, completedAt: new Date().toISOString(), schemaVersion: 1 });
   expect(await ids()).toEqual([]);
-  await repo.ensureIndexes();
+  await repo.markRunning();
   expect(await ids()).toEqual(['d-old']);
 });

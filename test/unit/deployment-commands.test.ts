@@ -1,8 +1,9 @@
-import { approvalProblems, controlProblems, type Actor, type CommandContext, type ControlCommandKind } from '../../domain/deployments/commands';
+import { approvalProblems, controlProblems, refusalCode, type Actor, type CommandProblem, type CommandContext, type ControlCommandKind } from '../../domain/deployments/commands';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../../domain/deployments/enums';
 
 const admin: Actor = { id: 'a', username: 'alice', role: 'Admin' };
 const engineer: Actor = { id: 'e', username: 'bob', role: 'MLEngineer' };
+const messages = (problems: CommandProblem[]) => problems.map((p) => p.message);
 const ctx = (status: DeploymentStatus, extra: Partial<CommandContext> = {}): CommandContext => ({ status, initiatedBy: 'e', canRollBack: true, canPromote: true, baking: true, ...extra });
 
 describe('approvalProblems', () => {
@@ -18,7 +19,7 @@ describe('approvalProblems', () => {
     ['timed out', { by: admin, reason: 'ok' }, ctx('AwaitingApproval', { approvalState: 'TimedOut' }), ['the approval has already been decided (TimedOut)']],
     ['no approval needed', { by: admin, reason: 'ok' }, ctx('Deploying', { approvalState: 'NotRequired' }), ['the deployment needs no approval (Deploying)']],
   ] as const)('%s', (_name, cmd, c, expected) => {
-    expect(approvalProblems(cmd, c)).toEqual(expected);
+    expect(messages(approvalProblems(cmd, c))).toEqual(expected);
   });
 });
 
@@ -41,22 +42,34 @@ describe('controlProblems by status', () => {
 
 describe('controlProblems rules', () => {
   it('abort and rollback need a reason', () => {
-    expect(controlProblems('abort', { by: engineer }, ctx('Deploying'))).toContain('a reason is required (1 to 2000 characters)');
-    expect(controlProblems('rollback', { by: engineer, reason: '' }, ctx('Deploying'))).toContain('a reason is required (1 to 2000 characters)');
-    expect(controlProblems('pause', { by: engineer }, ctx('Deploying'))).toEqual([]);
+    expect(messages(controlProblems('abort', { by: engineer }, ctx('Deploying')))).toContain('a reason is required (1 to 2000 characters)');
+    expect(messages(controlProblems('rollback', { by: engineer, reason: '' }, ctx('Deploying')))).toContain('a reason is required (1 to 2000 characters)');
+    expect(messages(controlProblems('pause', { by: engineer }, ctx('Deploying')))).toEqual([]);
   });
   it('needs deployments:control', () => {
-    expect(controlProblems('pause', { by: { ...engineer, role: 'DataScientist' } }, ctx('Deploying'))).toEqual(['role DataScientist may not pause deployments']);
+    expect(messages(controlProblems('pause', { by: { ...engineer, role: 'DataScientist' } }, ctx('Deploying')))).toEqual(['role DataScientist may not pause deployments']);
   });
   it('rollback needs the previous version still warm', () => {
-    expect(controlProblems('rollback', { by: engineer, reason: 'x' }, ctx('Active', { canRollBack: false }))).toEqual(['the previous version has been retired; deploy it again instead']);
-    expect(controlProblems('abort', { by: engineer, reason: 'x' }, ctx('Active', { canRollBack: false }))).toEqual(['the deployment has already ended (Active)']);
+    expect(messages(controlProblems('rollback', { by: engineer, reason: 'x' }, ctx('Active', { canRollBack: false })))).toEqual(['the previous version has been retired; deploy it again instead']);
+    expect(messages(controlProblems('abort', { by: engineer, reason: 'x' }, ctx('Active', { canRollBack: false })))).toEqual(['the deployment has already ended (Active)']);
   });
   it('supersede needs the bake window and a reason', () => {
-    expect(controlProblems('supersede', { by: engineer, reason: 'x' }, ctx('Active', { baking: false }))).toEqual(['only a deployment in its bake window can be superseded; it is Active']);
-    expect(controlProblems('supersede', { by: engineer }, ctx('Active'))).toEqual(['a reason is required (1 to 2000 characters)']);
+    expect(messages(controlProblems('supersede', { by: engineer, reason: 'x' }, ctx('Active', { baking: false })))).toEqual(['only a deployment in its bake window can be superseded; it is Active']);
+    expect(messages(controlProblems('supersede', { by: engineer }, ctx('Active')))).toEqual(['a reason is required (1 to 2000 characters)']);
   });
   it('promote needs something left to skip', () => {
-    expect(controlProblems('promote', { by: engineer }, ctx('Deploying', { canPromote: false }))).toEqual(['nothing to promote: the deployment is Deploying']);
+    expect(messages(controlProblems('promote', { by: engineer }, ctx('Deploying', { canPromote: false })))).toEqual(['nothing to promote: the deployment is Deploying']);
+  });
+});
+
+describe('refusal codes', () => {
+  it('types each problem: who may not → FORBIDDEN, a bad reason → VALIDATION_ERROR with its field, the state → CONFLICT', () => {
+    const mixed = approvalProblems({ by: engineer, reason: '' }, ctx('Deploying', { initiatedBy: 'x' }));
+    expect(mixed.map((p) => p.code)).toEqual(['CONFLICT', 'VALIDATION_ERROR', 'FORBIDDEN']);
+    expect(mixed.find((p) => p.code === 'VALIDATION_ERROR')?.field).toBe('reason');
+    expect(refusalCode(mixed)).toBe('FORBIDDEN');
+    expect(refusalCode(controlProblems('rollback', { by: engineer }, ctx('Active')))).toBe('VALIDATION_ERROR');
+    expect(refusalCode(controlProblems('pause', { by: engineer }, ctx('Paused')))).toBe('CONFLICT');
+    expect(controlProblems('pause', { by: { ...engineer, id: '' } }, ctx('Deploying'))).toEqual([{ code: 'VALIDATION_ERROR', field: 'by.id', message: 'the command must say who sends it (by.id)' }]);
   });
 });
