@@ -49,9 +49,11 @@ export function poolRoles(route: RouteSpec, current: RoutingTableDoc | null): Po
 export function createRoutingActivities(deps: DeploymentActivityDeps) {
   const now = () => deps.now?.() ?? new Date();
 
-  async function rulesFor(modelId: string, route: RouteSpec, current: RoutingTableDoc | null): Promise<RoutingRules> {
-    const model = await findModel(deps, modelId);
+  /** The route as routing rules; `known` names versions already read (versionId → version), the others are read. */
+  async function rulesFor(model: Model, route: RouteSpec, current: RoutingTableDoc | null, known: ReadonlyMap<string, string>): Promise<RoutingRules> {
     const versionOf = async (versionId: string) => {
+      const name = known.get(versionId);
+      if (name !== undefined) return name;
       const v = await deps.versions.find(model.modelId, versionId);
       if (!v) throw badInput('VERSION_NOT_FOUND', `Version ${versionId} of ${model.name} does not exist`);
       return v.version;
@@ -70,7 +72,7 @@ export function createRoutingActivities(deps: DeploymentActivityDeps) {
    * holds Ready (e.g. every server restarted, or a retired version routed again) is held for
    * this deployment and loaded by the servers' reconcilers before the route is written.
    */
-  async function loadBeforeRouting(model: Model, input: { deploymentId: string; environment: Environment; route: RouteSpec }): Promise<void> {
+  async function loadBeforeRouting(model: Model, input: { deploymentId: string; environment: Environment; route: RouteSpec }): Promise<Map<string, string>> {
     const ids = [...input.route.pools.filter((p) => p.weight > 0).map((p) => p.versionId), ...(input.route.shadow && input.route.shadow.percentage > 0 ? [input.route.shadow.versionId] : [])];
     const versions = await Promise.all(
       [...new Set(ids)].map(async (versionId) => {
@@ -88,6 +90,7 @@ export function createRoutingActivities(deps: DeploymentActivityDeps) {
     if (refused.length > 0) throw badInput('INSUFFICIENT_CAPACITY', `cannot route to ${refused.map((n) => `${n.version} (${n.reason})`).join('; ')}`);
     // No server yet, or still loading: retryable, the next attempt finds its hold in place.
     if (result.notReady.length > 0) throw new Error(`not routing yet: ${result.notReady.map((n) => n.reason).join('; ')}`);
+    return new Map(versions.map((v) => [v.versionId, v.version]));
   }
 
   return {
@@ -95,7 +98,7 @@ export function createRoutingActivities(deps: DeploymentActivityDeps) {
       const started = Date.now();
       const model = await findModel(deps, input.modelId);
       const tag = routeTag(input.deploymentId, input.sequence);
-      const [startedAt] = await Promise.all([deploymentStart(deps, input.deploymentId), loadBeforeRouting(model, input)]);
+      const [startedAt, known] = await Promise.all([deploymentStart(deps, input.deploymentId), loadBeforeRouting(model, input)]);
       let revision: number | null = null;
       for (let attempt = 0; revision === null; attempt++) {
         if (attempt >= WRITE_ATTEMPTS) throw new Error(`routing table of ${model.name} in ${input.environment} is being changed concurrently; will retry`);
@@ -114,7 +117,7 @@ export function createRoutingActivities(deps: DeploymentActivityDeps) {
           revision = newer.d.revision;
           break;
         }
-        const rules = await rulesFor(model.modelId, input.route, current);
+        const rules = await rulesFor(model, input.route, current, known);
         const doc = await deps.routing.replace({ modelId: model.modelId, modelName: model.name, environment: input.environment, ...rules, updatedBy: tag }, current?.revision ?? 0);
         if (doc) revision = doc.revision;
       }

@@ -664,7 +664,7 @@ export class DeploymentService {
       const result = (await within(client, settings.commandTimeoutMs, () => handle.result())) as DeploymentStatusView;
       return { view: this.detail({ ...d, ...result }, 'workflow', null), completed: true };
     } catch (e) {
-      if (e instanceof CommandTimeout) return { view: this.detail(await this.stored(d.deploymentId), 'projection', null), completed: false };
+      if (isDeadline(e)) return { view: this.detail(await this.stored(d.deploymentId), 'projection', null), completed: false };
       if (e instanceof WorkflowFailedError && e.cause instanceof ApplicationFailure) throw refusalError(`Rollback of ${d.deploymentId} did not complete: ${e.cause.message}`, e.cause.type ?? undefined);
       throw unavailable(e);
     }
