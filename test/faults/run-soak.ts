@@ -19,6 +19,14 @@ import { writeSourceEntryPoints } from './source-entry-points';
 
 const ROLLBACK_P99_FLOOR_MS = 1000;
 const RSS_GROWTH_FLOOR = 0.1;
+/**
+ * The memory baseline is taken once the processes' bounded caches have filled: at the first cycle
+ * ending this long after the first one (and no earlier than cycle 1). Why: the Temporal dev server
+ * keeps every workflow it touched for 2 minutes (DEV_SERVER_DYNAMIC_CONFIG), so its memory rises for
+ * the first 2 minutes of any workload and then stays; growth after that is what a leak looks like.
+ * The growth from the first cycle is reported too.
+ */
+const RSS_WARM_UP_MS = 3 * 60_000;
 
 export class SoakArgumentError extends Error {
   constructor(message: string) {
@@ -56,7 +64,10 @@ async function main(): Promise<number> {
 
   const results: CycleResult[] = [];
   let error: Error | undefined;
+  let firstRss: Record<string, number> = {};
   let startRss: Record<string, number> = {};
+  let firstCycleAt = 0;
+  let warmCycle = 0;
   let midRss: Record<string, number> = {};
   let endRss: Record<string, number> = {};
   let dbStart = 0;
@@ -72,10 +83,18 @@ async function main(): Promise<number> {
       try {
         const r = await runCycle(suite, i, variant);
         results.push(r);
-        // The baseline after the first cycle: by then every code path of a cycle has run once (JIT, caches, pools).
-        if (i === 1) startRss = stack.rss();
-        // Halfway, to tell a leak (grows in both halves) from caches and data that fill up (grow less and less).
-        if (i === Math.ceil(cycles / 2)) midRss = stack.rss();
+        // After the first cycle every code path of a cycle has run once (JIT, pools); the baseline
+        // waits for the caches too (RSS_WARM_UP_MS).
+        if (i === 1) {
+          firstRss = stack.rss();
+          firstCycleAt = Date.now();
+        }
+        if (warmCycle === 0 && (Date.now() - firstCycleAt >= RSS_WARM_UP_MS || i === cycles)) {
+          startRss = stack.rss();
+          warmCycle = i;
+        }
+        // Halfway (of the cycles after the baseline), to tell a leak (grows in both halves) from data that fills up (grows less and less).
+        if (warmCycle > 0 && i === warmCycle + Math.ceil((cycles - warmCycle) / 2)) midRss = stack.rss();
         log(`cycle ${i}/${cycles}: ${r.candidate} ${r.status}, rollback ${r.rollbackMs} ms (recorded ${r.recordedRollbackMs ?? '–'} ms)`);
         fs.writeFileSync(path.join(dir, 'cycles.json'), JSON.stringify(results, null, 2));
       } catch (e) {
@@ -97,12 +116,14 @@ async function main(): Promise<number> {
   const p50 = times.length ? nearestRank(times, 0.5) : NaN;
   const p99 = times.length ? nearestRank(times, 0.99) : NaN;
   const rssRows = Object.keys({ ...startRss, ...endRss }).map((name) => {
+    const first = firstRss[name];
     const a = startRss[name];
     const m = midRss[name];
     const b = endRss[name];
     const growth = a && b ? (b - a) / a : NaN;
     const secondHalf = m && b ? (b - m) / m : NaN;
-    return { name, a, m, b, growth, secondHalf };
+    const sinceFirst = first && b ? (b - first) / first : NaN;
+    return { name, first, a, m, b, growth, secondHalf, sinceFirst };
   });
   const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : 'restarted or gone');
   const floors = {
@@ -121,7 +142,7 @@ async function main(): Promise<number> {
     `| failed requests | ${failed} of ${total} | 0: ${ok(floors.failed)} |`,
     `| rollback time p50 / p99 (client view) | ${Math.round(p50)} ms / ${Math.round(p99)} ms | p99 ≤ 1 s: ${ok(floors.rollback)} |`,
     `| database size | ${mb(dbStart)} → ${mb(dbEnd)} | |`,
-    ...rssRows.map((r) => `| RSS ${r.name} | ${r.a ? mb(r.a) : '–'} → ${r.m ? mb(r.m) : '–'} (halfway) → ${r.b ? mb(r.b) : '–'}: ${pct(r.growth)}, second half ${pct(r.secondHalf)} | growth ≤ 10 %: ${ok(r.growth <= RSS_GROWTH_FLOOR)} |`),
+    ...rssRows.map((r) => `| RSS ${r.name} | ${r.a ? mb(r.a) : '–'} (cycle ${warmCycle}) → ${r.m ? mb(r.m) : '–'} (halfway) → ${r.b ? mb(r.b) : '–'}: ${pct(r.growth)}, second half ${pct(r.secondHalf)}; from cycle 1 (${r.first ? mb(r.first) : '–'}): ${pct(r.sinceFirst)} | growth ≤ 10 %: ${ok(r.growth <= RSS_GROWTH_FLOOR)} |`),
   ].join('\n');
   process.stdout.write(`\n${report}\n`);
   if (values.report) writeSection('soak', report);
