@@ -133,3 +133,11 @@ it('the gateway passes binary bodies both ways, logs their JSON part and answers
   expect(config.body).toMatchObject({ name: 'two-inputs', max_batch_size: 64, input: [{ name: 'a', dims: [3] }, { name: 'b', data_type: 'TYPE_INT64', dims: [2] }] });
   expect(await t.call('GET', '/v2/models/two-inputs/config')).toMatchObject({ status: 401, body: { error: expect.any(String) } });
 });
+
+it('the OpenAPI document covers /v2', async () => {
+  const doc = (await t.call('GET', '/api/v1/openapi.json')).body;
+  expect(Object.keys(doc.paths)).toEqual(
+    expect.arrayContaining(['/v2', '/v2/health/ready', '/v2/repository/index', '/v2/models/{modelName}/config', '/v2/models/{modelName}/versions/{version}/infer']),
+  );
+  expect(Object.keys(doc.paths['/v2/models/{modelName}/infer'].post.requestBody.content)).toEqual(['application/json', 'application/octet-stream']);
+});
