@@ -53,7 +53,11 @@ export class OipV2Handler {
   constructor(private readonly d: OipDeps) {}
 
   /** `parts`: decoded path segments after /v2; `span`: the gateway's span of this request (trace ids). */
-  async handle(method: string, parts: string[], query: string, req: IncomingMessage, res: ServerResponse, span: RequestSpan): Promise<void> {
+  async handle(method: string, parts: string[] | null, query: string, req: IncomingMessage, res: ServerResponse, span: RequestSpan): Promise<void> {
+    if (parts === null) {
+      req.resume();
+      return sendOipError(res, 400, 'Malformed URL: a path segment is not valid percent-encoding');
+    }
     const n = parts.length;
     if (n === 0 && method === 'GET') return sendPayload(res, 200, JSON.stringify({ name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: EXTENSIONS }));
     if (parts[0] === 'health' && n === 2 && method === 'GET') {

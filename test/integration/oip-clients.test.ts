@@ -132,6 +132,7 @@ it('the gateway passes binary bodies both ways, logs their JSON part and answers
   const config = await t.call('GET', '/v2/models/two-inputs/config', { token: app });
   expect(config.body).toMatchObject({ name: 'two-inputs', max_batch_size: 64, input: [{ name: 'a', dims: [3] }, { name: 'b', data_type: 'TYPE_INT64', dims: [2] }] });
   expect(await t.call('GET', '/v2/models/two-inputs/config')).toMatchObject({ status: 401, body: { error: expect.any(String) } });
+  expect(await t.call('GET', '/v2/models/%E0%A4%A/config', { token: app })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/Malformed URL/) } });
 });
 
 it('the OpenAPI document covers /v2', async () => {
