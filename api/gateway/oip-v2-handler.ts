@@ -109,6 +109,7 @@ export class OipV2Handler {
       const headers: UpstreamHeaders = { 'x-request-id': requestId };
       const binaryHeader = req.headers[HEADER_LENGTH];
       if (body && typeof binaryHeader === 'string') {
+        if (!/^\d{1,15}$/.test(binaryHeader)) throw new AppError('VALIDATION_ERROR', 'Inference-Header-Content-Length must be a byte count');
         headers['content-type'] = BINARY_TYPE;
         headers[HEADER_LENGTH] = binaryHeader;
       } else if (body) headers['content-type'] = JSON_TYPE;

@@ -1,9 +1,10 @@
 """Runs Python tritonclient (HTTP) against an Open Inference Protocol server for the tests.
 
-Reads a JSON spec on stdin: {"url": "host:port", "headers": {...}, "cases": [{"model", "version"?,
-"inputs": [{"name", "datatype", "shape", "data"}], "outputs": [names], "binary": bool}]}
-and prints one JSON object: server and model metadata, model configs, the repository index,
-each case's outputs (as lists) and what the client raised for an unknown model.
+Reads a JSON list of targets on stdin, each {"url": "host:port", "headers": {...}, "cases": [{"model",
+"version"?, "inputs": [{"name", "datatype", "shape", "data"}], "outputs": [names], "binary": bool}]}
+(one interpreter for all: starting Python and gevent is most of the time), and prints a JSON list
+with, per target: server and model metadata, model configs, the repository index, each case's
+outputs (as lists) and what the client raised for an unknown model.
 """
 
 import json
@@ -24,8 +25,7 @@ def as_json(value):
     return value
 
 
-def main() -> int:
-    spec = json.load(sys.stdin)
+def check(spec: dict) -> dict:
     headers = spec.get("headers", {})
     client = httpclient.InferenceServerClient(url=spec["url"])
     out = {
@@ -65,7 +65,11 @@ def main() -> int:
         out["unknown"] = None
     except InferenceServerException as e:
         out["unknown"] = {"message": e.message(), "status": e.status()}
-    print(json.dumps(out))
+    return out
+
+
+def main() -> int:
+    print(json.dumps([check(spec) for spec in json.load(sys.stdin)]))
     return 0
 
 

@@ -26,14 +26,20 @@ interface Case {
   binary: boolean;
 }
 
-function tritonclient(url: string, headers: Record<string, string>, cases: Case[]): Promise<any> {
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+  cases: Case[];
+}
+
+function tritonclient(targets: Target[]): Promise<any[]> {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run scripts/setup-tools.sh (it installs tritonclient[http])`);
   return new Promise((resolve, reject) => {
     const child = execFile(PYTHON, [SCRIPT], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`tritonclient script failed: ${err.message}\n${stderr}`));
       else resolve(JSON.parse(stdout));
     });
-    child.stdin!.end(JSON.stringify({ url: url.replace(/^http:\/\//, ''), headers, cases }));
+    child.stdin!.end(JSON.stringify(targets.map((x) => ({ ...x, url: x.url.replace(/^http:\/\//, '') }))));
   });
 }
 
@@ -107,14 +113,13 @@ afterAll(async () => {
   await ms?.close();
 });
 
-it('tritonclient (JSON, then binary_data=True) through the gateway: routed, metadata, config, index, errors', async () => {
-  const headers = { Authorization: `Bearer ${app}` };
-  expectAnswers(await tritonclient(t.url, headers, [...cases(false), ...cases(true)]));
-});
-
-it('tritonclient (JSON and binary) on a model server, versions named', async () => {
-  const headers = { Authorization: `Bearer ${ms.token}` };
-  expectAnswers(await tritonclient(ms.url, headers, [...cases(false, '1.0.0'), ...cases(true, '1.0.0')]));
+it('tritonclient (JSON, then binary_data=True) through the gateway (routed) and on a model server (versions named)', async () => {
+  const [gateway, server] = await tritonclient([
+    { url: t.url, headers: { Authorization: `Bearer ${app}` }, cases: [...cases(false), ...cases(true)] },
+    { url: ms.url, headers: { Authorization: `Bearer ${ms.token}` }, cases: [...cases(false, '1.0.0'), ...cases(true, '1.0.0')] },
+  ]);
+  expectAnswers(gateway);
+  expectAnswers(server);
 });
 
 it('the gateway passes binary bodies both ways, logs their JSON part and answers errors as {"error": string}', async () => {
@@ -129,6 +134,9 @@ it('the gateway passes binary bodies both ways, logs their JSON part and answers
   expect(logged).toMatchObject({ status: 'Completed', features: [{ name: 'input_ids', parameters: { binary_data_size: idBytes.length } }, { name: 'attention_mask' }], outputs: [{ name: 'label' }] });
   const bad = await postBinary(`${t.url}/v2/models/token-sentiment/infer`, body.subarray(0, body.length - 8), headerLength, { authorization: `Bearer ${app}` });
   expect(bad).toMatchObject({ status: 400, json: { error: expect.stringMatching(/runs past/) } });
+  const res = await fetch(`${t.url}/v2/models/token-sentiment/infer`, { method: 'POST', headers: { authorization: `Bearer ${app}`, 'inference-header-content-length': 'abc' }, body });
+  expect(res.status).toBe(400);
+  expect(await res.json()).toEqual({ error: expect.stringMatching(/Inference-Header-Content-Length must be a byte count/) });
   const config = await t.call('GET', '/v2/models/two-inputs/config', { token: app });
   expect(config.body).toMatchObject({ name: 'two-inputs', max_batch_size: 64, input: [{ name: 'a', dims: [3] }, { name: 'b', data_type: 'TYPE_INT64', dims: [2] }] });
   expect(await t.call('GET', '/v2/models/two-inputs/config')).toMatchObject({ status: 401, body: { error: expect.any(String) } });
