@@ -88,25 +88,31 @@ function expectAnswers(r: any) {
   expect(r.unknown).toEqual({ message: expect.stringMatching(/no-such-model/), status: expect.any(String) });
 }
 
-async function registerBuilt(admin: string): Promise<RegisteredVersion> {
-  const reg = await t.call('POST', '/api/v1/models', { token: admin, rawBody: uploadForm({ name: 'two-inputs', framework: 'ONNX', type: 'Other', version: '1.0.0' }, twoInputModel()) });
+/** Registers the two-input model built in TS as `version` (the model on first use). */
+async function registerBuilt(admin: string, version: string): Promise<RegisteredVersion> {
+  const reg =
+    version === '1.0.0'
+      ? await t.call('POST', '/api/v1/models', { token: admin, rawBody: uploadForm({ name: 'two-inputs', framework: 'ONNX', type: 'Other', version }, twoInputModel()) })
+      : await t.call('POST', '/api/v1/models/two-inputs/versions', { token: admin, rawBody: uploadForm({ version }, twoInputModel()) });
   expect(reg.status).toBe(201);
-  const v = (await t.call('GET', '/api/v1/models/two-inputs/versions/1.0.0', { token: admin })).body;
-  return { modelId: v.modelId, modelName: 'two-inputs', versionId: v.versionId, version: '1.0.0', artifactKey: String(v.artifactPath).replace(/^fs:\/\//, ''), checksum: v.checksum, inputSchema: null, outputSchema: null };
+  const v = (await t.call('GET', `/api/v1/models/two-inputs/versions/${version}`, { token: admin })).body;
+  return { modelId: v.modelId, modelName: 'two-inputs', versionId: v.versionId, version, artifactKey: String(v.artifactPath).replace(/^fs:\/\//, ''), checksum: v.checksum, inputSchema: null, outputSchema: null };
 }
 
 beforeAll(async () => {
   t = await startGatewayApi();
   const admin = await t.tokenFor('Admin');
   app = await t.tokenFor('Application');
-  const versions = [await registerExample(t, admin, 'colour-image', '1.0.0'), await registerExample(t, admin, 'token-sentiment', '1.0.0'), await registerBuilt(admin)];
+  const versions = [await registerExample(t, admin, 'colour-image', '1.0.0'), await registerExample(t, admin, 'token-sentiment', '1.0.0'), await registerBuilt(admin, '1.0.0'), await registerBuilt(admin, '2.0.0')];
   ms = await startFleetServer(t);
   for (const v of versions) {
     expect(v.inputSchema).toBeNull();
     await loadOn(ms, v);
-    await waitForReady(t, v);
-    await setRoute(t, admin, v.modelName, { pools: [{ version: '1.0.0', weight: 100 }] });
   }
+  for (const v of versions) await waitForReady(t, v);
+  for (const m of ['colour-image', 'token-sentiment']) await setRoute(t, admin, m, { pools: [{ version: '1.0.0', weight: 100 }] });
+  // two-inputs 2.0.0 shadows 1.0.0: binary requests are mirrored with their framing.
+  await setRoute(t, admin, 'two-inputs', { pools: [{ version: '1.0.0', weight: 100 }], shadow: { version: '2.0.0', percentage: 100 } });
 });
 afterAll(async () => {
   await t?.close();
@@ -141,6 +147,20 @@ it('the gateway passes binary bodies both ways, logs their JSON part and answers
   expect(config.body).toMatchObject({ name: 'two-inputs', max_batch_size: 64, input: [{ name: 'a', dims: [3] }, { name: 'b', data_type: 'TYPE_INT64', dims: [2] }] });
   expect(await t.call('GET', '/v2/models/two-inputs/config')).toMatchObject({ status: 401, body: { error: expect.any(String) } });
   expect(await t.call('GET', '/v2/models/%E0%A4%A/config', { token: app })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/Malformed URL/) } });
+});
+
+it('a binary request is mirrored to the shadow version with its framing, and both are logged', async () => {
+  const a = Buffer.from(Float32Array.from([1, 2, 3]).buffer);
+  const { body, headerLength } = binaryBody(
+    { inputs: [{ name: 'a', datatype: 'FP32', shape: [1, 3], parameters: { binary_data_size: a.length } }, { name: 'b', datatype: 'INT64', shape: [1, 2], data: [4, 5] }], parameters: { binary_data_output: true } },
+    [a],
+  );
+  const r = await postBinary(`${t.url}/v2/models/two-inputs/infer`, body, headerLength, { authorization: `Bearer ${app}`, 'x-request-id': 'oip-shadow-1' });
+  expect(r.status).toBe(200);
+  expect(Array.from(new Float32Array(new Uint8Array(r.binary.out).buffer))).toEqual([1, 2, 3, 4, 5]);
+  await t.sink.waitFor((rs) => rs.some((x) => x.primaryRequestId === 'oip-shadow-1'));
+  const shadow = t.sink.records.find((x) => x.primaryRequestId === 'oip-shadow-1');
+  expect(shadow).toMatchObject({ role: 'shadow', version: '2.0.0', status: 'Completed', features: [{ name: 'a', parameters: { binary_data_size: 12 } }, { name: 'b', data: [4, 5] }], outputs: [{ name: 'out', parameters: { binary_data_size: 20 } }] });
 });
 
 it('the OpenAPI document covers /v2', async () => {
