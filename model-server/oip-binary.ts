@@ -53,11 +53,6 @@ export function binarySlices(inputs: readonly unknown[], binary: Buffer | null):
   return slices;
 }
 
-export interface OutputRequest {
-  name: string;
-  binary: boolean;
-}
-
 /** Whether each requested output goes back as binary: its own `parameters.binary_data`, else the request's `binary_data_output`. */
 export function wantsBinary(requestParameters: Record<string, unknown> | undefined, output: Record<string, unknown> | undefined, index: number): boolean {
   const own = output?.parameters;

@@ -198,11 +198,12 @@ class Connection {
   private finish(body: Buffer): void {
     const done = this.done!;
     const status = this.status;
+    const inferenceHeaderLength = this.inferenceHeaderLength;
     this.done = null;
     this.buf = null;
     if (this.keepAlive && !this.socket.destroyed) this.owner.release(this);
     else this.socket.destroy();
-    done(null, status, body, this.inferenceHeaderLength);
+    done(null, status, body, inferenceHeaderLength);
   }
 
   private fail(kind: UpstreamFailure, cause?: unknown): void {
