@@ -30,6 +30,7 @@ import { noopPredictionSink } from './gateway/noop-sink';
 import type { PredictionSink } from './gateway/prediction-sink';
 import { RoutingAdminService } from './gateway/routing-admin-service';
 import { inferenceDocs } from './gateway/inference-docs';
+import { oipDocs } from './gateway/oip-docs';
 import { startPredictionLog, type PredictionRecorder } from './prediction-log';
 import { timedSteps } from '../infra/async/timed-steps';
 import { AuditRepository } from '../infra/mongo/audit-repository';
@@ -155,6 +156,7 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
     modelRoutes(registry, auth, config.MAX_BODY_BYTES),
     routingRoutes(routingAdmin),
     inferenceDocs(),
+    oipDocs(),
     deploymentRoutes(deployments, auth),
     ...predictionLog.routes,
     dataDeletionRoutes(dataDeletion, models),

@@ -53,6 +53,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from oip_examples import build_oip_examples
+
 EXAMPLES_DIR = Path(__file__).resolve().parent
 REPO_ROOT = EXAMPLES_DIR.parent
 MODELS_DIR = EXAMPLES_DIR / "models"
@@ -853,9 +855,15 @@ def update_readme(summary: list, node_lat: dict | None) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--skip-node", action="store_true", help="do not measure latency in onnxruntime-node")
+    ap.add_argument("--only-oip", action="store_true", help="write only the OIP-only examples (oip_examples.py)")
     args = ap.parse_args()
 
     print(f"numpy {np.__version__}, onnx {onnx.__version__}, onnxruntime {ort.__version__}", flush=True)
+    print("OIP-only models:", flush=True)
+    for line in build_oip_examples(MODELS_DIR, sentiment_data()):
+        print(line, flush=True)
+    if args.only_oip:
+        return 0
     versions: list[Version] = []
     build_fraud(versions)
     build_digits(versions)

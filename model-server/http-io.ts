@@ -54,8 +54,8 @@ export function toAppError(e: unknown): AppError {
 }
 
 /** The Open Inference Protocol's error body: {"error": "<message>"}. */
-export function sendOipError(res: ServerResponse, status: number, message: string): void {
-  sendJson(res, status, { error: message });
+export function sendOipError(res: ServerResponse, status: number, message: string, headers?: Record<string, string>): void {
+  sendJson(res, status, { error: message }, headers);
 }
 
 export function detailsText(details: readonly ErrorDetail[]): string {

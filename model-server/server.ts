@@ -92,14 +92,23 @@ export function createRequestHandler(d: HandlerDeps) {
       return false;
     }
     if (head === 'v2') {
-      // Only infer needs the credential: POST /v2/models/{m}[/versions/{v}]/infer.
-      if (method === 'POST' && parts[parts.length - 1] === 'infer' && parts[1] === 'models' && !d.authorized(req)) throw unauthorized(req);
-      if (d.isShuttingDown() && parts[1] === 'models') {
-        res.setHeader('connection', 'close');
-        sendOipError(res, 503, 'model server is shutting down');
-        return true;
+      // Every /v2 answer, errors included, has the protocol's body {"error": "<message>"}.
+      try {
+        // Only infer needs the credential: POST /v2/models/{m}[/versions/{v}]/infer.
+        if (method === 'POST' && parts[parts.length - 1] === 'infer' && parts[1] === 'models' && !d.authorized(req)) throw unauthorized(req);
+        if (d.isShuttingDown() && parts[1] === 'models') {
+          res.setHeader('connection', 'close');
+          sendOipError(res, 503, 'model server is shutting down');
+          return true;
+        }
+        if (!(await d.v2(method, parts.slice(1), req, res))) sendOipError(res, 404, `no route for ${method} /${parts.join('/')}`);
+      } catch (e) {
+        const err = toAppError(e);
+        if (err.code === 'INTERNAL_ERROR') d.logger.error({ err: e, method, url: req.url }, 'unhandled error');
+        if (res.headersSent) res.destroy();
+        else sendOipError(res, err.status, err.message, err.headers);
       }
-      return d.v2(method, parts.slice(1), req, res);
+      return true;
     }
     if (head === 'control') return d.control(method, parts.slice(1), req, res);
     if (head === 'health' && parts.length === 1 && method === 'GET') {
@@ -138,7 +147,8 @@ export function createRequestHandler(d: HandlerDeps) {
     const parts = splitPath(req.url ?? '/');
     const finish = () => d.metrics.observeHttp(method, parts ? routeOf(parts) : 'unmatched', res.statusCode, (performance.now() - start) / 1000);
     if (parts === null) {
-      sendError(res, new AppError('VALIDATION_ERROR', 'Malformed URL', [{ field: 'path', message: 'is not valid percent-encoding' }]));
+      if (req.url?.startsWith('/v2')) sendOipError(res, 400, 'Malformed URL: a path segment is not valid percent-encoding');
+      else sendError(res, new AppError('VALIDATION_ERROR', 'Malformed URL', [{ field: 'path', message: 'is not valid percent-encoding' }]));
       finish();
       return;
     }

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { TENSOR_DATATYPES, type GraphTensor, type ModelGraph, type TensorDatatype } from '../domain/models/graph';
-import { oipDatatype } from './oip-tensors';
+import { oipDatatype } from './oip-datatypes';
 
 export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
 

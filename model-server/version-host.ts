@@ -18,6 +18,7 @@ import type { Logger } from '../infra/telemetry/logger';
 import { fetchArtifact } from './artifact-fetcher';
 import { Batcher } from './batcher';
 import { LoadError } from './load-error';
+import { isBatchable, runOipBatch, type OipResult, type OipRun } from './oip-batch';
 import type { VersionMetrics } from './metrics';
 import { createSession, describeGraph, toModelGraph, type GraphInfo, type SessionSettings } from './session-factory';
 
@@ -81,6 +82,8 @@ export class VersionHost {
   loadedAt: Date | null = null;
   private session: ort.InferenceSession | null = null;
   private batcher: Batcher<EncodedRows, RowPrediction[]> | null = null;
+  /** The Open Inference Protocol's dynamic batcher; null when the graph cannot be stacked on dim 0. */
+  private oipBatcher: Batcher<OipRun, OipResult> | null = null;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private artifactSizeBytes: number | null = null;
@@ -134,6 +137,14 @@ export class VersionHost {
         this.batcher = new Batcher<EncodedRows, RowPrediction[]>(
           (items, rows) => this.runTracedBatch(encoder, decoder, items, rows),
           (e) => e.rows,
+          { maxBatchSize: spec.options.maxBatchSize, maxQueueDelayMicros: spec.options.maxQueueDelayMicros },
+          { onBatch: (rows, queue) => deps.metrics.observeBatch(rows, queue) },
+        );
+      }
+      if (isBatchable(this.graph)) {
+        this.oipBatcher = new Batcher<OipRun, OipResult>(
+          (items) => runOipBatch((feeds, fetches) => this.run(feeds, fetches), items),
+          (r) => r.rows,
           { maxBatchSize: spec.options.maxBatchSize, maxQueueDelayMicros: spec.options.maxQueueDelayMicros },
           { onBatch: (rows, queue) => deps.metrics.observeBatch(rows, queue) },
         );
@@ -257,6 +268,17 @@ export class VersionHost {
   }
 
   /**
+   * An Open Inference Protocol run through the dynamic batcher (stacked with other requests on
+   * dim 0 when the graph allows it; caller holds an acquire).
+   */
+  async runOip(feeds: Record<string, ort.Tensor>, fetches: string[], rows: number): Promise<Record<string, ort.Tensor>> {
+    if (!this.oipBatcher) return this.run(feeds, fetches);
+    const r = await this.oipBatcher.submit({ feeds, fetches, rows });
+    if (r instanceof Error) throw r;
+    return r;
+  }
+
+  /**
    * Stops taking requests (they get 503 and the gateway retries elsewhere), waits up to
    * `timeoutMs` for in-flight requests, then releases the session. Idempotent.
    */
@@ -284,6 +306,7 @@ export class VersionHost {
     }
     // Whatever still waits in the queue after the deadline is refused; the run in progress finishes first.
     await this.batcher?.close(notServing(this));
+    await this.oipBatcher?.close(notServing(this));
     await this.releaseSession();
     this.state = 'Unloaded';
     const drainMs = performance.now() - t0;
@@ -313,7 +336,7 @@ export class VersionHost {
       memoryBytes: this.memoryBytes,
       artifactSizeBytes: this.artifactSizeBytes,
       inFlight: this.inFlight,
-      queued: this.batcher?.queued ?? 0,
+      queued: (this.batcher?.queued ?? 0) + (this.oipBatcher?.queued ?? 0),
       loadedAt: this.loadedAt?.toISOString() ?? null,
       loadMs: this.loadMs === null ? null : Math.round(this.loadMs * 10) / 10,
       options: s.options,

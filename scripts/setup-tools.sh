@@ -26,6 +26,9 @@ KUBECONFORM_VERSION="v0.8.0"
 # PyPI kubernetes-validate ships each Kubernetes release's OpenAPI spec as JSON schemas; we keep one.
 KUBERNETES_SCHEMAS_PACKAGE_VERSION="1.37.0"
 KUBERNETES_VERSION="1.35.0"
+# Real Open Inference Protocol clients for test/integration/oip-clients.test.ts, in a virtualenv.
+# (PyPI's perf-analyzer is a 0.1.0 placeholder; NVIDIA publishes the real one elsewhere.)
+TRITONCLIENT_VERSION="2.73.0"
 
 STEP=""
 say() { printf '[setup-tools] %s\n' "$*"; }
@@ -176,6 +179,20 @@ PY
   say "kubernetes schemas $stamp: installed in $dest"
 }
 
+# Python tritonclient[http] in $TOOLS/pyenv-clients (the OIP client tests run it).
+install_python_clients() {
+  local venv="$TOOLS/pyenv-clients" stamp="tritonclient-$TRITONCLIENT_VERSION"
+  STEP="Python OIP clients (tritonclient[http]==$TRITONCLIENT_VERSION)"
+  if [[ -x "$venv/bin/python" && -f "$STAMPS/pyenv-clients" && "$(cat "$STAMPS/pyenv-clients")" == "$stamp" ]]; then
+    say "python clients $stamp: ok"; return
+  fi
+  local py; py="$(python_cmd)" || { STEP="$STEP: python3 with venv not found"; false; }
+  say "python clients $stamp: installing into $venv"
+  [[ -x "$venv/bin/python" ]] || "$py" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "tritonclient[http]==$TRITONCLIENT_VERSION"
+  echo "$stamp" >"$STAMPS/pyenv-clients"
+}
+
 # Debian's docker-compose (1.29) checks docker-compose.yml (`docker-compose config`) in the tests.
 ensure_docker_compose() {
   STEP="docker-compose (Debian package)"
@@ -203,6 +220,7 @@ install_ferretdb
 install_go_binary helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION" version
 install_go_binary kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" -v
 install_kubernetes_schemas
+install_python_clients
 ensure_docker_compose
 ensure_promtool
 if [[ "${HOTSWAP_SETUP_BENCH:-0}" == 1 ]]; then install_vegeta; fi

@@ -154,6 +154,8 @@ export class InferenceGateway {
       maxBodyBytes: config.MAX_BODY_BYTES,
       environmentOf: (req, query) => this.environmentOf(req, query),
       ready: () => this.tables.loaded,
+      routes: () => this.tables.all(),
+      served: (versionId) => this.directory.has(versionId),
     });
     this.asyncStore = new AsyncRequestStore(deps.db);
     this.asyncPool = new AsyncWorkerPool({

@@ -9,7 +9,8 @@ export const INFERENCE_PREFIX = '/api/v1/inference/';
 export type LeanRoute =
   | { kind: 'native'; modelName: string; native: 'single' | 'batch'; query: string }
   | { kind: 'status'; id: string }
-  | { kind: 'v2'; parts: string[]; query: string };
+  /** parts: null when a segment is not valid percent-encoding (400 in the protocol's error body). */
+  | { kind: 'v2'; parts: string[] | null; query: string };
 
 /**
  * Splits "/a/b%20c?x=1" after `prefix` into decoded segments and the raw query; null when a
@@ -48,7 +49,7 @@ export function leanRoute(method: string, url: string): LeanRoute | null {
   }
   if (url === '/v2' || url.startsWith('/v2/') || url.startsWith('/v2?')) {
     const split = url.startsWith('/v2/') ? splitAfter(url, '/v2/') : { parts: [], query: url.slice(url.indexOf('?') + 1 || url.length) };
-    return split ? { kind: 'v2', parts: split.parts, query: split.query } : null;
+    return split ? { kind: 'v2', parts: split.parts, query: split.query } : { kind: 'v2', parts: null, query: '' };
   }
   return null;
 }

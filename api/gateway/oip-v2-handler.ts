@@ -11,6 +11,7 @@ import type { UpstreamHeaders } from './upstream';
 import { asAppError } from './native-inference';
 import type { PredictionSink } from './prediction-sink';
 import type { ShadowMirror } from './shadow-mirror';
+import type { CompiledRoute } from './route-tables';
 import type { Resolved, TargetResolver } from './target-resolver';
 import type { VersionClient } from './version-client';
 
@@ -29,9 +30,18 @@ export interface OipDeps {
   /** Environment from the X-HotSwap-Environment header or ?environment= (throws 400). */
   environmentOf(req: IncomingMessage, query: string): string;
   ready(): boolean;
+  /** Every routing table this gateway serves from (the repository index). */
+  routes(): readonly CompiledRoute[];
+  /** Whether a live model server holds the version Ready. */
+  served(versionId: string): boolean;
 }
 
 const JSON_TYPE = 'application/json';
+const BINARY_TYPE = 'application/octet-stream';
+/** The OIP binary tensor data extension's header: the length of the JSON part of a body. */
+const HEADER_LENGTH = 'inference-header-content-length';
+/** The protocol extensions the gateway serves (exactly those the model servers implement). */
+export const EXTENSIONS = ['binary_tensor_data', 'model_configuration'];
 
 /**
  * The Open Inference Protocol v2 (KServe / Triton REST) on the gateway. Server-level routes
@@ -43,9 +53,13 @@ export class OipV2Handler {
   constructor(private readonly d: OipDeps) {}
 
   /** `parts`: decoded path segments after /v2; `span`: the gateway's span of this request (trace ids). */
-  async handle(method: string, parts: string[], query: string, req: IncomingMessage, res: ServerResponse, span: RequestSpan): Promise<void> {
+  async handle(method: string, parts: string[] | null, query: string, req: IncomingMessage, res: ServerResponse, span: RequestSpan): Promise<void> {
+    if (parts === null) {
+      req.resume();
+      return sendOipError(res, 400, 'Malformed URL: a path segment is not valid percent-encoding');
+    }
     const n = parts.length;
-    if (n === 0 && method === 'GET') return sendPayload(res, 200, JSON.stringify({ name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: [] }));
+    if (n === 0 && method === 'GET') return sendPayload(res, 200, JSON.stringify({ name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: EXTENSIONS }));
     if (parts[0] === 'health' && n === 2 && method === 'GET') {
       if (parts[1] === 'live') return sendPayload(res, 200, '{"live":true}');
       if (parts[1] === 'ready') {
@@ -53,6 +67,7 @@ export class OipV2Handler {
         return sendPayload(res, ok ? 200 : 503, JSON.stringify({ ready: ok }));
       }
     }
+    if (parts[0] === 'repository' && n === 2 && parts[1] === 'index' && method === 'POST') return this.repositoryIndex(query, req, res);
     if (parts[0] !== 'models' || n < 2) return this.notFound(method, parts, req, res);
     const modelName = parts[1];
     let version: string | undefined;
@@ -61,7 +76,7 @@ export class OipV2Handler {
       version = parts[3]!;
       rest = parts.slice(4);
     } else rest = parts.slice(2);
-    const action = rest.length === 0 ? 'metadata' : rest.length === 1 && (rest[0] === 'ready' || rest[0] === 'infer') ? rest[0] : null;
+    const action = rest.length === 0 ? 'metadata' : rest.length === 1 && (rest[0] === 'ready' || rest[0] === 'infer' || rest[0] === 'config') ? rest[0] : null;
     if (action === null || (action === 'infer') !== (method === 'POST') || (method !== 'GET' && method !== 'POST')) return this.notFound(method, parts, req, res);
 
     const arrivedAt = Date.now();
@@ -90,9 +105,14 @@ export class OipV2Handler {
         }
         return sendPayload(res, ready ? 200 : 503, JSON.stringify({ name: modelName, ...(version !== undefined && { version }), ready }));
       }
-      const path = action === 'infer' ? `${t.v2Path}/infer` : t.v2Path;
+      const path = action === 'metadata' ? t.v2Path : `${t.v2Path}/${action}`;
       const headers: UpstreamHeaders = { 'x-request-id': requestId };
-      if (body) headers['content-type'] = JSON_TYPE;
+      const binaryHeader = req.headers[HEADER_LENGTH];
+      if (body && typeof binaryHeader === 'string') {
+        if (!/^\d{1,15}$/.test(binaryHeader)) throw new AppError('VALIDATION_ERROR', 'Inference-Header-Content-Length must be a byte count');
+        headers['content-type'] = BINARY_TYPE;
+        headers[HEADER_LENGTH] = binaryHeader;
+      } else if (body) headers['content-type'] = JSON_TYPE;
       const traceparent = span.traceparent;
       if (traceparent !== undefined) headers.traceparent = traceparent;
       let up;
@@ -108,8 +128,12 @@ export class OipV2Handler {
         up = await this.d.client.call(now.target, method, `${now.target.v2Path}/infer`, headers, body);
       }
       // Recorded (and journaled) before the answer leaves: a crash after it loses no prediction.
-      if (action === 'infer') this.afterInfer(resolved, requestId, traceId, traceparent, arrivedAt, t0, body!, up.status, up.body);
-      sendPayload(res, up.status, up.body, { 'x-request-id': requestId });
+      if (action === 'infer') {
+        const bodyHeaderLength = typeof binaryHeader === 'string' ? Number(binaryHeader) : undefined;
+        this.afterInfer({ resolved, requestId, traceId, traceparent, arrivedAt, t0, body: body!, bodyHeaderLength, status: up.status, answer: up.body, answerHeaderLength: up.inferenceHeaderLength });
+      }
+      if (up.inferenceHeaderLength === undefined) sendPayload(res, up.status, up.body, { 'x-request-id': requestId });
+      else sendPayload(res, up.status, up.body, { 'x-request-id': requestId, 'content-type': BINARY_TYPE, [HEADER_LENGTH]: String(up.inferenceHeaderLength) });
     } catch (e) {
       const err = asAppError(e, this.d.log);
       if (action === 'infer') {
@@ -123,7 +147,8 @@ export class OipV2Handler {
     }
   }
 
-  private afterInfer(resolved: Resolved, requestId: string, traceId: string, traceparent: string | undefined, arrivedAt: number, t0: number, body: Buffer, status: number, answer: Buffer): void {
+  private afterInfer(x: InferOutcome): void {
+    const { resolved, requestId, traceId, traceparent, arrivedAt, t0, body, status, answer } = x;
     const t = resolved.target;
     const latencyMs = performance.now() - t0;
     this.d.metrics.observe(t.modelName, t.version, t.role, status, latencyMs / 1000);
@@ -132,10 +157,51 @@ export class OipV2Handler {
       errorCode = status >= 500 ? 'INFERENCE_ERROR' : 'VALIDATION_ERROR';
       this.d.metrics.error(t.modelName, t.version, t.role, errorCode);
     }
-    this.record(resolved, requestId, traceId, arrivedAt, t0, body, status === 200 ? answer : null, errorCode);
+    // The log keeps the JSON part of binary bodies (tensor metadata and any JSON data), not the raw bytes.
+    this.record(resolved, requestId, traceId, arrivedAt, t0, jsonPart(body, x.bodyHeaderLength), status === 200 ? jsonPart(answer, x.answerHeaderLength) : null, errorCode);
     const shadow = resolved.route?.shadow;
     if (shadow && shadow.target.versionId !== t.versionId && shouldMirror(shadow.percentage, Math.random()))
-      this.d.shadow.offer({ target: shadow.target, kind: 'v2', path: `${shadow.target.v2Path}/infer`, body, primaryRequestId: requestId, primaryOutputs: undefined, input: undefined, traceId, traceparent, arrivedAt });
+      this.d.shadow.offer({
+        target: shadow.target,
+        kind: 'v2',
+        path: `${shadow.target.v2Path}/infer`,
+        body,
+        ...(x.bodyHeaderLength !== undefined && { inferenceHeaderLength: x.bodyHeaderLength }),
+        primaryRequestId: requestId,
+        primaryOutputs: undefined,
+        input: undefined,
+        traceId,
+        traceparent,
+        arrivedAt,
+      });
+  }
+
+  /** POST /v2/repository/index: the versions the environment's routing tables send traffic to. */
+  private async repositoryIndex(query: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await (this.d.gate.cached(req, 'inference:run') ?? this.d.gate.authenticate(req, 'inference:run'));
+      const environment = this.d.environmentOf(req, query);
+      let readyOnly = false;
+      const raw = await readBody(req, 64 * 1024).catch(() => null);
+      if (raw !== null) {
+        const body = tryParse(raw);
+        if (!body || Array.isArray(body) || (body.ready !== undefined && typeof body.ready !== 'boolean')) throw new AppError('VALIDATION_ERROR', 'the index request is {"ready": true|false}');
+        readyOnly = body.ready === true;
+      }
+      const index: { name: string; version: string; state: string; reason?: string }[] = [];
+      for (const route of this.d.routes()) {
+        if (route.environment !== environment) continue;
+        for (const t of route.targets) {
+          const ready = this.d.served(t.versionId);
+          if (readyOnly && !ready) continue;
+          index.push({ name: t.modelName, version: t.version, state: ready ? 'READY' : 'UNAVAILABLE', ...(!ready && { reason: 'no live model server holds it Ready' }) });
+        }
+      }
+      sendPayload(res, 200, JSON.stringify(index));
+    } catch (e) {
+      const err = asAppError(e, this.d.log);
+      sendOipError(res, err.status, err.message, err.headers);
+    }
   }
 
   private record(resolved: Resolved, requestId: string, traceId: string, arrivedAt: number, t0: number, body: Buffer | null, answer: Buffer | null, errorCode: string | undefined): void {
@@ -169,6 +235,26 @@ export class OipV2Handler {
     req.resume();
     sendOipError(res, 404, `no route for ${method} /v2${parts.length ? `/${parts.join('/')}` : ''}`);
   }
+}
+
+interface InferOutcome {
+  resolved: Resolved;
+  requestId: string;
+  traceId: string;
+  traceparent: string | undefined;
+  arrivedAt: number;
+  t0: number;
+  body: Buffer;
+  /** Inference-Header-Content-Length of the request (binary extension), when sent. */
+  bodyHeaderLength: number | undefined;
+  status: number;
+  answer: Buffer;
+  answerHeaderLength: number | undefined;
+}
+
+/** The JSON part of an OIP body: all of it, or its first `headerLength` bytes under the binary extension. */
+function jsonPart(buf: Buffer, headerLength: number | undefined): Buffer {
+  return headerLength !== undefined && Number.isSafeInteger(headerLength) && headerLength >= 0 && headerLength <= buf.length ? buf.subarray(0, headerLength) : buf;
 }
 
 function tryParse(buf: Buffer): Record<string, unknown> | undefined {

@@ -14,6 +14,8 @@ export interface ShadowJob {
   kind: MirroredKind;
   path: string;
   body: Buffer;
+  /** v2 under the binary tensor data extension: the length of the body's JSON part. */
+  inferenceHeaderLength?: number;
   primaryRequestId: string;
   /** What the primary answered: its prediction (single), its predictions (batch); undefined for v2. */
   primaryOutputs: unknown;
@@ -114,11 +116,15 @@ export class ShadowMirror {
     let serverId: string | undefined;
     try {
       const headers: UpstreamHeaders = { 'content-type': 'application/json', 'x-request-id': `${job.primaryRequestId}-shadow` };
+      if (job.inferenceHeaderLength !== undefined) {
+        headers['content-type'] = 'application/octet-stream';
+        headers['inference-header-content-length'] = job.inferenceHeaderLength;
+      }
       if (job.traceparent !== undefined) headers.traceparent = job.traceparent;
       const r = await this.deps.client.call(t, 'POST', job.path, headers, job.body);
       status = r.status;
       serverId = r.upstream.id;
-      parsed = JSON.parse(r.body.toString('utf8')) as Record<string, unknown>;
+      parsed = JSON.parse(r.body.toString('utf8', 0, r.inferenceHeaderLength ?? r.body.length)) as Record<string, unknown>;
       if (status !== 200) errorCode = typeof (parsed.error as { code?: unknown } | undefined)?.code === 'string' ? (parsed.error as { code: string }).code : status >= 500 ? 'INFERENCE_ERROR' : 'VALIDATION_ERROR';
     } catch (e) {
       errorCode = isAppError(e) ? e.code : 'INTERNAL_ERROR';
@@ -164,7 +170,7 @@ export class ShadowMirror {
       return;
     }
     let features = job.input;
-    if (job.kind === 'v2') features = (JSON.parse(job.body.toString('utf8')) as { inputs?: unknown }).inputs ?? null;
+    if (job.kind === 'v2') features = (JSON.parse(job.body.toString('utf8', 0, job.inferenceHeaderLength ?? job.body.length)) as { inputs?: unknown }).inputs ?? null;
     const outputs = ok ? (job.kind === 'v2' ? answer.outputs : answer.prediction) : null;
     sink.record({ ...base, requestId: shadowRequestId(job.primaryRequestId), primaryRequestId: job.primaryRequestId, primaryOutputs: job.primaryOutputs, features, outputs });
   }

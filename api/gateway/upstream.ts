@@ -18,6 +18,8 @@ export interface UpstreamResponse {
   status: number;
   body: Buffer;
   upstream: Upstream;
+  /** The OIP binary extension's `Inference-Header-Content-Length` of the response, when sent. */
+  inferenceHeaderLength?: number;
 }
 
 /** Header values the gateway sends; names are written as given (lower-case). */
@@ -31,7 +33,7 @@ const CONNECTION_REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH
 const CRLF2 = Buffer.from('\r\n\r\n');
 const HEADER_VALUE = /^[\x20-\x7e]*$/;
 
-type Done = (err: UpstreamError | null, status: number, body: Buffer | null) => void;
+type Done = (err: UpstreamError | null, status: number, body: Buffer | null, inferenceHeaderLength: number) => void;
 
 /**
  * One keep-alive connection, one request at a time (no pipelining), with a minimal HTTP/1.1
@@ -49,6 +51,8 @@ class Connection {
   private total = 0;
   private chunkOffset = 0;
   private keepAlive = true;
+  /** Inference-Header-Content-Length of the response (OIP binary extension); -1 when absent. */
+  private inferenceHeaderLength = -1;
   private lastError: NodeJS.ErrnoException | undefined;
 
   constructor(
@@ -89,6 +93,7 @@ class Connection {
     this.total = 0;
     this.chunkOffset = 0;
     this.keepAlive = true;
+    this.inferenceHeaderLength = -1;
     this.socket.ref();
     this.socket.setTimeout(timeoutMs);
     this.socket.cork();
@@ -137,12 +142,13 @@ class Connection {
       const colon = head.indexOf(':', lineStart);
       if (colon > lineStart && colon < lineEnd) {
         const nameLength = colon - lineStart;
-        if (nameLength === 14 || nameLength === 17 || nameLength === 10) {
+        if (nameLength === 14 || nameLength === 17 || nameLength === 10 || nameLength === 31) {
           const name = head.slice(lineStart, colon).toLowerCase();
           const value = head.slice(colon + 1, lineEnd).trim().toLowerCase();
           if (name === 'content-length') length = Number(value);
           else if (name === 'transfer-encoding' && value.endsWith('chunked')) length = -1;
           else if (name === 'connection' && value === 'close') this.keepAlive = false;
+          else if (name === 'inference-header-content-length') this.inferenceHeaderLength = Number(value);
         }
       }
       lineStart = lineEnd + 2;
@@ -192,11 +198,12 @@ class Connection {
   private finish(body: Buffer): void {
     const done = this.done!;
     const status = this.status;
+    const inferenceHeaderLength = this.inferenceHeaderLength;
     this.done = null;
     this.buf = null;
     if (this.keepAlive && !this.socket.destroyed) this.owner.release(this);
     else this.socket.destroy();
-    done(null, status, body);
+    done(null, status, body, inferenceHeaderLength);
   }
 
   private fail(kind: UpstreamFailure, cause?: unknown): void {
@@ -204,7 +211,7 @@ class Connection {
     if (!done) return;
     this.done = null;
     this.buf = null;
-    done(new UpstreamError(kind, this.owner, cause), 0, null);
+    done(new UpstreamError(kind, this.owner, cause), 0, null, -1);
   }
 }
 
@@ -268,8 +275,9 @@ export class Upstream {
         return;
       }
       const conn = this.idle.pop() ?? new Connection(this, this.host, this.port);
-      conn.request(head, body, timeoutMs, (err, status, resBody) => {
+      conn.request(head, body, timeoutMs, (err, status, resBody, inferenceHeaderLength) => {
         if (err) reject(err);
+        else if (inferenceHeaderLength >= 0) resolve({ status, body: resBody!, upstream: this, inferenceHeaderLength });
         else resolve({ status, body: resBody!, upstream: this });
       });
     });

@@ -7,7 +7,39 @@ export interface ValueSpec {
   dims: (number | string | null)[] | null;
 }
 
-export const ELEM = { FLOAT: 1, INT64: 7, STRING: 8, DOUBLE: 11, BFLOAT16: 16 } as const;
+export const ELEM = {
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  STRING: 8,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  UINT32: 12,
+  UINT64: 13,
+  BFLOAT16: 16,
+} as const;
+
+/** Every OIP datatype the model servers serve, with its ONNX element type. */
+export const OIP_ELEM: Record<string, number> = {
+  BOOL: ELEM.BOOL,
+  UINT8: ELEM.UINT8,
+  UINT16: ELEM.UINT16,
+  UINT32: ELEM.UINT32,
+  UINT64: ELEM.UINT64,
+  INT8: ELEM.INT8,
+  INT16: ELEM.INT16,
+  INT32: ELEM.INT32,
+  INT64: ELEM.INT64,
+  FP16: ELEM.FLOAT16,
+  FP32: ELEM.FLOAT,
+  FP64: ELEM.DOUBLE,
+  BYTES: ELEM.STRING,
+};
 
 export interface ModelSpec {
   inputs: ValueSpec[];
@@ -73,4 +105,20 @@ export const rank1StringModel = () =>
     inputs: [{ name: 'text', elemType: ELEM.STRING, dims: ['N'] }],
     outputs: [{ name: 'echo', elemType: ELEM.STRING, dims: ['N'] }],
     nodes: [{ opType: 'Identity', input: ['text'], output: ['echo'] }],
+  });
+
+/** One input per OIP datatype, `in_<DATATYPE>` [N, 2], each echoed by Identity to `out_<DATATYPE>`. Runnable. */
+export const everyDatatypeModel = () =>
+  buildOnnxModel({
+    inputs: Object.entries(OIP_ELEM).map(([dt, elemType]) => ({ name: `in_${dt}`, elemType, dims: ['N', 2] })),
+    outputs: Object.entries(OIP_ELEM).map(([dt, elemType]) => ({ name: `out_${dt}`, elemType, dims: ['N', 2] })),
+    nodes: Object.keys(OIP_ELEM).map((dt) => ({ opType: 'Identity', input: [`in_${dt}`], output: [`out_${dt}`] })),
+  });
+
+/** A fixed-shape FP32 [2, 2] input echoed by Identity: not batchable on dim 0. Runnable. */
+export const fixedShapeModel = () =>
+  buildOnnxModel({
+    inputs: [{ name: 'x', elemType: ELEM.FLOAT, dims: [2, 2] }],
+    outputs: [{ name: 'y', elemType: ELEM.FLOAT, dims: [2, 2] }],
+    nodes: [{ opType: 'Identity', input: ['x'], output: ['y'] }],
   });

@@ -45,7 +45,7 @@ const v2call = (method: string, path: string, body?: unknown, headers: Record<st
   t.call(method, path, { token: app, ...(body !== undefined && { body }), headers });
 
 it('server metadata, liveness and readiness answer without credentials', async () => {
-  expect(await t.call('GET', '/v2')).toMatchObject({ status: 200, body: { name: 'hotswap-gateway', version: expect.any(String), extensions: [] } });
+  expect(await t.call('GET', '/v2')).toMatchObject({ status: 200, body: { name: 'hotswap-gateway', version: expect.any(String), extensions: ['binary_tensor_data', 'model_configuration'] } });
   expect(await t.call('GET', '/v2/health/live')).toMatchObject({ status: 200, body: { live: true } });
   expect(await t.call('GET', '/v2/health/ready')).toMatchObject({ status: 200, body: { ready: true } });
 });

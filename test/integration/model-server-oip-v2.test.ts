@@ -26,7 +26,7 @@ describe('Open Inference Protocol v2 (REST)', () => {
   it('server metadata, liveness and readiness', async () => {
     const meta = await ms.call('GET', '/v2');
     expect(meta.status).toBe(200);
-    expect(meta.body).toEqual({ name: 'hotswap-model-server', version: expect.any(String), extensions: [] });
+    expect(meta.body).toEqual({ name: 'hotswap-model-server', version: expect.any(String), extensions: ['binary_tensor_data', 'model_configuration'] });
     const live = await ms.call('GET', '/v2/health/live');
     expect(live).toMatchObject({ status: 200, body: { live: true } });
     const ready = await ms.call('GET', '/v2/health/ready');
@@ -128,7 +128,8 @@ describe('Open Inference Protocol v2 (REST)', () => {
     ['INT32 for an FP32 input', [{ name: 'float_input', shape: [1, 9], datatype: 'INT32', data: Array(9).fill(1) }], /datatype INT32 does not match/],
     ['BOOL for an FP32 input', [{ name: 'float_input', shape: [1, 9], datatype: 'BOOL', data: Array(9).fill(true) }], /datatype BOOL does not match/],
     ['BYTES for an FP32 input', [{ name: 'float_input', shape: [1, 9], datatype: 'BYTES', data: Array(9).fill('a') }], /datatype BYTES does not match/],
-    ['an unsupported datatype', [{ name: 'float_input', shape: [1, 9], datatype: 'FP16', data: Array(9).fill(1) }], /unsupported datatype "FP16"/],
+    ['an unsupported datatype', [{ name: 'float_input', shape: [1, 9], datatype: 'BF16', data: Array(9).fill(1) }], /unsupported datatype "BF16"/],
+    ['FP16 for an FP32 input', [{ name: 'float_input', shape: [1, 9], datatype: 'FP16', data: Array(9).fill(1) }], /datatype FP16 does not match/],
     ['a string where FP32 needs numbers', [{ name: 'float_input', shape: [1, 9], datatype: 'FP32', data: ['1', 0, 0, 0, 0, 0, 0, 0, 0] }], /data\[0\] is "1"; FP32 needs finite numbers/],
     ['wrong rank', [{ name: 'float_input', shape: [9], datatype: 'FP32', data: Array(9).fill(0) }], /has rank 1; the model expects rank 2/],
     ['wrong fixed dimension', [{ name: 'float_input', shape: [1, 8], datatype: 'FP32', data: Array(8).fill(0) }], /does not fit the model's \[-1,9\] at dimension 1/],

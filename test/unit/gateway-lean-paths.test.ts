@@ -8,6 +8,7 @@ describe('leanRoute', () => {
     ['GET', '/api/v1/inference/req-1/status', { kind: 'status', id: 'req-1' }],
     ['GET', '/v2', { kind: 'v2', parts: [], query: '' }],
     ['POST', '/v2/models/m/infer', { kind: 'v2', parts: ['models', 'm', 'infer'], query: '' }],
+    ['GET', '/v2/models/%E0%A4%A', { kind: 'v2', parts: null, query: '' }],
   ])('%s %s is the gateway’s', (method, url, route) => {
     expect(leanRoute(method, url)).toEqual(route);
     expect(isLeanRequest(method, url)).toBe(true);
