@@ -1,8 +1,10 @@
 /**
- * Explanations through the real gateway and a real model server: `?explain=true` on the
- * fraud-detection example answers KernelSHAP attributions that equal the Shapley values computed
- * here by their definition (the model run in-process with ONNX Runtime, the same background
- * rows), and versions that cannot be explained are refused before the model is called.
+ * Explanations and fairness through the real gateway, a real model server and the real API.
+ * `?explain=true` on the fraud-detection example answers KernelSHAP attributions that equal the
+ * Shapley values computed here by their definition (the model run in-process with ONNX Runtime,
+ * the same background rows); versions that cannot be explained are refused before the model is
+ * called. A version registered with sensitiveAttributes gets per-group accuracy, positive rate and
+ * count in the metrics API from the feedback posted on its predictions.
  */
 // Side effect first: lets onnxruntime-node's native typed arrays pass jest's realm checks.
 import '../helpers/model-server-harness';
@@ -10,9 +12,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compileFeatureEncoder, compileOutputDecoder } from '../../domain/feature-schema';
-import { exampleModel } from '../helpers/example-models';
 import type { TestModelServer } from '../helpers/model-server-harness';
-import { FRAUD, loadOn, registerExample, setRoute, startFleetServer, startGatewayApi, waitForReady, type GatewayApi } from '../helpers/gateway-harness';
+import { exampleModel, uploadForm } from '../helpers/example-models';
+import { FRAUD, fraudRow, loadOn, registerExample, setRoute, startFleetServer, startGatewayApi, waitForReady, type GatewayApi } from '../helpers/gateway-harness';
 
 jest.setTimeout(120_000);
 
@@ -62,6 +64,17 @@ async function shapleyByDefinition(x: Record<string, unknown>, background: Recor
   return phi;
 }
 
+const SENSITIVE = ['is_international', 'merchant_category'];
+
+/** fraud-detection 1.0.0 as "fraud-fair", declaring sensitive attributes. */
+async function registerFair() {
+  const form = uploadForm({ ...fraud.metadata, name: 'fraud-fair', sensitiveAttributes: SENSITIVE }, fraud.onnx);
+  const res = await t.call('POST', '/api/v1/models', { token: admin, rawBody: form });
+  if (res.status !== 201) throw new Error(`registering fraud-fair failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const v = (await t.call('GET', '/api/v1/models/fraud-fair/versions/1.0.0', { token: admin })).body;
+  return { modelId: v.modelId, modelName: 'fraud-fair', versionId: v.versionId, version: '1.0.0', artifactKey: String(v.artifactPath).replace(/^fs:\/\//, ''), checksum: v.checksum, inputSchema: v.inputSchema, outputSchema: v.outputSchema };
+}
+
 beforeAll(async () => {
   t = await startGatewayApi({ env: { SAMPLE_SETS_DIR: join(__dirname, '..', '..', 'examples', 'models'), EXPLAIN_BACKGROUND_ROWS: String(BACKGROUND) } });
   admin = await t.tokenFor('Admin');
@@ -70,6 +83,7 @@ beforeAll(async () => {
     await registerExample(t, admin, 'fraud-detection', '1.0.0'),
     await registerExample(t, admin, 'fraud-detection', '1.0.0', 'fraud-unsampled'), // no samples.json under this name
     await registerExample(t, admin, 'sentiment', '1.0.0'),
+    await registerFair(),
   ];
   server = await startFleetServer(t);
   for (const v of versions) await loadOn(server, v, { warmupRuns: 0 });
@@ -131,5 +145,67 @@ describe('POST /api/v1/inference/{model}?explain=true', () => {
     expect(res.body.error.details).toEqual([{ field: 'explain', message: expect.stringMatching(message) }]);
     await new Promise((r) => setTimeout(r, 50));
     expect(t.sink.records.length).toBe(before);
+  });
+});
+
+describe('fairness: per-group metrics of a version with sensitiveAttributes', () => {
+  it('refuses sensitive attributes that are not features, and stores nothing', async () => {
+    const form = uploadForm({ ...fraud.metadata, name: 'fraud-unfair', sensitiveAttributes: ['is_international', 'zip_code'] }, fraud.onnx);
+    const res = await t.call('POST', '/api/v1/models', { token: admin, rawBody: form });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toContainEqual({ field: 'metadata.sensitiveAttributes.1', message: '"zip_code" is not a feature of inputSchema' });
+    expect((await t.call('GET', '/api/v1/models/fraud-unfair', { token: admin })).status).toBe(404);
+    expect((await t.call('GET', '/api/v1/models/fraud-fair/versions/1.0.0', { token: admin })).body.sensitiveAttributes).toEqual(SENSITIVE);
+  });
+
+  it('answers per-group count, accuracy and positive rate, and the gaps, from feedback joined with the logged features', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => fraudRow(i * 7 + 1));
+    const answers: { requestId: string; prediction: { label: string } }[] = [];
+    for (const features of rows) {
+      const r = await t.call('POST', '/api/v1/inference/fraud-fair', { token: app, body: { features } });
+      expect(r.status).toBe(200);
+      answers.push(r.body as { requestId: string; prediction: { label: string } });
+    }
+    // Truth: fraud for expensive international transactions, so groups differ in accuracy.
+    const labels = rows.map((r) => (r.is_international && r.transaction_amount > 1500 ? 'fraud' : 'legit'));
+    const fb = await t.call('POST', '/api/v1/inference/fraud-fair/feedback', { token: app, body: { feedback: answers.map((a, i) => ({ requestId: a.requestId, label: labels[i] })) } });
+    expect(fb.status).toBe(200);
+    expect(fb.body.recorded).toBe(rows.length);
+
+    const expected = SENSITIVE.map((attribute) => {
+      const groups = new Map<string, { count: number; correct: number; positive: number }>();
+      rows.forEach((r, i) => {
+        const value = typeof r[attribute as keyof typeof r] === 'string' ? String(r[attribute as keyof typeof r]) : JSON.stringify(r[attribute as keyof typeof r]);
+        const g = groups.get(value) ?? { count: 0, correct: 0, positive: 0 };
+        g.count++;
+        if (answers[i].prediction.label === labels[i]) g.correct++;
+        if (answers[i].prediction.label === 'fraud') g.positive++;
+        groups.set(value, g);
+      });
+      const list = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([value, g]) => ({ value, count: g.count, accuracy: g.correct / g.count, positiveRate: g.positive / g.count }));
+      const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+      return { attribute, list, accuracyGap: spread(list.map((g) => g.accuracy)), positiveRateGap: spread(list.map((g) => g.positiveRate)) };
+    });
+
+    const m = await t.call('GET', '/api/v1/models/fraud-fair/metrics?window=PT10M&version=1.0.0', { token: admin });
+    expect(m.status).toBe(200);
+    expect(m.body.metrics.labelledCount).toBe(rows.length);
+    const fairness = m.body.metrics.fairness as { attribute: string; groups: { value: string; count: number; accuracy: number; positiveRate: number }[]; accuracyGap: number; positiveRateGap: number }[];
+    expect(fairness.map((a) => a.attribute)).toEqual(['is_international', 'merchant_category']);
+    for (const e of expected) {
+      const got = fairness.find((a) => a.attribute === e.attribute)!;
+      expect(got.groups.map((g) => [g.value, g.count])).toEqual(e.list.map((g) => [g.value, g.count]));
+      got.groups.forEach((g, i) => {
+        expect(g.accuracy).toBeCloseTo(e.list[i].accuracy, 5);
+        expect(g.positiveRate).toBeCloseTo(e.list[i].positiveRate, 5);
+      });
+      expect(got.accuracyGap).toBeCloseTo(e.accuracyGap, 5);
+      expect(got.positiveRateGap).toBeCloseTo(e.positiveRateGap, 5);
+    }
+    // The same per version in the model-wide answer; a model without sensitive attributes has none.
+    const all = await t.call('GET', '/api/v1/models/fraud-fair/metrics?window=PT10M', { token: admin });
+    expect(all.body.versions[0].metrics.fairness).toEqual(m.body.metrics.fairness);
+    const plain = await t.call('GET', '/api/v1/models/fraud-detection/metrics?window=PT10M&version=1.0.0', { token: admin });
+    expect(plain.body.metrics.fairness).toBeUndefined();
   });
 });
