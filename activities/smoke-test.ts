@@ -2,78 +2,26 @@
  * Blue-green smoke test: labelled rows straight to the candidate on one server (not through
  * the routing table, which still sends users to blue).
  *
- * Where a version's labelled sample set lives (first found wins):
- * 1. the artifact store, next to the model: `<folder of artifactKey>/samples.json`
- *    (e.g. `models/fraud-detection/2.0.0/samples.json`), then `models/<name>/<version>/samples.json`;
- * 2. SAMPLE_SETS_DIR (default ./examples/models): `<dir>/<modelName>/<version>/samples.json`,
- *    so the example models registered from examples/ have theirs without an upload.
- * Format (examples/README.md): `{"instances": [{...features}], "labels": ["<class>", ...]}`.
+ * The labelled rows are the version's sample set (infra/artifact-store/sample-sets.ts says where it lives).
  * Without a sample set, rows generated from the inputSchema check that answers are valid; a
  * version with a baseline accuracy then gets an Error verdict (no labelled samples).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import type { SmokeTestResult } from '../domain/deployments/smoke-test';
 import { sampleRows } from '../domain/feature-schema';
 import { sameLabel } from '../domain/metrics/quality';
-import { sampleSetKeys, type ModelVersion } from '../domain/models/model';
+import { findSampleSet as findIn } from '../infra/artifact-store/sample-sets';
+import type { ModelVersion } from '../domain/models/model';
 import type { DeploymentActivityDeps } from './deployment-deps';
 import { beat, cancellation, findModelVersion, holdersOf, liveServers } from './activity-support';
 import { PredictionRefusedError } from './model-server-client';
 import { outputsOf, predictionProblem } from './schema-checks';
 
-export interface SampleSet {
-  instances: Record<string, unknown>[];
-  labels: (string | number | null)[] | null;
-  source: string;
+/** The version's labelled sample set, or null when it has none (see the file comment for where it is looked up). */
+export function findSampleSet(deps: Pick<DeploymentActivityDeps, 'artifacts' | 'settings'>, modelName: string, version: ModelVersion) {
+  return findIn({ artifacts: deps.artifacts, sampleSetsDir: deps.settings.sampleSetsDir }, modelName, version);
 }
 
 const CHUNK = 500;
-const MAX_SAMPLE_FILE_BYTES = 64 * 1024 * 1024;
-
-function parseSampleSet(text: string, source: string): SampleSet {
-  const raw = JSON.parse(text) as { instances?: unknown; labels?: unknown };
-  if (!Array.isArray(raw.instances) || !raw.instances.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r)))
-    throw new Error(`${source}: "instances" must be an array of feature objects`);
-  const labels = Array.isArray(raw.labels) ? (raw.labels as (string | number | null)[]) : null;
-  if (labels && labels.length !== raw.instances.length) throw new Error(`${source}: ${labels.length} labels for ${raw.instances.length} instances`);
-  return { instances: raw.instances as Record<string, unknown>[], labels, source };
-}
-
-async function readStream(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of stream) {
-    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as string);
-    size += b.length;
-    if (size > MAX_SAMPLE_FILE_BYTES) throw new Error(`sample set larger than ${MAX_SAMPLE_FILE_BYTES} bytes`);
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The version's labelled sample set, or null when it has none (see the file comment for where it is looked up). */
-export async function findSampleSet(deps: Pick<DeploymentActivityDeps, 'artifacts' | 'settings'>, modelName: string, version: ModelVersion): Promise<SampleSet | null> {
-  for (const key of sampleSetKeys(modelName, version)) {
-    let stat;
-    try {
-      stat = await deps.artifacts.stat(key);
-    } catch {
-      continue; // not a key this store accepts
-    }
-    if (stat) return parseSampleSet(await readStream(await deps.artifacts.get(key)), `${deps.artifacts.toReference(key)}`);
-  }
-  if (deps.settings.sampleSetsDir) {
-    const file = join(deps.settings.sampleSetsDir, modelName, version.version, 'samples.json');
-    try {
-      return parseSampleSet(await readFile(file, 'utf8'), file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-  }
-  return null;
-}
 
 export function createSmokeTestActivities(deps: DeploymentActivityDeps) {
   return {

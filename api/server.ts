@@ -163,7 +163,7 @@ export async function startApi(config: ApiConfig, log: Logger = createLogger('ap
     auditRoutes(auditRepository),
   ];
   const { app, catalogue } = createApp({ config, log, metrics, auth, health, audit, features });
-  const gateway = new InferenceGateway({ config, log, registry: metrics.registry, db: mongo.db, auth, sink: predictionLog.sinkWith(sink === noopPredictionSink ? undefined : sink), models, versions, routing, servers });
+  const gateway = new InferenceGateway({ config, log, registry: metrics.registry, db: mongo.db, auth, sink: predictionLog.sinkWith(sink === noopPredictionSink ? undefined : sink), models, versions, routing, servers, artifacts });
   await gateway.start();
   // The lean data plane sees every request first and takes only its own paths; the rest is Express's.
   const handler: http.RequestListener = (req, res) => {

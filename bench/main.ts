@@ -328,6 +328,13 @@ async function main(): Promise<void> {
     const acRate = counted(() => runAutocannon(gwTarget(gateway), { connections: CONNECTIONS, durationS: DURATION_S, overallRate: RATE }));
     const fixedAc = await measure('fixed-autocannon', `autocannon overallRate, ${CONNECTIONS} connections (informational)`, [gateway, server, ferret], acRate, undefined);
     results.fixed.push(fixedVegeta, fixedAc, fixedNolog, fixedMs, fixedB2);
+    // Explanations next to the plain requests above: each ?explain=true request is its prediction plus ONE batch call
+    // of 1 + 31 × EXPLAIN_BACKGROUND_ROWS (32) = 993 coalition rows to the model server (api/gateway/explainer.ts).
+    const explainTarget: Target = { ...gwTarget(gateway), url: `${gateway.url}/api/v1/inference/${MODEL_NAME}?explain=true` };
+    const explainRun = (s: number) => counted(closedLoop(explainTarget, s));
+    results.single.push(
+      await measure('gateway-explain', 'Gateway as above, ?explain=true (KernelSHAP: + one 993-row batch call per request)', [gateway, server, ferret], explainRun(DURATION_S), explainRun(Math.min(WARMUP_S, 3))),
+    );
     await stopProc(gateway); // flushes the prediction log
     results.predictionLog = { entries: (await countPredictions(ferret.uri, shared.dbName)) - gwResponsesBefore, gatewayResponses: gwResponses };
 

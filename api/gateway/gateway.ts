@@ -32,6 +32,8 @@ import { ServerDirectory } from './server-directory';
 import { ShadowMirror } from './shadow-mirror';
 import { TargetResolver } from './target-resolver';
 import { VersionClient } from './version-client';
+import { Explainer } from './explainer';
+import type { ArtifactStore } from '../../infra/artifact-store/artifact-store';
 import { errorBody } from '../http/error-body';
 
 export type GatewayConfig = Pick<
@@ -59,6 +61,9 @@ export type GatewayConfig = Pick<
   | 'MODEL_SERVER_HEARTBEAT_TIMEOUT_MS'
   | 'MODEL_SERVER_LAST_RESORT_MS'
   | 'PUBLIC_URL'
+  | 'SAMPLE_SETS_DIR'
+  | 'EXPLAIN_BACKGROUND_ROWS'
+  | 'EXPLAIN_MAX_COALITIONS'
 >;
 
 export interface GatewayDeps {
@@ -73,6 +78,8 @@ export interface GatewayDeps {
   versions: VersionRepository;
   routing: RoutingRepository;
   servers: ServerRegistry;
+  /** Where versions' sample sets (the explanations' background) are read. */
+  artifacts: ArtifactStore;
 }
 
 const SPAN_NAMES: Record<LeanRoute['kind'], string> = {
@@ -82,6 +89,15 @@ const SPAN_NAMES: Record<LeanRoute['kind'], string> = {
 };
 const ASYNC_CLOSE_GRACE_MS = 5_000;
 const SHADOW_CLOSE_GRACE_MS = 2_000;
+
+/** `?explain=true|false`: explanations are per prediction, answered synchronously. */
+function explainParam(value: string | undefined, kind: NativeKind, mode: string | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value !== 'true') throw AppError.validation('explain', 'must be true or false');
+  if (kind === 'batch') throw AppError.validation('explain', 'explanations are per prediction: send single requests (POST /api/v1/inference/{model})');
+  if (mode === 'async') throw AppError.validation('explain', 'explanations are answered synchronously: leave out mode=async');
+  return true;
+}
 
 const headerOf = (req: IncomingMessage) => (name: string) => {
   const v = req.headers[name];
@@ -142,7 +158,14 @@ export class InferenceGateway {
     const client = new VersionClient(this.directory, this.metrics, config.GATEWAY_UPSTREAM_TIMEOUT_MS);
     this.shadow = new ShadowMirror({ client, sink: deps.sink, metrics: this.metrics, log, queueSize: config.SHADOW_QUEUE_SIZE, concurrency: config.SHADOW_CONCURRENCY });
     const coalescer = new Coalescer({ client, directory: this.directory, metrics: this.metrics }, { inFlightPerServer: config.GATEWAY_COALESCE_AFTER, maxRows: config.GATEWAY_COALESCE_MAX });
-    this.inference = new NativeInference({ resolver: this.resolver, coalescer, client, shadow: this.shadow, sink: deps.sink, metrics: this.metrics, log });
+    const explainer = new Explainer({
+      versions: deps.versions,
+      sampleSets: { artifacts: deps.artifacts, sampleSetsDir: config.SAMPLE_SETS_DIR },
+      client,
+      backgroundRows: config.EXPLAIN_BACKGROUND_ROWS,
+      maxCoalitions: config.EXPLAIN_MAX_COALITIONS,
+    });
+    this.inference = new NativeInference({ resolver: this.resolver, coalescer, client, explainer, shadow: this.shadow, sink: deps.sink, metrics: this.metrics, log });
     this.v2 = new OipV2Handler({
       gate: this.gate,
       resolver: this.resolver,
@@ -250,6 +273,7 @@ export class InferenceGateway {
       const environment = this.environmentOf(req, query);
       const mode = queryParam(query, 'mode');
       if (mode !== undefined && mode !== 'sync' && mode !== 'async') throw AppError.validation('mode', 'must be sync or async');
+      const explain = explainParam(queryParam(query, 'explain'), kind, mode);
       const body = await readBody(req, this.deps.config.MAX_BODY_BYTES);
       const { input, pinned } = validateNativeBody(parseJsonObject(body), kind, this.deps.config.GATEWAY_MAX_BATCH_SIZE);
       const traceparent = span.traceparent;
@@ -257,7 +281,7 @@ export class InferenceGateway {
         await this.accept(req, res, { kind, modelName, environment, body, requestId, traceId, traceparent, principalId: principal.id, arrivedAt });
         return;
       }
-      const outcome = await this.inference.run({ kind, modelName, environment, pinned, header: headerOf(req), body, input, requestId, traceId, traceparent, arrivedAt, t0 });
+      const outcome = await this.inference.run({ kind, modelName, environment, pinned, header: headerOf(req), body, input, explain, requestId, traceId, traceparent, arrivedAt, t0 });
       // Recorded (and journaled) before the answer leaves: a crash after it loses no prediction.
       this.finishQuietly(outcome);
       sendPayload(res, outcome.status, outcome.payload, outcome.headers);
@@ -353,6 +377,7 @@ export class InferenceGateway {
       header: (name) => (sticky && sticky.header === name ? sticky.value : undefined),
       body,
       input,
+      explain: false,
       requestId: doc._id,
       traceId: doc.traceId,
       traceparent: doc.traceparent ?? undefined,

@@ -11,6 +11,7 @@ const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }
 const ModelParam = z.object({ modelName: z.string().openapi({ example: 'fraud-detection' }) });
 const Query = z.object({
   mode: z.enum(['sync', 'async']).optional().openapi({ description: 'async → 202 with a status URL' }),
+  explain: z.enum(['true', 'false']).optional().openapi({ description: 'true (single, synchronous requests of tabular versions): add KernelSHAP attributions (README "Explanations and fairness")' }),
   environment: z.string().optional().openapi({ description: 'Development, Staging or Production (default); or header X-HotSwap-Environment' }),
 });
 const features = z.record(z.string(), z.unknown()).openapi({ example: { transaction_amount: 1500, merchant_category: 'retail', user_age_days: 365, transaction_hour: 14, is_international: false } });
@@ -26,6 +27,21 @@ const SingleAnswer = z
     latencyMs: z.number(),
     timestamp: z.string(),
     cached: z.boolean().optional().openapi({ description: 'true when answered from the prediction cache (header X-Cache: HIT)' }),
+    explanation: z
+      .object({
+        method: z.literal('kernel-shap'),
+        exact: z.boolean().openapi({ description: 'every coalition evaluated (exact Shapley values); false: sampled estimate' }),
+        output: z.string().openapi({ description: '"probability:<predicted class>" or "value" (regression)' }),
+        baseValue: z.number().openapi({ description: 'mean output over the background rows' }),
+        value: z.number().openapi({ description: 'the explained output; baseValue + Σ attributions = value' }),
+        attributions: z.record(z.string(), z.number()),
+        samples: z.number().int().openapi({ description: 'coalitions evaluated' }),
+        background: z.number().int().openapi({ description: "background rows (from the version's sample set)" }),
+        modelRows: z.number().int().openapi({ description: 'rows of the one batch call to the model server' }),
+        latencyMs: z.number(),
+      })
+      .optional()
+      .openapi({ description: 'With ?explain=true: per-feature KernelSHAP attributions' }),
   })
   .openapi('InferenceResponse');
 const BatchAnswer = z

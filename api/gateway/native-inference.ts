@@ -13,6 +13,8 @@ import type { VersionClient } from './version-client';
 import type { UpstreamHeaders } from './upstream';
 import type { Coalescer } from './coalescer';
 import { fromDatabase } from '../http/error-handler';
+import type { Explanation } from '../../domain/explanations';
+import type { Explainer, ExplainPlan } from './explainer';
 
 export type NativeKind = 'single' | 'batch';
 
@@ -27,6 +29,8 @@ export interface NativeRequest {
   body: Buffer;
   /** `features` (single) or `instances` (batch). */
   input: unknown;
+  /** `?explain=true` (single requests only): add KernelSHAP attributions to the answer. */
+  explain: boolean;
   requestId: string;
   traceId: string;
   /** W3C trace context for the model server, when there is one. */
@@ -57,6 +61,7 @@ export interface NativeInferenceDeps {
   resolver: TargetResolver;
   coalescer: Coalescer;
   client: VersionClient;
+  explainer: Explainer;
   shadow: ShadowMirror;
   sink: PredictionSink;
   metrics: GatewayMetrics;
@@ -96,8 +101,18 @@ export class NativeInference {
       }
     }
     const { target, route } = resolved;
+    // Checked before the model is called: a version that cannot be explained changes nothing.
+    let plan: ExplainPlan | undefined;
+    if (r.explain) {
+      try {
+        plan = await this.deps.explainer.prepare(target);
+      } catch (e) {
+        return this.failed(r, undefined, undefined, asAppError(e, this.deps.log));
+      }
+    }
 
-    const cache = r.kind === 'single' ? route?.cache ?? null : null;
+    // An explained request goes alone: a cached or coalesced answer has no explanation.
+    const cache = r.kind === 'single' && !plan ? route?.cache ?? null : null;
     let cacheKey: string | undefined;
     if (cache) {
       cacheKey = `${target.versionId}\n${canonicalJson(r.input)}`;
@@ -107,8 +122,8 @@ export class NativeInference {
     }
 
     const coalescer = this.deps.coalescer;
-    let alone = true;
-    if (r.kind === 'single' && !coalescer.admit(target)) {
+    let alone = !plan;
+    if (r.kind === 'single' && !plan && !coalescer.admit(target)) {
       const c = await coalescer.wait(target, r.input);
       if (c.kind === 'error') {
         const again = mayReroute ? this.reroute(r, target, c.error) : undefined;
@@ -121,9 +136,7 @@ export class NativeInference {
     let answer: Record<string, unknown>;
     let serverId: string;
     try {
-      const headers: UpstreamHeaders = { 'content-type': JSON_TYPE, 'x-request-id': r.requestId };
-      if (r.traceparent !== undefined) headers.traceparent = r.traceparent;
-      const up = await this.deps.client.call(target, 'POST', r.kind === 'single' ? target.predictPath : target.batchPath, headers, r.body);
+      const up = await this.deps.client.call(target, 'POST', r.kind === 'single' ? target.predictPath : target.batchPath, upstreamHeaders(r), r.body);
       status = up.status;
       serverId = up.upstream.id;
       answer = JSON.parse(up.body.toString('utf8')) as Record<string, unknown>;
@@ -140,6 +153,16 @@ export class NativeInference {
       if (r.kind === 'single' && alone) coalescer.done(target);
     }
     if (r.kind === 'batch') return this.answeredBatch(r, target, route, answer, serverId);
+    if (plan) {
+      let explanation: Explanation;
+      const t1 = performance.now();
+      try {
+        explanation = await this.deps.explainer.explain(target, plan, r.input as Record<string, unknown>, answer.prediction, upstreamHeaders(r));
+      } catch (e) {
+        return this.failed(r, target, route, asAppError(e, this.deps.log));
+      }
+      return this.answered(r, target, route, { prediction: answer.prediction, confidence: answer.confidence }, false, undefined, serverId, { explanation, ms: performance.now() - t1 });
+    }
     return this.fresh(r, target, route, { prediction: answer.prediction, confidence: answer.confidence }, cache, cacheKey, serverId);
   }
 
@@ -147,8 +170,19 @@ export class NativeInference {
     return this.answered(r, target, route, a, false, cache && cacheKey !== undefined ? () => cache.set(cacheKey, a, Date.now()) : undefined, serverId);
   }
 
-  private answered(r: NativeRequest, target: Target, route: CompiledRoute | undefined, a: CachedAnswer, cached: boolean, fill: (() => void) | undefined, serverId?: string): NativeOutcome {
+  private answered(
+    r: NativeRequest,
+    target: Target,
+    route: CompiledRoute | undefined,
+    a: CachedAnswer,
+    cached: boolean,
+    fill: (() => void) | undefined,
+    serverId?: string,
+    explained?: { explanation: Explanation; ms: number },
+  ): NativeOutcome {
     const latencyMs = performance.now() - r.t0;
+    // The log and the metrics (which canary analysis reads) keep the prediction's latency; the caller's includes the explanation.
+    const predictionMs = latencyMs - (explained?.ms ?? 0);
     const result: Record<string, unknown> = {
       requestId: r.requestId,
       modelName: target.modelName,
@@ -159,6 +193,7 @@ export class NativeInference {
       timestamp: new Date().toISOString(),
     };
     if (cached) result.cached = true;
+    if (explained) result.explanation = { ...explained.explanation, latencyMs: round3(explained.ms) };
     const headers: Record<string, string> = { 'x-request-id': r.requestId };
     if (route?.cache && r.kind === 'single') headers['x-cache'] = cached ? 'HIT' : 'MISS';
     return {
@@ -169,7 +204,7 @@ export class NativeInference {
       error: undefined,
       finish: () => {
         this.deps.metrics.observe(target.modelName, target.version, target.role, 200, latencyMs / 1000);
-        this.safeRecord(this.recordOf(r, target, latencyMs, r.requestId, r.input, a.prediction, undefined, cached, serverId));
+        this.safeRecord(this.recordOf(r, target, predictionMs, r.requestId, r.input, a.prediction, undefined, cached, serverId));
         this.deps.sink.commit?.();
         fill?.();
         this.mirror(r, target, route, a.prediction);
@@ -297,6 +332,12 @@ export class NativeInference {
       arrivedAt: r.arrivedAt,
     });
   }
+}
+
+function upstreamHeaders(r: NativeRequest): UpstreamHeaders {
+  const headers: UpstreamHeaders = { 'content-type': JSON_TYPE, 'x-request-id': r.requestId };
+  if (r.traceparent !== undefined) headers.traceparent = r.traceparent;
+  return headers;
 }
 
 /** Anything thrown becomes an AppError; unknown errors are logged and become INTERNAL_ERROR. */

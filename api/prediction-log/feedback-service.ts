@@ -12,7 +12,11 @@ import {
   predictedLabel,
   predictedValue,
   sameLabel,
+  mergeGroupCounts,
+  observeGroups,
+  positiveClass,
   type GroundTruthObservation,
+  type GroupCounts,
 } from '../../domain/metrics';
 import type { Model } from '../../domain/models/model';
 import type { Principal } from '../../domain/permissions';
@@ -69,7 +73,8 @@ export interface FeedbackDeps {
   onTimings?: (timings: Record<string, number>, items: number) => void;
 }
 
-type Task = { task: 'classification'; classes?: Label[] } | { task: 'regression' };
+/** A version's task, and the features whose groups are counted (its sensitiveAttributes). */
+type Task = ({ task: 'classification'; classes?: Label[] } | { task: 'regression' }) & { sensitiveAttributes: string[] };
 
 /** What one item was compared with: the result of validation. */
 interface Evaluated {
@@ -79,6 +84,8 @@ interface Evaluated {
   observation: GroundTruthObservation;
   truth: { label?: Label; value?: number };
   predicted: { label?: Label; value?: number };
+  /** The version's task and sensitive attributes. */
+  task: Task;
 }
 
 /** Each call records the milliseconds since the previous one under `step`; returns all so far. */
@@ -207,7 +214,7 @@ export class FeedbackService {
             return obs ? deltas(s, obs) : [];
           });
           shadowCounts.set(e.item.requestId, counted.length / BUCKET_RESOLUTIONS_S.length);
-          return [...deltas(e.prediction, e.observation), ...counted];
+          return [...deltas(e.prediction, e.observation, groupsOf(e)), ...counted];
         }),
       );
     if (inserted.length > 0) {
@@ -280,12 +287,14 @@ export class FeedbackService {
     if (v) {
       try {
         const ext = assertOutputSchema(v.outputSchema)['x-hotswap-outputs'];
-        return ext.task === 'classification' ? { task: 'classification', classes: ext.classes } : { task: 'regression' };
+        const sensitiveAttributes = v.sensitiveAttributes ?? [];
+        return ext.task === 'classification' ? { task: 'classification', classes: ext.classes, sensitiveAttributes } : { task: 'regression', sensitiveAttributes };
       } catch {
         /* no x-hotswap-outputs: fall back to the model type */
       }
     }
-    return model.type === 'Regression' ? { task: 'regression' } : { task: 'classification' };
+    const sensitiveAttributes = v?.sensitiveAttributes ?? [];
+    return model.type === 'Regression' ? { task: 'regression', sensitiveAttributes } : { task: 'classification', sensitiveAttributes };
   }
 }
 
@@ -305,7 +314,7 @@ function evaluate(item: FeedbackItem, p: PredictionDoc, task: Task, at: string, 
       invalid.push({ field: `${at}.requestId`, message: 'the logged prediction has no label to compare' });
       return undefined;
     }
-    return { item, prediction: p, truth: { label }, predicted: { label: predicted }, observation: { task: 'classification', correct: sameLabel(label, predicted) } };
+    return { item, prediction: p, truth: { label }, predicted: { label: predicted }, observation: { task: 'classification', correct: sameLabel(label, predicted) }, task };
   }
   if (item.value === undefined) {
     invalid.push({ field: `${at}.value`, message: `version ${p.version} is a regression model: send "value"` });
@@ -316,7 +325,7 @@ function evaluate(item: FeedbackItem, p: PredictionDoc, task: Task, at: string, 
     invalid.push({ field: `${at}.requestId`, message: 'the logged prediction has no value to compare' });
     return undefined;
   }
-  return { item, prediction: p, truth: { value: item.value }, predicted: { value: predicted }, observation: { task: 'regression', error: predicted - item.value } };
+  return { item, prediction: p, truth: { value: item.value }, predicted: { value: predicted }, observation: { task: 'regression', error: predicted - item.value }, task };
 }
 
 /** A shadow prediction judged against the same truth (when it completed and has a prediction). */
@@ -330,13 +339,23 @@ function shadowObservation(s: PredictionDoc, e: Evaluated): GroundTruthObservati
   return v === undefined || e.truth.value === undefined ? undefined : { task: 'regression', error: v - e.truth.value };
 }
 
+/** The primary prediction's fairness group counts, from its logged features (none without sensitive attributes). */
+function groupsOf(e: Evaluated): GroupCounts | undefined {
+  const attributes = e.task.sensitiveAttributes;
+  if (attributes.length === 0) return undefined;
+  if (e.observation.task === 'regression') return observeGroups(attributes, e.prediction.features, e.observation);
+  const positive = e.task.task === 'classification' ? positiveClass(e.task.classes) : undefined;
+  const predictedPositive = positive !== undefined && e.predicted.label !== undefined && sameLabel(e.predicted.label, positive);
+  return observeGroups(attributes, e.prediction.features, { task: 'classification', correct: e.observation.correct, positive: predictedPositive });
+}
+
 /** One prediction's ground-truth increment at every resolution. */
-function deltas(p: PredictionDoc, o: GroundTruthObservation): BucketDelta[] {
+function deltas(p: PredictionDoc, o: GroundTruthObservation, groups?: GroupCounts): BucketDelta[] {
   const counters = emptyCounters();
   observeGroundTruth(counters, o);
   const key = { modelId: p.modelId, modelName: p.modelName, environment: p.environment, version: p.version, versionId: p.versionId, role: p.role };
   const t = p.time.getTime();
-  return BUCKET_RESOLUTIONS_S.map((resolutionS) => ({ key, resolutionS, bucketStartMs: bucketStartMs(t, resolutionS), counters }));
+  return BUCKET_RESOLUTIONS_S.map((resolutionS) => ({ key, resolutionS, bucketStartMs: bucketStartMs(t, resolutionS), counters, ...(groups && { groups }) }));
 }
 
 /** One delta per bucket: a submission writes each bucket once however many items it holds. */
@@ -345,11 +364,15 @@ function mergeDeltas(list: BucketDelta[]): BucketDelta[] {
   for (const d of list) {
     const id = `${d.resolutionS}|${seriesId(d.key)}|${d.bucketStartMs}`;
     const existing = out.get(id);
-    if (existing) mergeCounters(existing.counters, d.counters);
-    else {
+    if (existing) {
+      mergeCounters(existing.counters, d.counters);
+      if (d.groups) mergeGroupCounts((existing.groups ??= {}), d.groups);
+    } else {
       const counters = emptyCounters();
       mergeCounters(counters, d.counters);
-      out.set(id, { ...d, counters });
+      const groups: GroupCounts | undefined = d.groups ? {} : undefined;
+      if (groups) mergeGroupCounts(groups, d.groups);
+      out.set(id, { ...d, counters, ...(groups && { groups }) });
     }
   }
   return [...out.values()];

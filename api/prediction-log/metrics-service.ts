@@ -1,5 +1,7 @@
 import { AppError, errors } from '../../domain/errors';
-import { parseIsoDuration, summarize, sumCounters, type MetricsSummary } from '../../domain/metrics';
+import { assertOutputSchema } from '../../domain/feature-schema';
+import { mergeGroupCounts, parseIsoDuration, summarize, summarizeFairness, sumCounters, type AttributeFairness, type GroupCounts, type MetricsSummary } from '../../domain/metrics';
+import type { ModelVersion } from '../../domain/models/model';
 import { ENVIRONMENTS, normalizeEnvironment } from '../../domain/routing/environments';
 import type { MetricBucketRepository } from '../../infra/mongo/metric-bucket-repository';
 import type { ModelRepository } from '../../infra/mongo/model-repository';
@@ -12,7 +14,10 @@ export interface MetricsQuery {
 }
 
 /** The metrics the API returns: the spec's fields (rounded) and a few more. */
-export type ApiMetrics = MetricsSummary;
+export type ApiMetrics = MetricsSummary & {
+  /** Per-group metrics from feedback, for a version that declares sensitiveAttributes. */
+  fairness?: AttributeFairness[];
+};
 
 export interface VersionMetrics {
   version: string;
@@ -66,6 +71,36 @@ function rounded(m: MetricsSummary): ApiMetrics {
 }
 
 /**
+ * Adds `fairness` for a version that declares sensitiveAttributes (or whose buckets hold group
+ * counts): per attribute, each group's feedback count, accuracy and positive rate (binary
+ * classifiers: the last class is positive) or MAE, and the gap between the best and worst group.
+ */
+function withFairness(metrics: ApiMetrics, v: ModelVersion | undefined, series: readonly { groups: GroupCounts }[]): ApiMetrics {
+  const groups: GroupCounts = {};
+  for (const s of series) mergeGroupCounts(groups, s.groups);
+  for (const a of v?.sensitiveAttributes ?? []) groups[a] ??= {};
+  if (Object.keys(groups).length === 0) return metrics;
+  let task: 'classification' | 'regression' = 'classification';
+  let binary = false;
+  try {
+    const ext = assertOutputSchema(v?.outputSchema)['x-hotswap-outputs'];
+    task = ext.task;
+    binary = ext.task === 'classification' && ext.classes.length === 2;
+  } catch {
+    /* no x-hotswap-outputs: accuracy only */
+  }
+  const r6 = (x: number | null) => round(x, 6);
+  const fairness = summarizeFairness(groups, task, binary).map((a) => ({
+    ...a,
+    groups: a.groups.map((g) => ({ ...g, accuracy: r6(g.accuracy), positiveRate: r6(g.positiveRate), mae: r6(g.mae) })),
+    accuracyGap: r6(a.accuracyGap),
+    positiveRateGap: r6(a.positiveRateGap),
+    maeGap: r6(a.maeGap),
+  }));
+  return { ...metrics, fairness };
+}
+
+/**
  * GET /api/v1/models/{id}/metrics: sums the metric buckets of the last `window` (ISO-8601
  * duration, ≤ maxWindowDays). With `version`, that version's metrics over every role it served
  * (a shadow version's are its shadow traffic); without, the model's metrics over what callers
@@ -92,11 +127,13 @@ export class MetricsService {
     const model = await this.deps.models.findByIdOrName(modelRef);
     if (!model) throw errors.notFound('MODEL_NOT_FOUND', modelRef);
     let version: string | undefined;
+    let versionDoc: ModelVersion | undefined;
     if (q.version !== undefined) {
       const ref = model.aliases[q.version] ?? q.version;
       const v = await this.deps.versions.find(model.modelId, ref);
       if (!v) throw errors.notFound('VERSION_NOT_FOUND', `${model.name} ${q.version}`);
       version = v.version;
+      versionDoc = v;
     }
     const to = this.deps.now?.() ?? new Date();
     const from = new Date(to.getTime() - seconds * 1000);
@@ -108,7 +145,7 @@ export class MetricsService {
       ...(environment !== undefined && { environment }),
     });
     const base = { modelId: model.modelId, modelName: model.name, environment: environment ?? null, window: q.window, from: from.toISOString(), to: to.toISOString() };
-    if (version !== undefined) return { ...base, version, metrics: rounded(w.summary), timestamp: to.toISOString() };
+    if (version !== undefined) return { ...base, version, metrics: withFairness(rounded(w.summary), versionDoc, w.series), timestamp: to.toISOString() };
 
     const served = w.series.filter((s) => s.role !== 'shadow');
     const overall = summarize(sumCounters(served.map((s) => s.counters)), seconds);
@@ -119,12 +156,14 @@ export class MetricsService {
       e.series.push(s);
       byVersion.set(s.version, e);
     }
-    const versions = [...byVersion.entries()].map(([v, e]) => ({
-      version: v,
-      versionId: e.versionId,
-      roles: [...e.roles].sort(),
-      metrics: rounded(summarize(sumCounters(e.series.map((s) => s.counters)), seconds)),
-    }));
+    const versions = await Promise.all(
+      [...byVersion.entries()].map(async ([v, e]) => {
+        const metrics = rounded(summarize(sumCounters(e.series.map((s) => s.counters)), seconds));
+        const counted = e.series.some((s) => Object.keys(s.groups).length > 0);
+        const doc = counted ? ((await this.deps.versions.find(model.modelId, e.versionId)) ?? undefined) : undefined;
+        return { version: v, versionId: e.versionId, roles: [...e.roles].sort(), metrics: withFairness(metrics, doc, e.series) };
+      }),
+    );
     return { ...base, version: null, metrics: rounded(overall), versions, timestamp: to.toISOString() };
   }
 }

@@ -14,6 +14,25 @@ const MetricsQuerySchema = z.strictObject({
 });
 
 const nullableNumber = () => z.number().nullable();
+const FairnessSchema = z
+  .array(
+    z.object({
+      attribute: z.string(),
+      groups: z.array(
+        z.object({
+          value: z.string().openapi({ description: 'The feature value (strings as they are, others as JSON; "(missing)", and "(other)" past 50 values)' }),
+          count: z.number().int().openapi({ description: 'Predictions of the group with feedback' }),
+          accuracy: nullableNumber(),
+          positiveRate: nullableNumber().openapi({ description: 'Binary classifiers: predictions of the last class / count' }),
+          mae: nullableNumber(),
+        }),
+      ),
+      accuracyGap: nullableNumber().openapi({ description: 'Best minus worst group accuracy' }),
+      positiveRateGap: nullableNumber().openapi({ description: 'Highest minus lowest positive rate (demographic-parity difference)' }),
+      maeGap: nullableNumber(),
+    }),
+  )
+  .openapi('FairnessMetrics', { description: 'Per-group metrics from feedback for each of the version\'s sensitiveAttributes' });
 const MetricsSchema = z
   .object({
     totalRequests: z.number().int(),
@@ -38,6 +57,7 @@ const MetricsSchema = z
     shadowAgreement: nullableNumber().openapi({ description: 'Shadow predictions with the same label as the primary / compared' }),
     shadowCompared: z.number().int(),
     driftScore: z.null(),
+    fairness: FairnessSchema.optional(),
   })
   .openapi('ModelMetrics');
 

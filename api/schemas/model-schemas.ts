@@ -89,10 +89,19 @@ const versionFields = {
   baseline: BaselineSchema.optional(),
   lineage: LineageSchema.optional(),
   modelCard: ModelCardSchema.optional(),
+  sensitiveAttributes: z
+    .array(z.string().min(1).max(200))
+    .max(20)
+    .optional()
+    .openapi({ description: 'Features (inputSchema properties) whose groups the metrics API compares: per-group accuracy, positive rate and count from feedback' }),
 };
 
 /** The feature schema is both schemas or neither (an OIP-only version). */
-function bothSchemasOrNeither(b: { inputSchema?: unknown; outputSchema?: unknown }, ctx: z.RefinementCtx): void {
+function bothSchemasOrNeither(b: { inputSchema?: unknown; outputSchema?: unknown; sensitiveAttributes?: string[] }, ctx: z.RefinementCtx): void {
+  const properties = (b.inputSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  b.sensitiveAttributes?.forEach((name, i) => {
+    if (!Object.hasOwn(properties, name)) ctx.addIssue({ code: 'custom', path: ['sensitiveAttributes', i], message: `${JSON.stringify(name)} is not a feature of inputSchema` });
+  });
   if (b.inputSchema !== undefined && b.outputSchema === undefined)
     ctx.addIssue({ code: 'custom', path: ['outputSchema'], message: 'is required with inputSchema (omit both for an OIP-only version)' });
   if (b.outputSchema !== undefined && b.inputSchema === undefined)
@@ -123,9 +132,10 @@ export const RegisterModelBodySchema = z
     baseline: versionFields.baseline,
     lineage: versionFields.lineage,
     modelCard: versionFields.modelCard,
+    sensitiveAttributes: versionFields.sensitiveAttributes,
   })
   .superRefine((b, ctx) => {
-    const versionKeys = ['artifactPath', 'checksum', 'inputSchema', 'outputSchema', 'trainingMetadata', 'baseline', 'lineage', 'modelCard'] as const;
+    const versionKeys = ['artifactPath', 'checksum', 'inputSchema', 'outputSchema', 'trainingMetadata', 'baseline', 'lineage', 'modelCard', 'sensitiveAttributes'] as const;
     if (b.version === undefined) {
       for (const k of versionKeys) if (b[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'needs "version" (it describes the first version)' });
       return;

@@ -4,3 +4,4 @@ export * from './quality';
 export * from './window';
 export * from './duration';
 export * from './series';
+export * from './fairness';

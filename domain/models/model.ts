@@ -85,6 +85,8 @@ export interface ModelVersion {
   baseline?: PerformanceBaseline;
   lineage?: Lineage;
   modelCard?: ModelCard;
+  /** Features whose groups the metrics API compares (fairness); names of inputSchema properties. */
+  sensitiveAttributes?: string[];
   status: VersionStatus;
   statusHistory: StatusChange[];
   approvedBy?: string;

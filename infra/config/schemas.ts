@@ -58,6 +58,9 @@ const temporal = {
   TEMPORAL_UI_URL: url().default('http://localhost:8233'),
 };
 
+/** The model server's MAX_INSTANCES (model-server/native-routes.ts): infra/ may not import it. */
+const EXPLAIN_MAX_ROWS = 10_000;
+
 export const apiConfigSchema = z
   .object({
     ...common,
@@ -124,6 +127,10 @@ export const apiConfigSchema = z
     METRICS_FLUSH_MS: positiveInt(1000),
     METRICS_MAX_WINDOW_DAYS: positiveInt(7),
     FEEDBACK_MAX_ITEMS: positiveInt(1000),
+    // Explanations (?explain=true): background rows from the version's sample set, exact KernelSHAP up to this many coalitions.
+    EXPLAIN_BACKGROUND_ROWS: positiveInt(32),
+    EXPLAIN_MAX_COALITIONS: positiveInt(256),
+    SAMPLE_SETS_DIR: z.string().min(1).default('./examples/models'),
     // Deployments API
     DEPLOYMENT_APPROVAL_TIMEOUT: z.string().refine((v) => (parseIsoDuration(v) ?? 0) >= 1000, 'expected an ISO-8601 duration of at least 1 second, such as P1D or PT30M').default('P1D'),
     DEPLOYMENT_QUERY_TIMEOUT_MS: positiveInt(2000),
@@ -135,6 +142,9 @@ export const apiConfigSchema = z
       ctx.addIssue({ code: 'custom', path: [c.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'], message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together' });
     if (c.ARTIFACT_STORE === 's3' && !c.S3_ENDPOINT)
       ctx.addIssue({ code: 'custom', path: ['S3_ENDPOINT'], message: 'is required when ARTIFACT_STORE=s3' });
+    // One explanation is one batch call of 1 + (coalitions + 1) × background rows; a model server takes at most 10,000.
+    if (1 + (c.EXPLAIN_MAX_COALITIONS + 1) * c.EXPLAIN_BACKGROUND_ROWS > EXPLAIN_MAX_ROWS)
+      ctx.addIssue({ code: 'custom', path: ['EXPLAIN_MAX_COALITIONS'], message: `1 + (EXPLAIN_MAX_COALITIONS + 1) × EXPLAIN_BACKGROUND_ROWS must not exceed ${EXPLAIN_MAX_ROWS} (rows per model-server batch)` });
     if (c.PREDICTION_LOG_BATCH_SIZE > c.PREDICTION_LOG_BUFFER_MAX)
       ctx.addIssue({ code: 'custom', path: ['PREDICTION_LOG_BATCH_SIZE'], message: 'must not exceed PREDICTION_LOG_BUFFER_MAX' });
     if (c.MODEL_SERVER_LAST_RESORT_MS !== 0 && c.MODEL_SERVER_LAST_RESORT_MS < c.MODEL_SERVER_HEARTBEAT_TIMEOUT_MS)

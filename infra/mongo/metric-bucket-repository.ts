@@ -11,6 +11,9 @@ import {
   type MetricsSummary,
   type PredictionRole,
   type SeriesKey,
+  mergeGroupCounts,
+  type GroupCounts,
+  type GroupCounters,
 } from '../../domain/metrics';
 import { isBusy } from './db-errors';
 import { STATEMENTS_PER_COMMAND, updateInSmallCommands, type UpdateOutcome } from './update-commands';
@@ -33,6 +36,8 @@ export interface MetricBucketDoc extends SeriesKey, Partial<Record<(typeof SUM_F
   latMax?: number;
   w: string;
   fl?: string[];
+  /** Fairness group counts (feedback of versions with sensitiveAttributes): g.<attribute>.<value>.{n,correct,positive,absErr}, names URI-encoded. */
+  g?: Record<string, Record<string, Partial<GroupCounters>>>;
   [histogramField: `h${number}`]: number | undefined;
 }
 
@@ -44,6 +49,21 @@ export interface BucketDelta {
   counters: BucketCounters;
   /** Overrides the flush id of `apply` for this delta (feedback uses one per request id). */
   flushId?: string;
+  /** Per-group ground truth of the version's sensitive attributes. */
+  groups?: GroupCounts;
+}
+
+/** A field-name-safe form of an attribute or group name (no ".", no leading "$"). */
+const fieldName = (s: string) => encodeURIComponent(s).replace(/\./g, '%2E');
+
+function groupsOf(g: MetricBucketDoc['g']): GroupCounts {
+  const out: GroupCounts = {};
+  for (const [a, groups] of Object.entries(g ?? {})) {
+    const decoded: GroupCounts[string] = {};
+    for (const [v, c] of Object.entries(groups)) decoded[decodeURIComponent(v)] = { n: c.n ?? 0, correct: c.correct ?? 0, positive: c.positive ?? 0, absErr: c.absErr ?? 0 };
+    mergeGroupCounts(out, { [decodeURIComponent(a)]: decoded });
+  }
+  return out;
 }
 
 export interface ApplyOptions {
@@ -98,6 +118,8 @@ export interface SeriesWindow {
   versionId: string;
   role: PredictionRole;
   counters: BucketCounters;
+  /** Fairness group counts of the series (empty without sensitive attributes). */
+  groups: GroupCounts;
 }
 
 export interface MetricWindow {
@@ -135,6 +157,9 @@ export class MetricBucketRepository {
     const inc: Record<string, number> = {};
     for (const f of SUM_FIELDS) if (c[f] !== 0) inc[f] = c[f];
     for (let i = 0; i < HISTOGRAM_SIZE; i++) if (c.hist[i]) inc[`h${i}`] = c.hist[i]!;
+    for (const [a, groups] of Object.entries(d.groups ?? {}))
+      for (const [v, gc] of Object.entries(groups))
+        for (const f of ['n', 'correct', 'positive', 'absErr'] as const) if (gc[f] !== 0) inc[`g.${fieldName(a)}.${fieldName(v)}.${f}`] = gc[f];
     const { modelId, modelName, environment, version, versionId, role } = d.key;
     const update: Record<string, unknown> = {
       $inc: inc,
@@ -235,10 +260,11 @@ export class MetricBucketRepository {
         const id = seriesId(doc);
         let s = bySeries.get(id);
         if (!s) {
-          s = { environment: doc.environment, version: doc.version, versionId: doc.versionId, role: doc.role, counters: emptyCounters() };
+          s = { environment: doc.environment, version: doc.version, versionId: doc.versionId, role: doc.role, counters: emptyCounters(), groups: {} };
           bySeries.set(id, s);
         }
         mergeCounters(s.counters, countersOf(doc));
+        if (doc.g) mergeGroupCounts(s.groups, groupsOf(doc.g));
       }
     }
     const series = [...bySeries.values()].sort((a, b) => a.version.localeCompare(b.version) || a.role.localeCompare(b.role) || a.environment.localeCompare(b.environment));
