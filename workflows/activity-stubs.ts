@@ -42,6 +42,16 @@ export const bookkeeping = proxyActivities<DeploymentActivities>({
 });
 
 /**
+ * Notification webhooks: retried with exponential backoff for about 4 minutes (a receiver that
+ * restarts gets its message), not at all when the receiver refused the request (4xx). Called
+ * so that a notification never holds up a deployment (workflows/gates/notify.ts).
+ */
+export const notifications = proxyActivities<DeploymentActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 9, nonRetryableErrorTypes: ['NOTIFICATION_REJECTED'] },
+});
+
+/**
  * Loads take as long as the strategy's warmupDuration allows; they heartbeat, and a cancelled
  * deployment waits for the load to stop so a late load cannot follow the compensating unload.
  */
