@@ -153,12 +153,13 @@ export interface DeploymentActivities {
   notifyApprovalNeeded(input: ApprovalNeededInput): Promise<void>;
 
   /**
-   * Sends a notification event to the webhooks of its environment (NOTIFY_WEBHOOKS) and the log.
+   * Sends a notification event (of a deployment, or a drift alert) to the webhooks of its
+   * environment (NOTIFY_WEBHOOKS) and the log.
    * A retry sends only to the webhooks that have not received it; every request carries the
    * event id as Idempotency-Key. A receiver that refuses the request (4xx) fails it for good
    * (NOTIFICATION_REJECTED); anything else is retried (NOTIFICATION_FAILED).
    */
-  notifyDeploymentEvent(event: NotificationEvent): Promise<void>;
+  sendNotification(event: NotificationEvent): Promise<void>;
 
   /**
    * Loads the version on each server (load → verify checksum → warm up) and returns once every

@@ -3,15 +3,11 @@
  * notification events to the webhooks of each environment (infra/notifications/webhook-dispatcher).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { deploymentEventId, type NotificationEvent } from '../domain/notifications/events';
+import { deploymentEventId, NOTIFICATION_FAILED, NOTIFICATION_REJECTED, type NotificationEvent } from '../domain/notifications/events';
 import { WebhookDeliveryError } from '../infra/notifications/webhook-dispatcher';
 import type { ApprovalNeededInput } from './deployment-activity-types';
 import type { DeploymentActivityDeps } from './deployment-deps';
 import { activityLog } from './activity-support';
-
-/** Failure types of notifyDeploymentEvent: refused by the receiver (not retried), or not delivered (retried). */
-export const NOTIFICATION_REJECTED = 'NOTIFICATION_REJECTED';
-export const NOTIFICATION_FAILED = 'NOTIFICATION_FAILED';
 
 export function createNotificationActivities(deps: DeploymentActivityDeps) {
   const dispatch = async (event: NotificationEvent): Promise<void> => {
@@ -39,6 +35,6 @@ export function createNotificationActivities(deps: DeploymentActivityDeps) {
       });
     },
 
-    notifyDeploymentEvent: dispatch,
+    sendNotification: dispatch,
   };
 }

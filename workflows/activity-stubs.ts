@@ -5,6 +5,7 @@
  */
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { DeploymentActivities } from '../activities/deployment-activity-types';
+import { NOTIFICATION_REJECTED } from '../domain/notifications/events';
 
 const NON_RETRYABLE = ['VALIDATION_ERROR', 'MODEL_NOT_FOUND', 'VERSION_NOT_FOUND', 'ARTIFACT_NOT_FOUND', 'NOT_FOUND'];
 
@@ -42,13 +43,13 @@ export const bookkeeping = proxyActivities<DeploymentActivities>({
 });
 
 /**
- * Notification webhooks: retried with exponential backoff for about 4 minutes (a receiver that
+ * Notification webhooks: retried with exponential backoff for 3 to 5 minutes (a receiver that
  * restarts gets its message), not at all when the receiver refused the request (4xx). Called
  * so that a notification never holds up a deployment (workflows/gates/notify.ts).
  */
 export const notifications = proxyActivities<DeploymentActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 9, nonRetryableErrorTypes: ['NOTIFICATION_REJECTED'] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 9, nonRetryableErrorTypes: [NOTIFICATION_REJECTED] },
 });
 
 /**

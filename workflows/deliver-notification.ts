@@ -8,7 +8,7 @@ import type { NotificationEvent } from '../domain/notifications/events';
 import { notifications } from './activity-stubs';
 
 export async function deliverNotification(event: NotificationEvent): Promise<void> {
-  await notifications.notifyDeploymentEvent(event);
+  await notifications.sendNotification(event);
 }
 
 /** Starts deliverNotification for `event` without waiting for it; a start that fails is logged (a notification never fails its sender). */

@@ -19,6 +19,10 @@ export const NOTIFICATION_EVENT_TYPES = [
 ] as const;
 export type NotificationEventType = (typeof NOTIFICATION_EVENT_TYPES)[number];
 
+/** Failure types of the notification activity: the receiver refused the request (never retried), or it was not delivered (retried). */
+export const NOTIFICATION_REJECTED = 'NOTIFICATION_REJECTED';
+export const NOTIFICATION_FAILED = 'NOTIFICATION_FAILED';
+
 /** The deployment an event is about. */
 export interface DeploymentSubject {
   deploymentId: string;

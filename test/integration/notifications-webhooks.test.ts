@@ -127,19 +127,19 @@ it('delivers a signed rollback event and its Slack message; the webhook that ans
   expect(deliveries.map((d) => d.target)).toEqual(['chat', 'ops']);
   // Delivered: running the activity again sends nothing.
   const before = received.length;
-  await runActivity(activities.notifyDeploymentEvent, event);
+  await runActivity(activities.sendNotification, event);
   expect(received.length).toBe(before);
 }, 60_000);
 
 it('a drift alert goes to the webhooks of its environment that take it; a receiver that refuses (4xx) fails it for good', async () => {
   const drift = driftAlertEvent({ id: `drift-${Date.now()}`, at: at(), environment: 'Production', modelName: 'fraud-detection', version: '2.0.0', drift: { subject: 'amount', statistic: 'psi', value: 0.31, threshold: 0.2, baseline: { from: at(), to: at() }, current: { from: at(), to: at() } } });
-  await runActivity(activities.notifyDeploymentEvent, drift);
+  await runActivity(activities.sendNotification, drift);
   expect(from('/generic', drift.id).map((r) => JSON.parse(r.body).drift)).toEqual([drift.drift]);
   expect(from('/slack', drift.id)).toEqual([]); // "chat" does not take drift alerts
 
   const staging = { ...drift, id: `${drift.id}-staging`, environment: 'Staging' as const };
   script.set('/refuses', [400]);
-  const failure = await runActivity(activities.notifyDeploymentEvent, staging).catch((e: unknown) => e);
+  const failure = await runActivity(activities.sendNotification, staging).catch((e: unknown) => e);
   expect(failure).toBeInstanceOf(ApplicationFailure);
   expect(failure).toMatchObject({ type: 'NOTIFICATION_REJECTED', nonRetryable: true });
   expect(from('/generic', staging.id)).toEqual([]);

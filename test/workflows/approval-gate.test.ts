@@ -35,7 +35,7 @@ describe('Production approval gate', () => {
       const result = (await handle.result()) as DeploymentStatusView;
       expect(result.status).toBe('Active');
       expect(result.approval.state).toBe('Approved');
-      expect(world.named('notifyDeploymentEvent').map((e) => e.type)).toEqual(['deployment.promoted']);
+      expect(world.named('sendNotification').map((e) => e.type)).toEqual(['deployment.promoted']);
     });
   });
 
@@ -51,7 +51,7 @@ describe('Production approval gate', () => {
       expect(world.named('warmUpVersion')).toEqual([]);
       expect(world.routes).toEqual([]);
       // A rejection was a person's decision: nothing to announce.
-      expect(world.named('notifyDeploymentEvent')).toEqual([]);
+      expect(world.named('sendNotification')).toEqual([]);
     });
   });
 
@@ -62,7 +62,7 @@ describe('Production approval gate', () => {
     expect(Date.parse(result.approval.deadline!) - Date.parse(result.approval.requestedAt!)).toBe(4 * 3600_000);
     expect(result.errorMessage).toMatch(/approval deadline .* passed/);
     expect(world.named('notifyApprovalNeeded')).toHaveLength(1);
-    expect(world.named('notifyDeploymentEvent')).toEqual([
+    expect(world.named('sendNotification')).toEqual([
       expect.objectContaining({ type: 'deployment.approval_timed_out', id: `${result.deploymentId}:deployment.approval_timed_out`, environment: 'Production', requestedAt: result.approval.requestedAt, deadline: result.approval.deadline }),
     ]);
     expect(world.named('warmUpVersion')).toEqual([]);

@@ -37,8 +37,8 @@ describe('canaryDeployment', () => {
     expect(result.history.map((e) => e.decision)).toEqual(expect.arrayContaining(['Planned', 'Passed', 'Ready', 'Continue', 'Promote', 'Promoted', 'Retired', 'Active']));
     expect(world.lastProjection()?.status).toBe('Active');
     // Promotion is announced once, with what the analysis measured.
-    expect(world.named('notifyDeploymentEvent')).toEqual([expect.objectContaining({ type: 'deployment.promoted', environment: 'Staging', deployment: expect.objectContaining({ version: '2.0.0', previousVersion: '1.0.0' }) })]);
-    expect(world.named('notifyDeploymentEvent')[0].evidence.analysisPhase).toBe('Successful');
+    expect(world.named('sendNotification')).toEqual([expect.objectContaining({ type: 'deployment.promoted', environment: 'Staging', deployment: expect.objectContaining({ version: '2.0.0', previousVersion: '1.0.0' }) })]);
+    expect(world.named('sendNotification')[0].evidence.analysisPhase).toBe('Successful');
     const statuses = new Set(world.projections.map((p) => p.status));
     expect([...statuses]).toEqual(expect.arrayContaining(['Pending', 'Validating', 'Deploying', 'Active']));
   });
@@ -72,8 +72,8 @@ describe('canaryDeployment', () => {
     expect(world.named('activateVersion')).toEqual([]);
     expect(result.trafficPercentage).toBe(0);
     // Announced with the evidence: the windows compared and the breached threshold.
-    const [event] = world.named('notifyDeploymentEvent');
-    expect(world.named('notifyDeploymentEvent')).toHaveLength(1);
+    const [event] = world.named('sendNotification');
+    expect(world.named('sendNotification')).toHaveLength(1);
     expect(event).toMatchObject({ type: 'deployment.rolled_back', automatic: true, rollback: { trigger: 'threshold', reason: result.rollback!.reason }, deployment: { previousVersion: '1.0.0' } });
     expect(event.evidence.metrics).toEqual(result.metrics);
     expect(event.evidence.metrics.assessment.breached).toContain(metric);

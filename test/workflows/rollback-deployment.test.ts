@@ -51,9 +51,9 @@ describe('rollbackDeployment', () => {
     expect(result!.rollback).toMatchObject({ trigger: 'rollback-command', requestedBy: 'bob', errors: [], routeRevision: 11 });
     expect(result!.rollback!.reason).toBe('rollback requested by bob: conversion dropped');
     expect(result!.rollback!.durationMs).toEqual(expect.any(Number));
-    expect(world.calls.map((c) => c.name)).toEqual(['resolveRollbackTarget', 'warmUpVersion', 'applyRoute', 'activateVersion', 'retireVersion', 'unloadVersion', 'notifyDeploymentEvent']);
+    expect(world.calls.map((c) => c.name)).toEqual(['resolveRollbackTarget', 'warmUpVersion', 'applyRoute', 'activateVersion', 'retireVersion', 'unloadVersion', 'sendNotification']);
     // Announced once traffic is back: a manual rollback, who asked, why, how fast.
-    expect(world.named('notifyDeploymentEvent')).toEqual([
+    expect(world.named('sendNotification')).toEqual([
       expect.objectContaining({
         id: 'dep-done:deployment.rolled_back',
         type: 'deployment.rolled_back',

@@ -15,7 +15,7 @@ export const NOTIFICATION_EVENTS_PATCH = 'deployment-notification-events';
 export function notify(run: DeploymentRun, type: DeploymentEventType): void {
   if (!patched(NOTIFICATION_EVENTS_PATCH)) return;
   const event = deploymentEvent(type, JSON.parse(JSON.stringify(run.view)) as DeploymentRun['view'], new Date(Date.now()).toISOString());
-  const sending = CancellationScope.nonCancellable(() => notifications.notifyDeploymentEvent(event)).catch((err: unknown) => {
+  const sending = CancellationScope.nonCancellable(() => notifications.sendNotification(event)).catch((err: unknown) => {
     log.warn('notification not delivered', { deploymentId: run.input.deploymentId, type, error: String(err) });
     run.record('notify', 'NotifyFailed', `${type}: ${err instanceof Error ? err.message : String(err)}`);
   });

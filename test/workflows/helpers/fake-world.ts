@@ -95,8 +95,8 @@ export function fakeWorld(opts: FakeWorldOptions = {}): FakeWorld {
       log('notifyApprovalNeeded', input);
       if (opts.notifyError) throw ApplicationFailure.nonRetryable('mail server down', 'SERVICE_UNAVAILABLE');
     },
-    async notifyDeploymentEvent(event) {
-      log('notifyDeploymentEvent', event);
+    async sendNotification(event) {
+      log('sendNotification', event);
       if (opts.notifyError) throw ApplicationFailure.nonRetryable('webhook refused', 'NOTIFICATION_REJECTED');
     },
     async warmUpVersion(input) {
