@@ -13,6 +13,7 @@ import type { DeploymentStatusView, ValidationCheck, VersionRef } from '../domai
 import type { DeploymentStrategy, Environment } from '../domain/deployments/enums';
 import type { ShadowComparison } from '../domain/deployments/shadow-comparison';
 import type { SmokeTestResult } from '../domain/deployments/smoke-test';
+import type { NotificationEvent } from '../domain/notifications/events';
 import type { ArtifactCheck } from './registry-activities';
 
 /** One weighted pool of the routing table. */
@@ -103,6 +104,20 @@ export interface RollbackTarget {
 /** The projection written to MongoDB (deployments collection), keyed by deploymentId. */
 export type DeploymentProjection = DeploymentStatusView;
 
+/** What approvers are told about a deployment that waits for them. */
+export interface ApprovalNeededInput {
+  deploymentId: string;
+  modelName: string;
+  version: string;
+  /** The version it would replace (absent in runs recorded before it was passed). */
+  previousVersion?: string | null;
+  environment: Environment;
+  strategy: DeploymentStrategy;
+  initiatedBy: string;
+  deadline: string;
+  validation: DeploymentStatusView['validationResult'];
+}
+
 export interface DeploymentActivities {
   /**
    * Reads which version serves (modelId, environment) now and the servers the model runs on
@@ -135,7 +150,16 @@ export interface DeploymentActivities {
    * the validation report and the deadline. Sends once per deploymentId (a retry must not send
    * a second message).
    */
-  notifyApprovalNeeded(input: { deploymentId: string; modelName: string; version: string; environment: Environment; strategy: DeploymentStrategy; initiatedBy: string; deadline: string; validation: DeploymentStatusView['validationResult'] }): Promise<void>;
+  notifyApprovalNeeded(input: ApprovalNeededInput): Promise<void>;
+
+  /**
+   * Sends a notification event (of a deployment, or a drift alert) to the webhooks of its
+   * environment (NOTIFY_WEBHOOKS) and the log.
+   * A retry sends only to the webhooks that have not received it; every request carries the
+   * event id as Idempotency-Key. A receiver that refuses the request (4xx) fails it for good
+   * (NOTIFICATION_REJECTED); anything else is retried (NOTIFICATION_FAILED).
+   */
+  sendNotification(event: NotificationEvent): Promise<void>;
 
   /**
    * Loads the version on each server (load → verify checksum → warm up) and returns once every

@@ -15,6 +15,7 @@ import type { ServingHoldRepository } from '../infra/mongo/serving-hold-reposito
 import type { PlacementMap } from '../domain/serving/placement';
 import type { VersionRepository } from '../infra/mongo/version-repository';
 import type { ApprovalNotifier } from '../infra/notifications/approval-notifier';
+import type { NotificationDispatcher } from '../infra/notifications/webhook-dispatcher';
 import type { ModelServerClient } from './model-server-client';
 
 export interface DeploymentActivitySettings {
@@ -44,6 +45,8 @@ export interface DeploymentActivityDeps {
   readMetricWindow(q: MetricWindowQuery): Promise<MetricWindow>;
   predictions: PredictionLogRepository;
   notifier: Pick<ApprovalNotifier, 'approvalNeeded'>;
+  /** Notification events to the webhooks of their environment (NOTIFY_WEBHOOKS). */
+  dispatcher: Pick<NotificationDispatcher, 'dispatch'>;
   modelServers: ModelServerClient;
   /** The audit trail: workflow decisions are appended by recordDeploymentStatus. */
   audit: Pick<AuditRepository, 'append'>;

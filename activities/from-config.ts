@@ -14,10 +14,15 @@ import { ServerRegistry } from '../infra/mongo/server-registry';
 import { ServingHoldRepository } from '../infra/mongo/serving-hold-repository';
 import { VersionRepository } from '../infra/mongo/version-repository';
 import { createApprovalNotifier } from '../infra/notifications/approval-notifier';
+import { NotificationDispatcher } from '../infra/notifications/webhook-dispatcher';
+import type { WebhookTarget } from '../infra/notifications/webhook-targets';
 import type { Logger } from '../infra/telemetry/logger';
 
-/** The activities over the real adapters, from the worker's validated config (tests build the same). */
-export async function createWorkerActivities(config: Readonly<WorkerConfig>, db: Db, artifacts: ArtifactStore, log: Logger) {
+/**
+ * The activities over the real adapters, from the worker's validated config and its webhooks with
+ * their secrets resolved (infra/config/notify-webhooks.ts); tests build the same.
+ */
+export async function createWorkerActivities(config: Readonly<WorkerConfig>, db: Db, artifacts: ArtifactStore, log: Logger, webhooks: readonly WebhookTarget[]) {
   const deployments = new DeploymentRepository(db);
   await deployments.ensureIndexes();
   const holds = new ServingHoldRepository(db);
@@ -36,6 +41,7 @@ export async function createWorkerActivities(config: Readonly<WorkerConfig>, db:
     readMetricWindow: (q) => readMetricWindow(db, q),
     predictions: new PredictionLogRepository(db),
     notifier: createApprovalNotifier(db, log, config.APPROVAL_WEBHOOK_URL),
+    dispatcher: new NotificationDispatcher(db, webhooks, log),
     modelServers: new ModelServerClient(config.SERVICE_TOKEN),
     audit,
     settings: {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { loadConfigOrExit } from '../infra/config/load';
+import { loadConfigOrExit, orExitOnConfigError } from '../infra/config/load';
+import { resolveWebhookSecrets } from '../infra/config/notify-webhooks';
 import { workerConfigSchema } from '../infra/config/schemas';
 import { startTelemetry, stopTelemetry } from '../infra/telemetry/tracing';
 import { createLogger } from '../infra/telemetry/logger';
@@ -10,6 +11,7 @@ import { createArtifactStore } from '../infra/artifact-store/create-artifact-sto
 import { createWorkerActivities } from '../activities/from-config';
 
 const config = loadConfigOrExit(workerConfigSchema);
+const webhooks = orExitOnConfigError(() => resolveWebhookSecrets(config.NOTIFY_WEBHOOKS, process.env));
 startTelemetry('hotswap-worker', config.OTEL_EXPORTER_OTLP_ENDPOINT);
 const log = createLogger('worker', config.LOG_LEVEL);
 
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: await createWorkerActivities(config, mongo.db, artifacts, log),
+    activities: await createWorkerActivities(config, mongo.db, artifacts, log, webhooks),
   });
 
   const server = http.createServer((req, res) => {

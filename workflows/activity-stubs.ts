@@ -5,6 +5,7 @@
  */
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { DeploymentActivities } from '../activities/deployment-activity-types';
+import { NOTIFICATION_REJECTED } from '../domain/notifications/events';
 
 const NON_RETRYABLE = ['VALIDATION_ERROR', 'MODEL_NOT_FOUND', 'VERSION_NOT_FOUND', 'ARTIFACT_NOT_FOUND', 'NOT_FOUND'];
 
@@ -39,6 +40,16 @@ export const changes = proxyActivities<DeploymentActivities>({
 export const bookkeeping = proxyActivities<DeploymentActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 6 },
+});
+
+/**
+ * Notification webhooks: retried with exponential backoff for 3 to 5 minutes (a receiver that
+ * restarts gets its message), not at all when the receiver refused the request (4xx). Called
+ * so that a notification never holds up a deployment (workflows/gates/notify.ts).
+ */
+export const notifications = proxyActivities<DeploymentActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 9, nonRetryableErrorTypes: [NOTIFICATION_REJECTED] },
 });
 
 /**

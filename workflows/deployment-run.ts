@@ -83,6 +83,8 @@ export class DeploymentRun {
   /** Compensation has started: no more commands. */
   compensating = false;
   ended = false;
+  /** Notifications being sent in the background (workflows/gates/notify.ts). */
+  readonly notifications: Promise<void>[] = [];
   /** The cancellable scope of the forward path: abort and rollback cancel it. */
   readonly forward = new CancellationScope();
   private resumeStatus: DeploymentStatus = 'Deploying';

@@ -5,3 +5,4 @@ export { abTestDeployment } from './strategies/ab-test-deployment';
 export { shadowDeployment } from './strategies/shadow-deployment';
 export { rollingDeployment } from './strategies/rolling-deployment';
 export { rollbackDeployment } from './rollback-deployment';
+export { deliverNotification } from './deliver-notification';

@@ -5,12 +5,15 @@
  * versions the restored route needs and wait until they are Ready, route back (done when every
  * gateway confirmed), and only then move the active version and unload the candidate.
  */
-import { ApplicationFailure, log, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Actor } from '../domain/deployments/commands';
 import type { DeploymentResult, DeploymentStatusView, RollbackRecord } from '../domain/deployments/deployment-status';
 import type { DeploymentPhase } from '../domain/deployments/enums';
 import type { RouteApplied } from '../activities/deployment-activity-types';
+import { deploymentEvent } from '../domain/notifications/events';
 import { bookkeeping, changes, reads, routing, warmUps } from './activity-stubs';
+import { startNotification } from './deliver-notification';
+import { NOTIFICATION_EVENTS_PATCH } from './gates/notify';
 import { DeploymentPhaseKey, DeploymentStrategyKey, EnvironmentKey, ModelNameKey, ModelVersionKey } from './search-attributes';
 
 export interface RollbackDeploymentInput {
@@ -123,5 +126,7 @@ export async function rollbackDeployment(input: RollbackDeploymentInput): Promis
   record(errors.length === 0 ? 'Done' : 'DoneWithErrors', `rollback-command: ${who}; ${routeNote} as revision ${restored.revision}, traffic restored in ${durationMs} ms${unloaded?.kept ? `; candidate left loaded: ${unloaded.kept}` : ''}${errors.length ? `; errors: ${errors.join('; ')}` : ''}`);
   record('RolledBack', rollback.reason, 'end');
   await publish('RolledBack');
+  // A child: the API waits for this workflow's result, and must not wait for a webhook.
+  if (patched(NOTIFICATION_EVENTS_PATCH)) await startNotification(deploymentEvent('deployment.rolled_back', view, iso(Date.now())));
   return view;
 }

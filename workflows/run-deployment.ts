@@ -5,6 +5,7 @@
  */
 import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, ContinueAsNew, isCancellation, log, rootCause } from '@temporalio/workflow';
 import type { DeploymentResult } from '../domain/deployments/deployment-status';
+import { endingEventType } from '../domain/notifications/events';
 import { isSkippedOnPromote, describeStep, type DeploymentStep, type PlanContext, type StepKind } from '../domain/deployments/steps';
 import type { DeploymentTargets } from '../activities/deployment-activity-types';
 import { reads } from './activity-stubs';
@@ -12,6 +13,7 @@ import type { DeploymentInput } from './deployment-input';
 import { DeploymentRun, type RunSnapshot } from './deployment-run';
 import { approvalGate } from './gates/approval';
 import { DeploymentEnding, type BadStatus } from './gates/ending';
+import { notificationsSettled, notify } from './gates/notify';
 import { promoteStep, retirePreviousStep, rewarmPreviousStep } from './gates/promotion';
 import { compensate } from './gates/rollback';
 import { applyForwardRoute, splitRoute } from './gates/routing';
@@ -138,7 +140,10 @@ async function finish(run: DeploymentRun, status: BadStatus | GoodStatus, reason
   const superseded = status === 'Superseded' ? `superseded by ${run.supersede?.supersededBy ?? 'a later deployment'}` : null;
   run.record('end', status, reason ?? superseded ?? 'deployment complete');
   await run.setStatus(status, TERMINAL_PHASE[status]);
+  const event = endingEventType(run.view);
+  if (event) notify(run, event);
   run.ended = true;
+  await notificationsSettled(run);
   // Why wait: abort/rollback updates return the final view; let them finish before the run ends.
   await condition(allHandlersFinished);
 }

@@ -33,8 +33,13 @@ function describeIssue(issue: z.core.$ZodIssue, value: string | undefined): stri
 
 /** Loads config for a process entry point; on error prints one line and exits with 78 (EX_CONFIG). */
 export function loadConfigOrExit<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): Readonly<z.infer<S>> {
+  return orExitOnConfigError(() => parseEnv(schema, env));
+}
+
+/** Runs a start-up config step; a ConfigError prints one line and exits with 78 (EX_CONFIG). */
+export function orExitOnConfigError<T>(step: () => T): T {
   try {
-    return parseEnv(schema, env);
+    return step();
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseIsoDuration } from '../../domain/deployments/iso-duration';
 import { DEFAULT_POOL, isPoolName, parsePlacement } from '../../domain/serving/placement';
 import { bool, logLevel, port, positiveInt, url } from './load';
+import { notifyWebhooksField } from './notify-webhooks';
 import { TRACES_SAMPLERS } from '../telemetry/sampler-names';
 
 /**
@@ -165,6 +166,8 @@ export const workerConfigSchema = z.object({
   METRICS_SETTLE_MS: positiveInt(2500),
   SAMPLE_SETS_DIR: z.string().min(1).default('./examples/models'),
   APPROVAL_WEBHOOK_URL: url().optional(),
+  // Webhooks per environment, JSON (infra/config/notify-webhooks.ts); their secrets are in the variables they name.
+  NOTIFY_WEBHOOKS: notifyWebhooksField(),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 

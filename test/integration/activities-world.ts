@@ -22,6 +22,7 @@ import { ServingHoldRepository } from '../../infra/mongo/serving-hold-repository
 import { ServerRegistry } from '../../infra/mongo/server-registry';
 import { VersionRepository } from '../../infra/mongo/version-repository';
 import { ApprovalNotifier, type NotificationChannel } from '../../infra/notifications/approval-notifier';
+import { NotificationDispatcher } from '../../infra/notifications/webhook-dispatcher';
 import { registerExample, startFleetServer, startGatewayApi, type GatewayApi, type RegisteredVersion } from '../helpers/gateway-harness';
 import type { TestModelServer } from '../helpers/model-server-harness';
 
@@ -58,6 +59,8 @@ export async function startWorld(opts: { servers?: number; versions?: string[]; 
     readMetricWindow: (q) => readMetricWindow(db, q),
     predictions: new PredictionLogRepository(db),
     notifier: new ApprovalNotifier(db, opts.channels ?? [{ name: 'memory', send: async (r) => void sent.push(r) }]),
+    // No webhooks: the events are only logged (test/integration/notifications-webhooks.test.ts sends them).
+    dispatcher: new NotificationDispatcher(db, [], { info: () => undefined }),
     modelServers: new ModelServerClient(serviceToken),
     audit: new AuditRepository(db),
     settings: { serverHeartbeatTimeoutMs: 3000, routeConfirmTimeoutMs: 5000, metricsSettleMs: 300, sampleSetsDir: SAMPLE_SETS_DIR, ...opts.settings },

@@ -19,7 +19,7 @@ describe('Production approval gate', () => {
       const waiting = await waitFor((s) => s.status === 'AwaitingApproval' && s.history.some((e) => e.step === 'approval' && e.decision === 'Requested'), 'approval');
       expect(waiting.approval).toMatchObject({ required: true, state: 'Pending', deadline: expect.any(String) });
       expect(waiting.validationResult?.passed).toBe(true);
-      expect(world.named('notifyApprovalNeeded')).toEqual([expect.objectContaining({ deploymentId: waiting.deploymentId, validation: expect.objectContaining({ passed: true }) })]);
+      expect(world.named('notifyApprovalNeeded')).toEqual([expect.objectContaining({ deploymentId: waiting.deploymentId, previousVersion: '1.0.0', validation: expect.objectContaining({ passed: true }) })]);
       expect(world.named('warmUpVersion')).toEqual([]);
 
       // Four-eyes rule, role and reason are enforced before anything reaches history.
@@ -35,6 +35,7 @@ describe('Production approval gate', () => {
       const result = (await handle.result()) as DeploymentStatusView;
       expect(result.status).toBe('Active');
       expect(result.approval.state).toBe('Approved');
+      expect(world.named('sendNotification').map((e) => e.type)).toEqual(['deployment.promoted']);
     });
   });
 
@@ -49,6 +50,8 @@ describe('Production approval gate', () => {
       expect(result.errorMessage).toContain('rejected by alice');
       expect(world.named('warmUpVersion')).toEqual([]);
       expect(world.routes).toEqual([]);
+      // A rejection was a person's decision: nothing to announce.
+      expect(world.named('sendNotification')).toEqual([]);
     });
   });
 
@@ -59,15 +62,20 @@ describe('Production approval gate', () => {
     expect(Date.parse(result.approval.deadline!) - Date.parse(result.approval.requestedAt!)).toBe(4 * 3600_000);
     expect(result.errorMessage).toMatch(/approval deadline .* passed/);
     expect(world.named('notifyApprovalNeeded')).toHaveLength(1);
+    expect(world.named('sendNotification')).toEqual([
+      expect.objectContaining({ type: 'deployment.approval_timed_out', id: `${result.deploymentId}:deployment.approval_timed_out`, environment: 'Production', requestedAt: result.approval.requestedAt, deadline: result.approval.deadline }),
+    ]);
     expect(world.named('warmUpVersion')).toEqual([]);
   });
 
-  it('a failing notification does not block approval', async () => {
+  it('failing notifications block neither approval nor promotion', async () => {
     await runDeployment(h, production(), { notifyError: true }, async ({ handle, waitFor }) => {
       const s = await waitFor((v) => v.status === 'AwaitingApproval' && v.history.some((e) => e.decision === 'NotifyFailed'), 'approval');
       expect(s.approval.state).toBe('Pending');
       await handle.executeUpdate(approveUpdate, { args: [{ by: ADMIN, reason: 'ok' }] });
-      expect(((await handle.result()) as DeploymentStatusView).status).toBe('Active');
+      const result = (await handle.result()) as DeploymentStatusView;
+      expect(result.status).toBe('Active');
+      expect(result.history).toEqual(expect.arrayContaining([expect.objectContaining({ step: 'notify', decision: 'NotifyFailed', reason: expect.stringContaining('deployment.promoted') })]));
     });
   });
 

@@ -77,6 +77,11 @@ describe.each(STRATEGIES)('$name bake window', ({ strategy, config, untilPromote
       const routeBack = calls.lastIndexOf('applyRoute');
       expect(calls.lastIndexOf('activateVersion')).toBeGreaterThan(routeBack);
       expect(final.history).toEqual(expect.arrayContaining([expect.objectContaining({ step: 'rollback', decision: 'Rollback', reason: 'bob: complaints after release' })]));
+      await r.handle.result();
+      expect(r.world.named('sendNotification').map((e) => [e.type, e.automatic, e.rollback?.requestedBy])).toEqual([
+        ['deployment.promoted', undefined, undefined],
+        ['deployment.rolled_back', false, 'bob'],
+      ]);
     });
   });
 

@@ -37,6 +37,8 @@ describe('blueGreenDeployment', () => {
     expect(result.rollback?.trigger).toBe('smoke-test');
     expect(result.smokeTest?.reasons.join()).toContain('below baseline');
     expect(world.routes).toEqual([]);
+    expect(world.named('sendNotification')).toEqual([expect.objectContaining({ type: 'deployment.failed', trigger: 'smoke-test', reason: result.errorMessage })]);
+    expect(world.named('sendNotification')[0].evidence.smokeTest).toEqual(result.smokeTest);
     expect(world.named('unloadVersion')).toEqual([expect.objectContaining({ versionId: 'v2' })]);
   });
 

@@ -36,6 +36,9 @@ describe('canaryDeployment', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(result.history.map((e) => e.decision)).toEqual(expect.arrayContaining(['Planned', 'Passed', 'Ready', 'Continue', 'Promote', 'Promoted', 'Retired', 'Active']));
     expect(world.lastProjection()?.status).toBe('Active');
+    // Promotion is announced once, with what the analysis measured.
+    expect(world.named('sendNotification')).toEqual([expect.objectContaining({ type: 'deployment.promoted', environment: 'Staging', deployment: expect.objectContaining({ version: '2.0.0', previousVersion: '1.0.0' }) })]);
+    expect(world.named('sendNotification')[0].evidence.analysisPhase).toBe('Successful');
     const statuses = new Set(world.projections.map((p) => p.status));
     expect([...statuses]).toEqual(expect.arrayContaining(['Pending', 'Validating', 'Deploying', 'Active']));
   });
@@ -68,6 +71,12 @@ describe('canaryDeployment', () => {
     expect(world.named('unloadVersion')).toEqual([expect.objectContaining({ versionId: 'v2', servers: ['s1', 's2'] })]);
     expect(world.named('activateVersion')).toEqual([]);
     expect(result.trafficPercentage).toBe(0);
+    // Announced with the evidence: the windows compared and the breached threshold.
+    const [event] = world.named('sendNotification');
+    expect(world.named('sendNotification')).toHaveLength(1);
+    expect(event).toMatchObject({ type: 'deployment.rolled_back', automatic: true, rollback: { trigger: 'threshold', reason: result.rollback!.reason }, deployment: { previousVersion: '1.0.0' } });
+    expect(event.evidence.metrics).toEqual(result.metrics);
+    expect(event.evidence.metrics.assessment.breached).toContain(metric);
   });
 
   it('extends an inconclusive window and continues when enough samples arrive', async () => {

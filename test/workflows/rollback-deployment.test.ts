@@ -35,6 +35,8 @@ async function run(opts: FakeWorldOptions, reason = 'conversion dropped'): Promi
   return worker.runUntil(async () => {
     try {
       const result = await h.env.client.workflow.execute('rollbackDeployment', { args: [input], taskQueue, workflowId: `rollback-dep-done-${taskQueue}` });
+      // The notification is an abandoned child workflow: let it finish while the worker runs.
+      await h.env.client.workflow.getHandle('notify-dep-done:deployment.rolled_back').result();
       return { world, result: result as DeploymentStatusView };
     } catch (error) {
       return { world, error };
@@ -49,7 +51,18 @@ describe('rollbackDeployment', () => {
     expect(result!.rollback).toMatchObject({ trigger: 'rollback-command', requestedBy: 'bob', errors: [], routeRevision: 11 });
     expect(result!.rollback!.reason).toBe('rollback requested by bob: conversion dropped');
     expect(result!.rollback!.durationMs).toEqual(expect.any(Number));
-    expect(world.calls.map((c) => c.name)).toEqual(['resolveRollbackTarget', 'warmUpVersion', 'applyRoute', 'activateVersion', 'retireVersion', 'unloadVersion']);
+    expect(world.calls.map((c) => c.name)).toEqual(['resolveRollbackTarget', 'warmUpVersion', 'applyRoute', 'activateVersion', 'retireVersion', 'unloadVersion', 'sendNotification']);
+    // Announced once traffic is back: a manual rollback, who asked, why, how fast.
+    expect(world.named('sendNotification')).toEqual([
+      expect.objectContaining({
+        id: 'dep-done:deployment.rolled_back',
+        type: 'deployment.rolled_back',
+        environment: 'Staging',
+        automatic: false,
+        deployment: expect.objectContaining({ modelName: 'fraud-detection', version: '2.0.0', previousVersion: '1.0.0' }),
+        rollback: expect.objectContaining({ trigger: 'rollback-command', requestedBy: 'bob', durationMs: result!.rollback!.durationMs }),
+      }),
+    ]);
     expect(world.named('warmUpVersion')).toEqual([expect.objectContaining({ versionId: 'v1', servers: ['s1', 's2'] })]);
     // The next route sequence of the deployment (fencing), the routing it replaced.
     expect(world.named('applyRoute')).toEqual([expect.objectContaining({ deploymentId: 'dep-done', sequence: 5, route: { pools: [{ versionId: 'v1', weight: 100 }], shadow: null, sticky: null } })]);

@@ -61,7 +61,9 @@ describe('rollingDeployment', () => {
     expect(result.status).toBe('RolledBack');
     expect(result.rollback?.trigger).toBe('max-failures');
     const compensation = world.calls.slice(world.calls.findIndex((c) => c.name === 'applyRoute' && c.input.reason.startsWith('rollback')));
-    expect(compensation.map((c) => c.name)).toEqual(['applyRoute', 'warmUpVersion', 'applyRoute', 'unloadVersion']);
+    // Compensation first, then the announcement of the automatic rollback.
+    expect(compensation.map((c) => c.name)).toEqual(['applyRoute', 'warmUpVersion', 'applyRoute', 'unloadVersion', 'sendNotification']);
+    expect(compensation[4].input).toMatchObject({ type: 'deployment.rolled_back', automatic: true, rollback: { trigger: 'max-failures' } });
     expect(compensation[0].input.route.pools).toEqual([{ versionId: 'v1', weight: 100, servers: ['s3'] }]);
     expect(compensation[1].input).toMatchObject({ versionId: 'v1', servers: ['s1', 's2'] });
     expect(compensation[2].input.route.pools).toEqual([{ versionId: 'v1', weight: 100 }]);

@@ -20,6 +20,7 @@ export async function approvalGate(run: DeploymentRun): Promise<void> {
         deploymentId: run.input.deploymentId,
         modelName: run.view.modelName,
         version: run.view.version,
+        previousVersion: run.stable?.version ?? null,
         environment: run.input.environment,
         strategy: run.input.strategy,
         initiatedBy: run.input.initiatedBy,

@@ -3,6 +3,7 @@ import { patched } from '@temporalio/workflow';
 import { durationMs } from '../../domain/deployments/iso-duration';
 import { changes, warmUps } from '../activity-stubs';
 import type { DeploymentRun } from '../deployment-run';
+import { notify } from './notify';
 import { applyForwardRoute, splitRoute } from './routing';
 
 /**
@@ -21,6 +22,7 @@ export async function promoteStep(run: DeploymentRun): Promise<void> {
   await changes.activateVersion({ deploymentId: run.input.deploymentId, modelId: run.input.modelId, environment: run.input.environment, versionId: run.input.versionId, previousVersionId: run.stable?.versionId ?? null });
   run.record('promote', 'Promoted', `100% on ${run.view.version} (route revision ${applied.revision}); active version moved`);
   await run.setStatus('Active', run.stable ? 'KeepingPreviousWarm' : 'Active');
+  notify(run, 'deployment.promoted');
 }
 
 /**

@@ -95,6 +95,10 @@ export function fakeWorld(opts: FakeWorldOptions = {}): FakeWorld {
       log('notifyApprovalNeeded', input);
       if (opts.notifyError) throw ApplicationFailure.nonRetryable('mail server down', 'SERVICE_UNAVAILABLE');
     },
+    async sendNotification(event) {
+      log('sendNotification', event);
+      if (opts.notifyError) throw ApplicationFailure.nonRetryable('webhook refused', 'NOTIFICATION_REJECTED');
+    },
     async warmUpVersion(input) {
       log('warmUpVersion', input);
       const failed = opts.warmUpFailures?.(input.versionId, input.servers, count('warmUpVersion')) ?? [];

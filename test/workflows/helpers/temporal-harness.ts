@@ -92,6 +92,10 @@ export async function runDeployment<T>(h: Harness, input: DeploymentInput, world
       return await body({ handle, world, waitFor, status });
     } finally {
       // A run a failed test left behind would hold the time-skipping server's clock for the next tests.
+      // One whose deployment has ended (an abort or rollback update returned) is only sending its
+      // notifications: let it finish, as terminating it mid-activity holds the clock as well.
+      const ended = await status().then((v) => v.completedAt !== null).catch(() => false);
+      if (ended) await handle.result().catch(() => undefined);
       const { status: s } = await handle.describe();
       if (s.name === 'RUNNING') await handle.terminate('test finished').catch(() => undefined);
     }
