@@ -34,6 +34,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Fired when the API refuses the session's token (expired, or the user disabled): sign in again. */
+export const SESSION_ENDED = 'hotswap:session-ended';
+
 async function request<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
@@ -41,6 +44,7 @@ async function request<T>(method: string, path: string, token: string | null, bo
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   const parsed: unknown = text ? JSON.parse(text) : null;
+  if (res.status === 401 && token) dispatchEvent(new Event(SESSION_ENDED));
   if (!res.ok) {
     const e = (parsed as { error?: { code?: string; message?: string; details?: FieldDetail[] } } | null)?.error;
     throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? res.statusText, e?.details ?? []);

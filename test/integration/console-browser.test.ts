@@ -5,8 +5,8 @@
  * - sign-in (a wrong password is refused on the page), models and versions;
  * - a Production deployment: the initiator's approve is refused by four-eyes and the page says
  *   so; a second Admin approves it; the page follows it to Active without a reload;
- * - a live canary: the page shows the step and the traffic split change while it runs, the
- *   charts fill, a DataScientist sees it without any button; pause, resume and rollback by button.
+ * - a live canary: the page shows the traffic split, the charts and their thresholds change while
+ *   it runs; a DataScientist sees it without any button; pause, resume and rollback by button.
  * With HOTSWAP_CONSOLE_SCREENSHOTS=<dir> (npm run screenshots) it also saves a PNG of each page.
  */
 import { execFileSync } from 'node:child_process';
@@ -14,10 +14,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import express from 'express';
+import request from 'supertest';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createActivities } from '../../activities';
+import { consoleRoutes } from '../../api/console/console-routes';
+import { errorHandler } from '../../api/http/error-handler';
 import { repoRoot } from '../../infra/config/repo-root';
+import { createLogger } from '../../infra/telemetry/logger';
 import { testTemporalAddress, uniqueTaskQueue } from '../helpers/services';
 import { installQuietTemporalRuntime } from '../helpers/temporal-test-env';
 import { FRAUD } from '../helpers/gateway-harness';
@@ -115,6 +120,11 @@ describe('web console in chromium', () => {
     const res = await page.goto(`${w.t.url}/console`);
     expect(res?.status()).toBe(200);
     expect(page.url()).toBe(`${w.t.url}/console/`);
+    // A session the API refuses (an expired or forged token) ends on the first call: back to sign-in.
+    await page.evaluate(`sessionStorage.setItem('hotswap.session', JSON.stringify({ token: 'forged', username: 'admin', role: 'Admin', expiresAt: '2999-01-01T00:00:00Z' }))`);
+    await page.reload();
+    await page.waitForSelector('main.login');
+    expect(await page.evaluate(`sessionStorage.getItem('hotswap.session')`)).toBeNull();
     await page.fill('input[name=username]', 'admin');
     await page.fill('input[name=password]', 'not the password');
     await page.click('button[type=submit]');
@@ -164,8 +174,17 @@ describe('web console in chromium', () => {
     expect(await candidatePercent(page)).toBe(100);
   }, 60_000);
 
-  it('a live canary: step and traffic change on the page as it runs; a DataScientist sees no button; pause, resume and rollback by button', async () => {
-    const created = await productionCanary(users.engineer.token!, '2.0.0', { initialPercentage: 25, incrementStep: 25, monitoringDuration: 'PT10M' });
+  it('a live canary: step, traffic and charts change on the page as it runs; a DataScientist sees no button; pause, resume and rollback by button', async () => {
+    // Short analysis windows that pass with any traffic (thresholds far from today's numbers), so
+    // the canary moves on by itself every few seconds and the thresholds appear on the charts.
+    const created = await productionCanary(users.engineer.token!, '2.0.0', {
+      initialPercentage: 25,
+      incrementStep: 25,
+      monitoringDuration: 'PT4S',
+      minSamplesPerStep: 1,
+      maxInconclusiveExtensions: 50,
+      rollbackThresholds: { accuracyDrop: null, latencyIncrease: 10, errorRateIncrease: 0.5 },
+    });
     expect(created.status).toBe(202);
     const id: string = created.body.deploymentId;
     await page.goto(`${w.t.url}/console/#/deployments/${id}`);
@@ -180,20 +199,22 @@ describe('web console in chromium', () => {
       while (running) await w.t.call('POST', '/api/v1/inference/fraud-detection', { token: w.admin, body: { features: FRAUD } }).catch(() => undefined);
     })();
     try {
-      await page.waitForSelector('.traffic[data-candidate-percent="25"]', { timeout: 30_000 });
-      expect(await status(page)).toBe('Deploying');
+      await page.waitForSelector('.traffic:not([data-candidate-percent="0"])', { timeout: 30_000 });
+      // Held while we look: paused (monitoring clocks stop; the live charts go on filling).
+      await command(page, 'pause', '');
+      await waitForStatus(page, 'Paused');
+      const pausedAt = await candidatePercent(page);
+      expect([25, 50, 75]).toContain(pausedAt);
       expect(await page.textContent('.step')).toMatch(/step \d+\/\d+: /);
+      expect(await buttons(page)).toEqual(['resume', 'promote', 'abort', 'rollback']);
       // The error-rate and latency charts: at least two polled points of the candidate each.
       await page.waitForFunction(`[...document.querySelectorAll('.chart polyline.candidate')].every((l) => l.getAttribute('points').split(' ').length >= 2)`, undefined, { timeout: 15_000 });
-      expect(await page.evaluate('window.notReloaded')).toBe(true);
-      expect(await buttons(page)).toEqual(['pause', 'promote', 'abort', 'rollback']);
-      await shot(page, 'deployment-live-canary');
 
       const scientist = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await signIn(scientist, 'scientist');
       await scientist.goto(`${w.t.url}/console/#/deployments/${id}`);
-      await waitForStatus(scientist, 'Deploying');
-      expect(await candidatePercent(scientist)).toBe(25);
+      await waitForStatus(scientist, 'Paused');
+      expect(await candidatePercent(scientist)).toBe(pausedAt);
       expect(await scientist.$$('.commands button')).toHaveLength(0);
       expect(await scientist.textContent('.commands-none')).toContain('DataScientist');
       await scientist.click('header nav a[href="#/deployments"]');
@@ -201,11 +222,13 @@ describe('web console in chromium', () => {
       await shot(scientist, 'deployments');
       await scientist.close();
 
-      await command(page, 'pause', '');
-      await waitForStatus(page, 'Paused');
-      expect(await buttons(page)).toEqual(['resume', 'promote', 'abort', 'rollback']);
       await command(page, 'resume', '');
-      await waitForStatus(page, 'Deploying');
+      // It moves on by itself: more traffic on the candidate, and an analysis window's thresholds on both charts.
+      await page.waitForFunction(`Number(document.querySelector('.traffic').getAttribute('data-candidate-percent')) > ${pausedAt}`, undefined, { timeout: 30_000 });
+      await page.waitForFunction(`document.querySelectorAll('.chart line.threshold').length === 2`, undefined, { timeout: 30_000 });
+      expect(await page.textContent('.evidence')).toMatch(/last analysis window .*: (Continue|Promote)/);
+      expect(await page.evaluate('window.notReloaded')).toBe(true);
+      await shot(page, 'deployment-live-canary');
     } finally {
       running = false;
       await load;
@@ -223,4 +246,20 @@ describe('web console in chromium', () => {
     expect((await w.deps.routing.get(w.modelId, 'Production'))?.pools.map((p) => [p.version, p.weight])).toEqual([['1.0.0', 100]]);
     await shot(page, 'deployment-rolled-back');
   }, 90_000);
+});
+
+describe('the console routes', () => {
+  it('answer 503 with the spec’s error body, naming npm run build, when the bundle is missing; settings.json gives the links', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'hotswap-console-none-'));
+    try {
+      const app = express().use(consoleRoutes({ CONSOLE_DIR: empty, TEMPORAL_UI_URL: 'http://temporal.test:8233', GRAFANA_URL: undefined })).use(errorHandler(createLogger('api', 'silent')));
+      const page = await request(app).get('/console/');
+      expect(page.status).toBe(503);
+      expect(page.body.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('npm run build') });
+      expect((await request(app).get('/console')).headers.location).toBe('/console/');
+      expect((await request(app).get('/console/settings.json')).body).toEqual({ temporalUiUrl: 'http://temporal.test:8233', grafanaUrl: null });
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,6 +1,6 @@
 /** The page: sign-in, then the header (pages, who is signed in, links) and the routed page. */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { apiFor, consoleSettings, type Session } from '../api-client';
+import { SESSION_ENDED, apiFor, consoleSettings, type Session } from '../api-client';
 import { html } from '../html';
 import { hrefOf, useRoute } from '../router';
 import { loadSession, saveSession } from '../session-store';
@@ -19,6 +19,11 @@ export function App() {
     saveSession(s);
     setSession(s);
   };
+  useEffect(() => {
+    const ended = () => signIn(null);
+    addEventListener(SESSION_ENDED, ended);
+    return () => removeEventListener(SESSION_ENDED, ended);
+  }, []);
   if (!session || !api) return html`<${LoginPage} onSignedIn=${signIn} />`;
   return html`<div class="shell">
     <header>
