@@ -17,8 +17,10 @@ function path(points: Point[], pick: (p: Point) => number | null, x: (at: number
 export function MetricChart(props: { title: string; unit: string; points: Point[]; threshold: number | null }) {
   const { points, threshold } = props;
   const values = points.flatMap((p) => [p.candidate, p.stable]).filter((v): v is number => v !== null);
-  if (threshold !== null) values.push(threshold);
-  const max = Math.max(...values, 0) * 1.1 || 1;
+  const dataMax = Math.max(...values, 0);
+  // A threshold far above the data would flatten it: then the data sets the scale and the threshold sits on the top edge.
+  const offScale = threshold !== null && dataMax > 0 && threshold > 3 * dataMax;
+  const max = Math.max(dataMax, threshold !== null && !offScale ? threshold : 0) * 1.1 || 1;
   const first = points[0]?.at ?? 0;
   const span = Math.max(1, (points[points.length - 1]?.at ?? 0) - first);
   const x = (at: number) => PAD + ((at - first) / span) * (W - 2 * PAD);
@@ -30,11 +32,11 @@ export function MetricChart(props: { title: string; unit: string; points: Point[
       <b>${props.title}</b>
       <span class="candidate">candidate ${num(last?.candidate ?? null)}${unit}</span>
       <span class="stable">stable ${num(last?.stable ?? null)}${unit}</span>
-      <span class="threshold">threshold ${threshold === null ? 'after the first analysis window' : `${num(threshold)}${unit}`}</span>
+      <span class="threshold">threshold ${threshold === null ? 'after the first analysis window' : `${num(threshold)}${unit}${offScale ? ' (above the scale)' : ''}`}</span>
     </figcaption>
     <svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${`${props.title} chart`}>
       <rect x="0" y="0" width=${W} height=${H} class="plot" />
-      ${threshold !== null && html`<line class="threshold" x1=${PAD} x2=${W - PAD} y1=${y(threshold)} y2=${y(threshold)} />`}
+      ${threshold !== null && html`<line class=${offScale ? 'threshold off-scale' : 'threshold'} x1=${PAD} x2=${W - PAD} y1=${offScale ? PAD : y(threshold)} y2=${offScale ? PAD : y(threshold)} />`}
       <polyline class="stable" points=${path(points, (p) => p.stable, x, y)} />
       <polyline class="candidate" points=${path(points, (p) => p.candidate, x, y)} />
     </svg>
