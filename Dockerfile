@@ -33,7 +33,8 @@ RUN npm run build \
  && npm cache clean --force \
  && test -f dist/api/main.js \
  && test -f dist/worker/main.js \
- && test -f dist/model-server/main.js
+ && test -f dist/model-server/main.js \
+ && test -f dist/console/index.html
 
 ############################
 # runtime: production deps + compiled output, non-root

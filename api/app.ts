@@ -15,6 +15,7 @@ import type { HealthService } from './services/health-service';
 import { healthRoutes } from './routes/health-routes';
 import { auditCalls } from './audit/audit-calls';
 import type { AuditTrail } from './audit/audit-trail';
+import { consoleRoutes } from './console/console-routes';
 
 /** The control plane's per-minute limits; inference has its own (api/auth/inference-limiter.ts). */
 export type LimitName = 'register' | 'deploy' | 'login';
@@ -56,6 +57,7 @@ export function createApp(parts: AppParts): { app: express.Express; catalogue: R
   app.use(helmet({ contentSecurityPolicy: false, strictTransportSecurity: Boolean(config.TLS_CERT_FILE) }));
 
   app.use(healthRoutes(parts.health));
+  app.use(consoleRoutes(config));
   app.get('/metrics', (req, res, next) => {
     serveMetrics(metrics.registry, config.METRICS_TOKEN, req, res).catch(next);
   });

@@ -4,6 +4,7 @@ import { redactUri, type StackPlan } from './stack-plan';
 export function formatBanner(plan: StackPlan, startMs: number): string {
   const rows: Array<[string, string]> = [
     ['API', plan.apiUrl],
+    ['Console', `${plan.apiUrl}/console/`],
     ['API docs', `${plan.apiUrl}/api/v1/docs`],
     ['OpenAPI', `${plan.apiUrl}/api/v1/openapi.json`],
     ['Temporal UI', plan.temporalUiUrl],

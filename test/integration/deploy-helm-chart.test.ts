@@ -201,8 +201,8 @@ describe('the Helm chart', () => {
     const schema = JSON.parse(fs.readFileSync(path.join(CHART, 'values.schema.json'), 'utf8'));
     const allowed = (o: { propertyNames: { enum: string[] } }) => o.propertyNames.enum;
     const shared = allowed(schema.properties.config);
-    // Not offered: TLS ends at the Service's load balancer or ingress, and the artifact store is S3.
-    const notOffered = ['TLS_CERT_FILE', 'TLS_KEY_FILE', 'ARTIFACT_DIR'];
+    // Not offered: TLS ends at the Service's load balancer or ingress, the artifact store is S3, and the image has its console.
+    const notOffered = ['TLS_CERT_FILE', 'TLS_KEY_FILE', 'ARTIFACT_DIR', 'CONSOLE_DIR'];
     const cases = [
       { schema: apiConfigSchema, deployment: 'hs-hotswap-api', own: allowed(schema.properties.api.properties.config) },
       { schema: workerConfigSchema, deployment: 'hs-hotswap-worker', own: allowed(schema.properties.worker.properties.config) },
