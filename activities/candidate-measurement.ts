@@ -111,7 +111,7 @@ export function createCandidateMeasurementActivities(deps: DeploymentActivityDep
           label: r.label,
           candidate: candidateAnswers[i],
           stable: stableAnswers?.[i] ?? null,
-          groups: Object.fromEntries(attributes.map((a) => [a, String(r.row[a] ?? 'missing')])),
+          groups: Object.fromEntries(attributes.map((a) => [a, r.row[a] === undefined || r.row[a] === null ? 'missing' : JSON.stringify(r.row[a]).replace(/^"|"$/g, '')])),
         }));
         const timedRows = features.length > 0 ? features : sampleRows(version.inputSchema, Math.min(input.latencySamples, 100));
         const latency = { candidate: [] as number[], stable: [] as number[] };

@@ -53,7 +53,7 @@ export function assessLatency(m: CandidateMeasurement, t: Pick<ValidationGates, 
   return verdict('latency', candidate <= limit, text, measured);
 }
 
-const correctCount = (rows: readonly HoldoutRow[], who: 'candidate' | 'stable') => rows.filter((r) => r[who] !== null && sameLabel(r[who]!, r.label)).length;
+const correctCount = (rows: readonly HoldoutRow[], who: 'candidate' | 'stable') => rows.filter((r) => r[who] !== null && sameLabel(r[who], r.label)).length;
 
 /**
  * Accuracy on the candidate's labelled holdout sample must be ≥ reference × (1 − accuracyTolerance).
