@@ -4,7 +4,7 @@
  *
  * | field                 | default | meaning |
  * |-----------------------|---------|---------|
- * | latencyIncrease       | 1.2     | candidate median latency on the model server ≤ reference × this … |
+ * | latencyIncrease       | 1.2     | candidate latency (lower quartile) on the model server ≤ reference × this … |
  * | latencyMinIncreaseMs  | 0.5     | … or at most this many ms above it (sub-millisecond models jitter by more than 20 %) |
  * | accuracyTolerance     | 0.05    | relative: holdout accuracy ≥ reference × (1 − this) |
  * | memory                | true    | the candidate's measured memory fits the budget of every server of the pool, next to what they hold |

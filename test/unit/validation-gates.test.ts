@@ -1,4 +1,4 @@
-import { assessAccuracy, assessBias, assessLatency, assessMeasuredGates, assessMemory, groupStats, median, positiveClassOf } from '../../domain/validation/gates';
+import { assessAccuracy, assessBias, assessLatency, assessMeasuredGates, assessMemory, groupStats, positiveClassOf, quantile } from '../../domain/validation/gates';
 import { DEFAULT_VALIDATION_GATES, ValidationGatesSchema } from '../../domain/validation/gate-thresholds';
 import { fairnessProblems } from '../../domain/validation/fairness';
 import { overrideRefusal } from '../../domain/validation/override';
@@ -24,11 +24,11 @@ const base = (over: Partial<CandidateMeasurement> = {}): CandidateMeasurement =>
 const rows = (n: number, right: number, stableRight: number | null = null, groups: (i: number) => Record<string, string> = () => ({})): HoldoutRow[] =>
   Array.from({ length: n }, (_, i) => ({ label: 'a', candidate: i < right ? 'a' : 'b', stable: stableRight === null ? null : i < stableRight ? 'a' : 'b', groups: groups(i) }));
 
-describe('median', () => {
-  it.each([[[3, 1, 2], 2], [[3, 1, 2, 10], 2.5], [[5], 5]])('median(%j) = %d', (xs, m) => expect(median(xs)).toBe(m));
+describe('quantile', () => {
+  it.each([[[3, 1, 2], 0.5, 2], [[3, 1, 2, 10], 0.5, 2.5], [[5, 1, 4, 2, 3], 0.25, 2], [[1, 2], 0.25, 1.25], [[5], 0.25, 5]])('quantile(%j, %d) = %d', (xs, q, v) => expect(quantile(xs, q)).toBe(v));
 });
 
-describe('latency gate (candidate vs stable timed on the same server)', () => {
+describe('latency gate (lower quartiles of candidate and stable timed on the same server)', () => {
   const timed = (candidate: number[], stable: number[]) => base({ latencyMs: { candidate, stable } });
   it.each([
     ['within ×1.2', 'Passed', [1.1, 1.2, 1.15], [1, 1, 1]],
@@ -40,7 +40,12 @@ describe('latency gate (candidate vs stable timed on the same server)', () => {
     expect(v.outcome).toBe(outcome);
     expect(v.passed).toBe(outcome === 'Passed');
     expect(v.overridable === true).toBe(outcome === 'Failed');
-    expect(v.measured).toMatchObject({ candidateMedianMs: median(c), referenceMedianMs: median(s) });
+    expect(v.measured).toMatchObject({ candidateMs: quantile(c, 0.25), referenceMs: quantile(s, 0.25) });
+  });
+  it("a busy server's spikes do not decide: the lower quartile does", () => {
+    const spiky = (calm: number) => [calm, calm, calm, calm, calm, 9, 9, 9];
+    expect(assessLatency(timed([1, 1, 1, 9, 9, 9, 9, 9], spiky(1)), T).outcome).toBe('Passed');
+    expect(assessLatency(timed(spiky(2), spiky(1)), { latencyIncrease: 1.2, latencyMinIncreaseMs: 0 }).outcome).toBe('Failed');
   });
   it('a configurable ratio', () => {
     expect(assessLatency(timed([3, 3, 3], [1, 1, 1]), { latencyIncrease: 4, latencyMinIncreaseMs: 0 }).outcome).toBe('Passed');

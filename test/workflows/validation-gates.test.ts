@@ -21,7 +21,7 @@ describe('measured validation gates and the Admin override', () => {
       const waiting = await waitFor((s) => s.phase === 'AwaitingOverride', 'awaiting override');
       expect(waiting.status).toBe('Validating');
       expect(waiting.validationResult?.passed).toBe(false);
-      expect(waiting.validationResult?.checks.find((c) => c.name === 'latency')).toMatchObject({ passed: false, outcome: 'Failed', overridable: true, measured: { candidateMedianMs: 5, referenceMedianMs: 1 } });
+      expect(waiting.validationResult?.checks.find((c) => c.name === 'latency')).toMatchObject({ passed: false, outcome: 'Failed', overridable: true, measured: { candidateMs: 5, referenceMs: 1 } });
       expect(world.named('measureCandidate')).toEqual([expect.objectContaining({ stableVersionId: 'v1', environment: 'Staging', holdoutSamples: 500, latencySamples: 30 })]);
       expect(world.named('warmUpVersion')).toEqual([]);
 
@@ -43,7 +43,7 @@ describe('measured validation gates and the Admin override', () => {
     const { result, world } = await runToEnd(h, canary({ overrideTimeout: 'PT2H' }), { measurement: slow });
     expect(result.status).toBe('Failed');
     expect(result.rollback).toMatchObject({ trigger: 'validation' });
-    expect(result.errorMessage).toMatch(/validation failed: latency: candidate median 5 ms/);
+    expect(result.errorMessage).toMatch(/validation failed: latency: candidate 5 ms vs stable 1 ms/);
     expect(result.history.map((e) => e.decision)).toEqual(expect.arrayContaining(['AwaitingOverride', 'OverrideTimedOut']));
     expect(Date.parse(result.completedAt!) - Date.parse(result.startedAt)).toBeGreaterThanOrEqual(2 * 3600_000);
     expect(world.named('warmUpVersion')).toEqual([]);
