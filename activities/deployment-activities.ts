@@ -5,6 +5,7 @@
 import type { DeploymentActivities } from './deployment-activity-types';
 import type { DeploymentActivityDeps } from './deployment-deps';
 import { createAnalysisActivities } from './analysis';
+import { createCandidateMeasurementActivities } from './candidate-measurement';
 import { createLifecycleActivities } from './lifecycle';
 import { createNotificationActivities } from './notifications';
 import { createProjectionActivities } from './projection';
@@ -20,6 +21,7 @@ export function createDeploymentActivities(deps: DeploymentActivityDeps): Omit<D
   return {
     ...createTargetActivities(deps),
     ...createValidationActivities(deps),
+    ...createCandidateMeasurementActivities(deps),
     ...createNotificationActivities(deps),
     ...createWarmUpActivities(deps),
     ...createRoutingActivities(deps),

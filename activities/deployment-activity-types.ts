@@ -15,6 +15,8 @@ import type { ShadowComparison } from '../domain/deployments/shadow-comparison';
 import type { SmokeTestResult } from '../domain/deployments/smoke-test';
 import type { NotificationEvent } from '../domain/notifications/events';
 import type { ArtifactCheck } from './registry-activities';
+import type { MeasureCandidateInput } from './candidate-measurement';
+import type { CandidateMeasurement } from '../domain/validation/measurement';
 
 /** One weighted pool of the routing table. */
 export interface RoutePool {
@@ -144,6 +146,14 @@ export interface DeploymentActivities {
    * when there is no stable version. Pure read.
    */
   checkSchemaCompatibility(input: { modelId: string; versionId: string; stableVersionId: string | null }): Promise<ValidationCheck>;
+
+  /**
+   * Validation gates latency, accuracy, memory and bias: what they judge, measured on one model
+   * server (a scratch load of the candidate, its labelled holdout sample, timed single rows next
+   * to the stable version). Idempotent: nothing stays loaded. "Could not measure" is a field of
+   * the answer, not a failure.
+   */
+  measureCandidate(input: MeasureCandidateInput): Promise<CandidateMeasurement>;
 
   /**
    * Tells the approvers (Admins) that a Production deployment waits for approval: who started it,

@@ -114,6 +114,17 @@ export class ModelServerClient {
     return a.body as VersionSummary;
   }
 
+  /** One row straight on one server: the prediction and the server's own time for it (`latencyMs`). Throws with the server's error on a non-200 answer. */
+  async predictOne(baseUrl: string, modelName: string, version: string, features: unknown, signal?: AbortSignal): Promise<{ prediction: unknown; latencyMs: number | null }> {
+    const a = await this.request(baseUrl, 'POST', `/v1/models/${segment(modelName)}/versions/${segment(version)}/predict`, { features }, signal);
+    if (a.status !== 200) {
+      const { code, message } = errorOf(a.body);
+      throw new PredictionRefusedError(a.status, code, message);
+    }
+    const b = a.body as { prediction?: unknown; latencyMs?: unknown };
+    return { prediction: b.prediction, latencyMs: typeof b.latencyMs === 'number' && Number.isFinite(b.latencyMs) ? b.latencyMs : null };
+  }
+
   /** Batch prediction straight on one server (not through the gateway). Throws with the server's error on a non-200 answer. */
   async predictBatch(baseUrl: string, modelName: string, version: string, instances: unknown[], signal?: AbortSignal): Promise<BatchPrediction> {
     const a = await this.request(baseUrl, 'POST', `/v1/models/${segment(modelName)}/versions/${segment(version)}/predict/batch`, { instances }, signal);

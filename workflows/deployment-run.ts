@@ -11,6 +11,7 @@ import { describeStep, isSkippedOnPromote, progressPercentage, type DeploymentSt
 import type { DeploymentInput } from './deployment-input';
 import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, rollbackUpdate, statusQuery, supersedeUpdate, type SupersedeCommand } from './messages';
 import { bookkeeping } from './activity-stubs';
+import { installOverrideHandler } from './gates/gate-override';
 import { DeploymentPhaseKey, DeploymentStrategyKey, EnvironmentKey, ModelNameKey, ModelVersionKey } from './search-attributes';
 
 /** What compensation must undo. Filled in before each forward action, so a half-done action is undone too. */
@@ -231,6 +232,7 @@ export class DeploymentRun {
       await condition(() => this.ended);
       return this.view;
     }, { validator: control('supersede') });
+    installOverrideHandler(this);
   }
 
   record(step: string, decision: string, reason: string): void {

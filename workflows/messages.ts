@@ -8,7 +8,8 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalCommand, ControlCommand } from '../domain/deployments/commands';
-import type { ApprovalState, DeploymentStatusView } from '../domain/deployments/deployment-status';
+import type { ApprovalState, DeploymentStatusView, ValidationReport } from '../domain/deployments/deployment-status';
+import type { GateOverrideCommand } from '../domain/validation/override';
 
 /** Admin approves a deployment awaiting approval. Returns the approval state. */
 export const approveUpdate = defineUpdate<ApprovalState, [ApprovalCommand]>('approve');
@@ -33,5 +34,7 @@ export interface SupersedeCommand extends ControlCommand {
  * still routed) and the run ends Superseded. Returns once the run ended. Refused outside the bake window.
  */
 export const supersedeUpdate = defineUpdate<DeploymentStatusView, [SupersedeCommand]>('supersede');
+/** Admin lets a failed validation gate pass, with a reason (recorded in the report, the history and the audit log). Returns the report. */
+export const overrideGateUpdate = defineUpdate<ValidationReport, [GateOverrideCommand]>('overrideGate');
 /** Live status: status, progress, traffic, current step, history, approval, validation, metrics. */
 export const statusQuery = defineQuery<DeploymentStatusView>('status');

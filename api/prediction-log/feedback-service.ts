@@ -73,8 +73,8 @@ export interface FeedbackDeps {
   onTimings?: (timings: Record<string, number>, items: number) => void;
 }
 
-/** A version's task, and the features whose groups are counted (its sensitiveAttributes). */
-type Task = ({ task: 'classification'; classes?: Label[] } | { task: 'regression' }) & { sensitiveAttributes: string[] };
+/** A version's task, and the features whose groups are counted (its fairness.sensitiveAttributes), with its declared positive class. */
+type Task = ({ task: 'classification'; classes?: Label[]; positive?: Label } | { task: 'regression' }) & { sensitiveAttributes: string[] };
 
 /** What one item was compared with: the result of validation. */
 interface Evaluated {
@@ -287,13 +287,13 @@ export class FeedbackService {
     if (v) {
       try {
         const ext = assertOutputSchema(v.outputSchema)['x-hotswap-outputs'];
-        const sensitiveAttributes = v.sensitiveAttributes ?? [];
-        return ext.task === 'classification' ? { task: 'classification', classes: ext.classes, sensitiveAttributes } : { task: 'regression', sensitiveAttributes };
+        const sensitiveAttributes = v.fairness?.sensitiveAttributes ?? [];
+        return ext.task === 'classification' ? { task: 'classification', classes: ext.classes, positive: v.fairness?.positiveClass, sensitiveAttributes } : { task: 'regression', sensitiveAttributes };
       } catch {
         /* no x-hotswap-outputs: fall back to the model type */
       }
     }
-    const sensitiveAttributes = v?.sensitiveAttributes ?? [];
+    const sensitiveAttributes = v?.fairness?.sensitiveAttributes ?? [];
     return model.type === 'Regression' ? { task: 'regression', sensitiveAttributes } : { task: 'classification', sensitiveAttributes };
   }
 }
@@ -344,7 +344,7 @@ function groupsOf(e: Evaluated): GroupCounts | undefined {
   const attributes = e.task.sensitiveAttributes;
   if (attributes.length === 0) return undefined;
   if (e.observation.task === 'regression') return observeGroups(attributes, e.prediction.features, e.observation);
-  const positive = e.task.task === 'classification' ? positiveClass(e.task.classes) : undefined;
+  const positive = e.task.task === 'classification' ? (e.task.positive ?? positiveClass(e.task.classes)) : undefined;
   const predictedPositive = positive !== undefined && e.predicted.label !== undefined && sameLabel(e.predicted.label, positive);
   return observeGroups(attributes, e.prediction.features, { task: 'classification', correct: e.observation.correct, positive: predictedPositive });
 }

@@ -71,21 +71,21 @@ function rounded(m: MetricsSummary): ApiMetrics {
 }
 
 /**
- * Adds `fairness` for a version that declares sensitiveAttributes (or whose buckets hold group
+ * Adds `fairness` for a version that declares fairness.sensitiveAttributes (or whose buckets hold group
  * counts): per attribute, each group's feedback count, accuracy and positive rate (binary
- * classifiers: the last class is positive) or MAE, and the gap between the best and worst group.
+ * classifiers: the declared positiveClass, else the last class) or MAE, and the gap between the best and worst group.
  */
 function withFairness(metrics: ApiMetrics, v: ModelVersion | undefined, series: readonly { groups: GroupCounts }[]): ApiMetrics {
   const groups: GroupCounts = {};
   for (const s of series) mergeGroupCounts(groups, s.groups);
-  for (const a of v?.sensitiveAttributes ?? []) groups[a] ??= {};
+  for (const a of v?.fairness?.sensitiveAttributes ?? []) groups[a] ??= {};
   if (Object.keys(groups).length === 0) return metrics;
   let task: 'classification' | 'regression' = 'classification';
   let binary = false;
   try {
     const ext = assertOutputSchema(v?.outputSchema)['x-hotswap-outputs'];
     task = ext.task;
-    binary = ext.task === 'classification' && ext.classes.length === 2;
+    binary = ext.task === 'classification' && (ext.classes.length === 2 || v?.fairness?.positiveClass !== undefined);
   } catch {
     /* no x-hotswap-outputs: accuracy only */
   }

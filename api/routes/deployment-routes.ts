@@ -1,3 +1,4 @@
+import { MEASURED_GATES } from '../../domain/validation/gates';
 import express from 'express';
 import { z } from '../openapi/zod';
 import { DEPLOYMENT_STATUSES, DEPLOYMENT_STRATEGIES, ENVIRONMENTS } from '../../domain/deployments/enums';
@@ -88,7 +89,7 @@ const DetailSchema = SummarySchema.omit({ approval: true })
     currentStep: z.unknown().openapi({ description: '{index, total, step, label, startedAt} or null' }),
     history: z.array(z.object({ at: z.string(), step: z.string(), decision: z.string(), reason: z.string() })),
     approval: ApprovalSchema,
-    validationResult: z.unknown().openapi({ description: '{passed, checks[{name, passed, message}], metrics, validatedAt} or null' }),
+    validationResult: z.unknown().openapi({ description: '{passed, checks[{name, passed, message, outcome?, overridable?, override?, measured?}], metrics, validatedAt} or null' }),
     metrics: z.unknown().openapi({ description: 'The last analysis window: {from, to, stable, candidate, assessment} or null' }),
     liveMetrics: z.unknown().openapi({ description: 'Last 5 minutes per version (running deployments): {from, to, stable, candidate}' }),
     assignedServers: z.array(z.string()),
@@ -120,6 +121,7 @@ const ListQuerySchema = z
 
 const reason = () => z.string().trim().min(1, 'is required').max(2000);
 const ReasonRequired = z.object({ reason: reason() }).strict().openapi('CommandWithReason');
+const OverrideRequest = z.object({ gate: z.enum(MEASURED_GATES), reason: reason() }).strict().openapi('GateOverride');
 const ReasonOptional = z.object({ reason: reason().optional() }).strict().openapi('CommandWithOptionalReason');
 
 const CONTROL: { kind: ControlCommandKind; summary: string; reasonRequired: boolean }[] = [
@@ -196,6 +198,26 @@ export function deploymentRoutes(service: DeploymentService, auth: AuthModule) {
         res.json(result);
       });
     }
+
+    add('post', '/:id/override', 'deployments:approve', {
+      summary: 'Override a failed validation gate (Admin, with a reason): the deployment goes on; the override is shown in the validation report and history and audited',
+      tags: ['Deployments'],
+      request: { params: IdParams, body: jsonBody(OverrideRequest) },
+      responses: {
+        200: jsonBody(z.object({ deploymentId: z.string(), validationResult: z.unknown().nullable(), accepted: z.boolean() })),
+        ...commonErrors,
+        403: errorResponse('FORBIDDEN: not an Admin'),
+        ...notFound,
+        409: errorResponse('CONFLICT: the deployment is not waiting for an override of that gate'),
+        ...unavailable,
+      },
+    }, async (req, res) => {
+      const body = parseOrThrow(OverrideRequest, req.body ?? {});
+      const { before, ...result } = await service.overrideGate(String(req.params.id), body.gate, body.reason, req.principal!);
+      const gate = result.validationResult?.checks.find((c) => c.name === body.gate);
+      auditNote(res, { target: { type: 'deployment', id: result.deploymentId }, before, after: gate ? { gate: body.gate, outcome: gate.outcome ?? null } : undefined, details: { gate: body.gate, reason: body.reason } });
+      res.json(result);
+    });
 
     for (const c of CONTROL) {
       const schema = c.reasonRequired ? ReasonRequired : ReasonOptional;

@@ -36,7 +36,7 @@ export function versionView(v: ModelVersion, model?: Model) {
     baseline: v.baseline ?? null,
     lineage: v.lineage ?? null,
     modelCard: v.modelCard ?? null,
-    sensitiveAttributes: v.sensitiveAttributes ?? [],
+    fairness: v.fairness ?? null,
     status: v.status,
     statusHistory: v.statusHistory.map((s) => ({ ...s, at: s.at.toISOString() })),
     approvedBy: v.approvedBy ?? null,

@@ -2,6 +2,7 @@ import semver from 'semver';
 import { z } from '../openapi/zod';
 import { MODEL_FRAMEWORKS, MODEL_TYPES, VERSION_STATUSES } from '../../domain/models/enums';
 import { TENSOR_DATATYPES, VERSION_INTERFACES } from '../../domain/models/graph';
+import { FairnessSchema, fairnessProblems, type Fairness } from '../../domain/validation/fairness';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -89,23 +90,17 @@ const versionFields = {
   baseline: BaselineSchema.optional(),
   lineage: LineageSchema.optional(),
   modelCard: ModelCardSchema.optional(),
-  sensitiveAttributes: z
-    .array(z.string().min(1).max(200))
-    .max(20)
-    .optional()
-    .openapi({ description: 'Features (inputSchema properties) whose groups the metrics API compares: per-group accuracy, positive rate and count from feedback' }),
+  fairness: FairnessSchema.optional().openapi({ description: 'Sensitive input features for the bias validation gate, and the class counted as positive.' }),
 };
 
 /** The feature schema is both schemas or neither (an OIP-only version). */
-function bothSchemasOrNeither(b: { inputSchema?: unknown; outputSchema?: unknown; sensitiveAttributes?: string[] }, ctx: z.RefinementCtx): void {
-  const properties = (b.inputSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
-  b.sensitiveAttributes?.forEach((name, i) => {
-    if (!Object.hasOwn(properties, name)) ctx.addIssue({ code: 'custom', path: ['sensitiveAttributes', i], message: `${JSON.stringify(name)} is not a feature of inputSchema` });
-  });
+function bothSchemasOrNeither(b: { inputSchema?: unknown; outputSchema?: unknown; fairness?: Fairness }, ctx: z.RefinementCtx): void {
   if (b.inputSchema !== undefined && b.outputSchema === undefined)
     ctx.addIssue({ code: 'custom', path: ['outputSchema'], message: 'is required with inputSchema (omit both for an OIP-only version)' });
   if (b.outputSchema !== undefined && b.inputSchema === undefined)
     ctx.addIssue({ code: 'custom', path: ['inputSchema'], message: 'is required with outputSchema (omit both for an OIP-only version)' });
+  if (b.fairness !== undefined)
+    for (const p of fairnessProblems(b.fairness, b.inputSchema, b.outputSchema)) ctx.addIssue({ code: 'custom', path: ['fairness', ...p.path], message: p.message });
 }
 
 export const CreateVersionBodySchema = z.strictObject(versionFields).superRefine(bothSchemasOrNeither).openapi('CreateVersionRequest', {
@@ -132,10 +127,10 @@ export const RegisterModelBodySchema = z
     baseline: versionFields.baseline,
     lineage: versionFields.lineage,
     modelCard: versionFields.modelCard,
-    sensitiveAttributes: versionFields.sensitiveAttributes,
+    fairness: versionFields.fairness,
   })
   .superRefine((b, ctx) => {
-    const versionKeys = ['artifactPath', 'checksum', 'inputSchema', 'outputSchema', 'trainingMetadata', 'baseline', 'lineage', 'modelCard', 'sensitiveAttributes'] as const;
+    const versionKeys = ['artifactPath', 'checksum', 'inputSchema', 'outputSchema', 'trainingMetadata', 'baseline', 'lineage', 'modelCard', 'fairness'] as const;
     if (b.version === undefined) {
       for (const k of versionKeys) if (b[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'needs "version" (it describes the first version)' });
       return;

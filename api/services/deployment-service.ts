@@ -3,7 +3,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { Actor, CommandProblem, ControlCommandKind } from '../../domain/deployments/commands';
 import { completedRollbackProblem } from '../../domain/deployments/completed-rollback';
-import { hasEnded, initialDeploymentView, type ApprovalState, type DeploymentStatusView } from '../../domain/deployments/deployment-status';
+import { hasEnded, initialDeploymentView, type ApprovalState, type DeploymentStatusView, type ValidationReport } from '../../domain/deployments/deployment-status';
 import { isTerminalStatus, type DeploymentStatus, type DeploymentStrategy, type Environment } from '../../domain/deployments/enums';
 import { durationMs } from '../../domain/deployments/iso-duration';
 import { planAbTest, planBlueGreen, planCanary, planRolling, planShadow, type DeploymentStep, type PlanContext } from '../../domain/deployments/steps';
@@ -23,7 +23,7 @@ import { RecentReads } from '../../infra/async/recent-reads';
 import type { TemporalGateway } from '../../infra/temporal/connection';
 import type { DeploymentInput } from '../../workflows/deployment-input';
 import { rollbackWorkflowId, type RollbackDeploymentInput } from '../../workflows/rollback-deployment';
-import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, rollbackUpdate, statusQuery, supersedeUpdate } from '../../workflows/messages';
+import { abortUpdate, approveUpdate, overrideGateUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, rollbackUpdate, statusQuery, supersedeUpdate } from '../../workflows/messages';
 import { DeploymentPhaseKey, DeploymentStrategyKey, EnvironmentKey, ModelNameKey, ModelVersionKey } from '../../workflows/search-attributes';
 
 /** The workflow type of each strategy (the exports of workflows/index.ts). */
@@ -595,6 +595,15 @@ export class DeploymentService {
     const cmd = { by: this.actor(principal), reason };
     const out = await this.send<ApprovalState>(d, (h) => h.startUpdate(def, { args: [cmd], waitForStage: 'ACCEPTED' }));
     return { deploymentId, approval: out.done ? out.result : null, accepted: true, before: commandState(d) };
+  }
+
+  /** An Admin lets a failed validation gate pass (the workflow checks that it waits on that gate). */
+  async overrideGate(deploymentId: string, gate: string, reason: string, principal: Principal): Promise<{ deploymentId: string; validationResult: ValidationReport | null; accepted: boolean; before: CommandState }> {
+    const d = await this.stored(deploymentId);
+    if (isTerminalStatus(d.status)) throw errors.conflict(`Deployment ${deploymentId} has ended (${d.status}); it takes no more commands`);
+    const cmd = { by: this.actor(principal), gate, reason };
+    const out = await this.send<ValidationReport>(d, (h) => h.startUpdate(overrideGateUpdate, { args: [cmd], waitForStage: 'ACCEPTED' }));
+    return { deploymentId, validationResult: out.done ? out.result : null, accepted: true, before: commandState(d) };
   }
 
   /**

@@ -305,7 +305,7 @@ export class ModelRegistryService {
       ...(body.baseline && { baseline: body.baseline }),
       ...(body.lineage && { lineage: body.lineage }),
       ...(body.modelCard && { modelCard: body.modelCard }),
-      ...(body.sensitiveAttributes && { sensitiveAttributes: body.sensitiveAttributes }),
+      ...(body.fairness && { fairness: body.fairness }),
       status: 'Registered',
       statusHistory: [{ status: 'Registered', at: now, by: principal.username }],
       createdAt: now,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { CreatedDeployment, DeploymentDetail, DeploymentSummary } from '../../api/services/deployment-service';
+import { MEASURED_GATES } from '../../domain/validation/gates';
 import { DEPLOYMENT_PHASES, DEPLOYMENT_STATUSES, DEPLOYMENT_STRATEGIES, ENVIRONMENTS } from '../../domain/deployments/enums';
 import { pickEnum, type CliContext } from '../context';
 import { UsageError } from '../errors';
@@ -102,6 +103,18 @@ export function registerDeploymentCommands(program: Command, ctx: CliContext): v
         ctx.print(cmd, answer, (a) => [`${a.deploymentId}: approval ${a.approval?.state ?? '-'}${a.accepted ? '' : ' (not accepted)'}`]);
       });
   }
+
+  program
+    .command('override')
+    .description('let a failed validation gate pass (Admin); the deployment goes on')
+    .argument('<id>', 'deployment id')
+    .requiredOption('--gate <gate>', `the failed gate: ${MEASURED_GATES.join(', ')}`)
+    .requiredOption('--reason <text>', 'why (kept in the validation report, the history and the audit log)')
+    .action(async (id: string, opts: { gate: string; reason: string }, cmd: Command) => {
+      const gate = pickEnum(opts.gate, MEASURED_GATES, 'gate');
+      const answer = await ctx.client(cmd).post<{ deploymentId: string; validationResult: { passed: boolean } | null }>(`/api/v1/deployments/${enc(id)}/override`, { gate, reason: opts.reason });
+      ctx.print(cmd, answer, (a) => [`${a.deploymentId}: ${gate} overridden; validation ${a.validationResult?.passed ? 'passed' : 'still failing'}`]);
+    });
 
   for (const kind of CONTROL) {
     const reasonRequired = kind === 'abort' || kind === 'rollback';

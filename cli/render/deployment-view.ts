@@ -39,6 +39,7 @@ export function renderDeployment(d: DeploymentDetail, o: RenderOptions): string[
     `${c.bold(`${d.modelName} ${d.version}`)}  ${d.strategy} → ${d.environment}  ${statusText(d, c)}  ${c.dim(d.deploymentId)}`,
     stepLine(d, o.now),
     ...trafficLines(d, o),
+    ...validationLines(d, c),
     ...approvalLines(d, o),
     ...analysisLines(d, c),
     ...liveLines(d),
@@ -97,6 +98,26 @@ function approvalLines(d: DeploymentDetail, o: RenderOptions): string[] {
   }
   const by = a.decidedByName ?? a.decidedBy;
   return [`approval: ${a.state}${by ? ` by ${by}` : ''}${a.reason ? `: ${a.reason}` : ''}`];
+}
+
+/**
+ * The validation report while it matters (validating, waiting for an override, or any gate failed
+ * or overridden): one line per gate, and how to override. Example: "  latency  Failed: candidate median 1.4 ms …".
+ */
+function validationLines(d: DeploymentDetail, c: Colors): string[] {
+  const r = d.validationResult;
+  if (!r) return [];
+  const notable = r.checks.some((k) => !k.passed || k.outcome === 'Overridden');
+  if (d.phase !== 'AwaitingOverride' && !notable) return [];
+  const lines = [`validation: ${r.passed ? c.green('passed') : c.red('failed')}`];
+  for (const k of r.checks) {
+    const outcome = k.outcome ?? (k.passed ? 'Passed' : 'Failed');
+    const by = k.override ? ` (overridden by ${k.override.byName}: ${k.override.reason})` : '';
+    lines.push(`  ${k.name.padEnd(20)} ${outcome === 'Failed' ? c.red(outcome) : outcome === 'Passed' ? c.green(outcome) : c.yellow(outcome)}: ${k.message}${by}`);
+  }
+  const waiting = r.checks.filter((k) => !k.passed && k.overridable).map((k) => k.name);
+  if (d.phase === 'AwaitingOverride' && waiting.length > 0) lines.push(c.yellow(`waiting for an Admin to override ${waiting.join(', ')}`) + `  (hotswap override ${d.deploymentId} --gate ${waiting[0]} --reason …)`);
+  return lines;
 }
 
 /** The last analysis window: each metric against its threshold, with the evidence behind the verdict. */

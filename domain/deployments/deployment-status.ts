@@ -14,11 +14,30 @@ export interface VersionRef {
   version: string;
 }
 
+/** Passed and Failed were measured; NotMeasured could not be (or is not checked) and does not block; Overridden failed and an Admin let it pass. */
+export type GateOutcome = 'Passed' | 'Failed' | 'NotMeasured' | 'Overridden';
+
+/** An Admin's override of a failed gate. */
+export interface GateOverride {
+  by: string;
+  byName: string;
+  reason: string;
+  at: string;
+}
+
 /** One validation gate's verdict. New gates add entries; the names are open. */
 export interface ValidationCheck {
   name: string;
+  /** True when the deployment may go on past this gate (Passed, NotMeasured, Overridden). */
   passed: boolean;
   message: string;
+  /** Absent on the checks that only pass or fail (artifact integrity, loads, schemas). */
+  outcome?: GateOutcome;
+  /** A failed measured gate an Admin may override. */
+  overridable?: boolean;
+  override?: GateOverride;
+  /** The numbers behind the verdict (e.g. candidateMedianMs, accuracy). */
+  measured?: Record<string, number>;
 }
 
 export interface ValidationReport {
@@ -32,6 +51,21 @@ export interface ValidationReport {
 /** Combines gate verdicts: passed only when every gate passed. Example: one failing gate → passed: false. */
 export function summarizeValidation(checks: ValidationCheck[], validatedAt: string, metrics: Record<string, number> = {}): ValidationReport {
   return { passed: checks.length > 0 && checks.every((c) => c.passed), checks, metrics, validatedAt };
+}
+
+/**
+ * The report after an Admin overrode the failed, overridable gate `name`: that check passes as
+ * Overridden (its measured message kept) and the report passes once no other check fails.
+ * Example: latency Failed, the rest Passed → override latency → passed: true, latency Overridden.
+ */
+export function overrideGate(report: ValidationReport, name: string, override: GateOverride): ValidationReport {
+  const checks = report.checks.map((c) => (c.name === name && c.overridable && !c.passed ? { ...c, passed: true, outcome: 'Overridden' as const, override } : c));
+  return { ...report, checks, passed: checks.every((c) => c.passed) };
+}
+
+/** The failed checks an Admin may override. Example: [{name: 'latency', passed: false, overridable: true}] → ['latency']. */
+export function overridableFailures(report: ValidationReport | null): string[] {
+  return (report?.checks ?? []).filter((c) => !c.passed && c.overridable).map((c) => c.name);
 }
 
 export type ApprovalDecisionState = 'NotRequired' | 'Pending' | 'Approved' | 'Rejected' | 'TimedOut';

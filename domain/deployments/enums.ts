@@ -34,6 +34,7 @@ export const DEPLOYMENT_PHASES = [
   'Pending',
   'Validating',
   'AwaitingApproval',
+  'AwaitingOverride',
   'WarmingUp',
   'SmokeTesting',
   'ShiftingTraffic',

@@ -38,12 +38,16 @@
  * |            | maxFailures               | 1              | failed batch attempts tolerated; past it every updated server rolls back |
  * |            | rollbackThresholds, minSamples | see below, 50 | metric check between batches |
  *
+ * Every strategy also takes `validationGates` (latency, accuracy, memory and bias gates and the
+ * override timeout; domain/validation/gate-thresholds.ts).
+ *
  * rollbackThresholds default to the spec's {accuracyDrop: 0.05 (relative), latencyIncrease: 1.5
  * (ratio), errorRateIncrease: 0.01 (absolute)}; a field set to null is not checked.
  */
 import { z } from 'zod';
 import { parseIsoDuration } from './iso-duration';
 import { DEPLOYMENT_STRATEGIES, ENVIRONMENTS } from './enums';
+import { ValidationGatesSchema } from '../validation/gate-thresholds';
 
 /** An ISO-8601 duration of days/hours/minutes/seconds, at least `minMs` long. */
 export const isoDuration = (minMs = 0) =>
@@ -67,6 +71,8 @@ export type RollbackThresholds = z.output<typeof RollbackThresholdsSchema>;
 
 const thresholds = () => RollbackThresholdsSchema.prefault({});
 const warmupDuration = () => isoDuration(1000).default('PT10M');
+/** Thresholds of the measured validation gates (domain/validation/gate-thresholds.ts has the table). */
+const validationGates = () => ValidationGatesSchema.prefault({});
 /** Why 30 minutes: long enough for error rates, latency and the first labelled feedback to show a regression that the analysis windows missed; it costs one extra loaded version meanwhile. */
 export const DEFAULT_BAKE_WINDOW = 'PT30M';
 const bakeWindow = () => isoDuration().default(DEFAULT_BAKE_WINDOW);
@@ -85,6 +91,7 @@ export const CanaryConfigSchema = z
     minLabelledSamplesPerStep: count(0).default(50),
     maxInconclusiveExtensions: z.number().int().min(0).max(50).default(2),
     warmupDuration: warmupDuration(),
+    validationGates: validationGates(),
     bakeWindow: bakeWindow(),
   })
   .refine((c) => c.initialPercentage === undefined || c.canaryPercentage === undefined || c.initialPercentage === c.canaryPercentage, {
@@ -107,6 +114,7 @@ export const BlueGreenConfigSchema = z
     minLabelledSamples: count(0).default(50),
     maxInconclusiveExtensions: z.number().int().min(0).max(50).default(2),
     warmupDuration: warmupDuration(),
+    validationGates: validationGates(),
   })
   .refine((c) => c.bakeWindow === undefined || c.keepBlueDuration === undefined || c.bakeWindow === c.keepBlueDuration, {
     message: 'keepBlueDuration is an older name of bakeWindow; they disagree',
@@ -132,6 +140,7 @@ export const AbTestConfigSchema = z
     rollbackThresholds: thresholds(),
     guardrailMinSamples: count().default(100),
     warmupDuration: warmupDuration(),
+    validationGates: validationGates(),
     bakeWindow: bakeWindow(),
   })
   .transform(({ strategy: _s, ...rest }) => rest);
@@ -148,6 +157,7 @@ export const ShadowConfigSchema = z
     latencyIncrease: z.number().min(1).max(100).nullable().default(1.5),
     errorRateIncrease: z.number().min(0).max(1).nullable().default(0.01),
     warmupDuration: warmupDuration(),
+    validationGates: validationGates(),
     bakeWindow: bakeWindow(),
   })
   .transform(({ strategy: _s, ...rest }) => rest);
@@ -162,6 +172,7 @@ export const RollingConfigSchema = z
     rollbackThresholds: thresholds(),
     minSamples: count().default(50),
     warmupDuration: warmupDuration(),
+    validationGates: validationGates(),
     bakeWindow: bakeWindow(),
   })
   .transform(({ strategy: _s, ...rest }) => rest);

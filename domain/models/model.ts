@@ -1,5 +1,6 @@
 import type { ModelFramework, ModelType, VersionStatus } from './enums';
 import type { ModelGraph, VersionInterface } from './graph';
+import type { Fairness } from '../validation/fairness';
 
 /** A registered model (DOMAIN_MODELS "Model"); versions live in their own collection. */
 export interface Model {
@@ -85,8 +86,8 @@ export interface ModelVersion {
   baseline?: PerformanceBaseline;
   lineage?: Lineage;
   modelCard?: ModelCard;
-  /** Features whose groups the metrics API compares (fairness); names of inputSchema properties. */
-  sensitiveAttributes?: string[];
+  /** Sensitive input features for the bias validation gate (domain/validation/fairness.ts). */
+  fairness?: Fairness;
   status: VersionStatus;
   statusHistory: StatusChange[];
   approvedBy?: string;

@@ -184,6 +184,8 @@ describe('canary deployments on the real stack under constant load', () => {
 
   it('3. canary 2.0.0 → 3.0.0-degraded with feedback flowing: automatic rollback on accuracy, zero failed requests, traffic back on 2.0.0', async () => {
     const { done, during } = await productionCanary('3.0.0-degraded', {
+      // The accuracy validation gate would stop it before traffic: this is about the canary analysis.
+      validationGates: { accuracyTolerance: null },
       initialPercentage: 30,
       incrementStep: 35,
       monitoringDuration: 'PT8S',

@@ -168,7 +168,7 @@ describe('lifecycle', () => {
     const done = await waitForEnd(stagingFirst);
     expect(done.status).toBe('Active');
     expect(done.validationResult.passed).toBe(true);
-    expect(done.validationResult.checks.map((c: { name: string }) => c.name).sort()).toEqual(['artifact-integrity', 'model-loads', 'schema-compatibility']);
+    expect(done.validationResult.checks.map((c: { name: string }) => c.name).sort()).toEqual(['accuracy', 'artifact-integrity', 'bias', 'latency', 'memory', 'model-loads', 'schema-compatibility']);
     expect(done.assignedServers.sort()).toEqual([...w.serverIds()].sort());
     expect(done.history.map((h: { step: string }) => h.step)).toEqual(expect.arrayContaining(['validate', 'warmUp', 'promote', 'end']));
     const table = await w.deps.routing.get(w.modelId, 'Staging');

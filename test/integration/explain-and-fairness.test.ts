@@ -3,7 +3,7 @@
  * `?explain=true` on the fraud-detection example answers KernelSHAP attributions that equal the
  * Shapley values computed here by their definition (the model run in-process with ONNX Runtime,
  * the same background rows); versions that cannot be explained are refused before the model is
- * called. A version registered with sensitiveAttributes gets per-group accuracy, positive rate and
+ * called. A version registered with fairness.sensitiveAttributes gets per-group accuracy, positive rate and
  * count in the metrics API from the feedback posted on its predictions.
  */
 // Side effect first: lets onnxruntime-node's native typed arrays pass jest's realm checks.
@@ -68,7 +68,7 @@ const SENSITIVE = ['is_international', 'merchant_category'];
 
 /** fraud-detection 1.0.0 as "fraud-fair", declaring sensitive attributes. */
 async function registerFair() {
-  const form = uploadForm({ ...fraud.metadata, name: 'fraud-fair', sensitiveAttributes: SENSITIVE }, fraud.onnx);
+  const form = uploadForm({ ...fraud.metadata, name: 'fraud-fair', fairness: { sensitiveAttributes: SENSITIVE } }, fraud.onnx);
   const res = await t.call('POST', '/api/v1/models', { token: admin, rawBody: form });
   if (res.status !== 201) throw new Error(`registering fraud-fair failed: ${res.status} ${JSON.stringify(res.body)}`);
   const v = (await t.call('GET', '/api/v1/models/fraud-fair/versions/1.0.0', { token: admin })).body;
@@ -148,14 +148,14 @@ describe('POST /api/v1/inference/{model}?explain=true', () => {
   });
 });
 
-describe('fairness: per-group metrics of a version with sensitiveAttributes', () => {
+describe('fairness: per-group metrics of a version with fairness.sensitiveAttributes', () => {
   it('refuses sensitive attributes that are not features, and stores nothing', async () => {
-    const form = uploadForm({ ...fraud.metadata, name: 'fraud-unfair', sensitiveAttributes: ['is_international', 'zip_code'] }, fraud.onnx);
+    const form = uploadForm({ ...fraud.metadata, name: 'fraud-unfair', fairness: { sensitiveAttributes: ['is_international', 'zip_code'] } }, fraud.onnx);
     const res = await t.call('POST', '/api/v1/models', { token: admin, rawBody: form });
     expect(res.status).toBe(400);
-    expect(res.body.error.details).toContainEqual({ field: 'metadata.sensitiveAttributes.1', message: '"zip_code" is not a feature of inputSchema' });
+    expect(res.body.error.details).toContainEqual({ field: 'metadata.fairness.sensitiveAttributes.1', message: '"zip_code" names no feature of the inputSchema' });
     expect((await t.call('GET', '/api/v1/models/fraud-unfair', { token: admin })).status).toBe(404);
-    expect((await t.call('GET', '/api/v1/models/fraud-fair/versions/1.0.0', { token: admin })).body.sensitiveAttributes).toEqual(SENSITIVE);
+    expect((await t.call('GET', '/api/v1/models/fraud-fair/versions/1.0.0', { token: admin })).body.fairness.sensitiveAttributes).toEqual(SENSITIVE);
   });
 
   it('answers per-group count, accuracy and positive rate, and the gaps, from feedback joined with the logged features', async () => {

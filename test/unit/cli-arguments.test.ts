@@ -140,6 +140,16 @@ describe('command lines', () => {
     expect(sentBody(r.calls[0].init)).toEqual({ reason: 'mine' });
   });
 
+  it('override sends the gate and the reason; an unknown gate is a usage error', async () => {
+    const r = await cli(['override', 'dep-1', '--gate', 'latency', '--reason', 'batch job'], () => new Response(JSON.stringify({ deploymentId: 'dep-1', validationResult: { passed: true }, accepted: true })));
+    expect(r).toMatchObject({ code: 0, out: 'dep-1: latency overridden; validation passed\n' });
+    expect(String(r.calls[0].url)).toMatch(/\/api\/v1\/deployments\/dep-1\/override$/);
+    expect(sentBody(r.calls[0].init)).toEqual({ gate: 'latency', reason: 'batch job' });
+    const bad = await cli(['override', 'dep-1', '--gate', 'speed', '--reason', 'x'], () => new Response('{}'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.calls).toEqual([]);
+  });
+
   it('refuses to call without credentials', async () => {
     const r = await cli(['whoami'], undefined, { HOME: '/nonexistent' });
     expect(r).toMatchObject({ code: 1, err: 'error: not logged in to http://localhost:8080 — run `hotswap login` (or set HOTSWAP_TOKEN)\n' });

@@ -33,6 +33,21 @@ describe('renderDeployment', () => {
     expect(render(canary({ approval: { ...waiting.approval, required: false, state: 'NotRequired' } }))).not.toContain('approval');
   });
 
+  it('shows the gates while one waits for an override, and how to override it; a passed report stays quiet', () => {
+    const report = { passed: false, metrics: {}, validatedAt: '2026-12-07T10:00:00Z', checks: [
+      { name: 'model-loads', passed: true, message: 'loaded' },
+      { name: 'latency', passed: false, outcome: 'Failed' as const, overridable: true, message: 'candidate median 1.4 ms vs stable 0.2 ms' },
+    ] };
+    const waiting = canary({ status: 'Validating', phase: 'AwaitingOverride', trafficPercentage: 0, validationResult: report });
+    const text = render(waiting);
+    expect(text).toContain('validation: failed');
+    expect(text).toContain('  latency              Failed: candidate median 1.4 ms vs stable 0.2 ms');
+    expect(text).toContain('hotswap override dep-1 --gate latency --reason');
+    const overridden = { ...report, passed: true, checks: [report.checks[0], { ...report.checks[1], passed: true, outcome: 'Overridden' as const, override: { by: 'u', byName: 'alice', reason: 'batch job', at: 'x' } }] };
+    expect(render(canary({ validationResult: overridden }))).toContain('Overridden: candidate median 1.4 ms vs stable 0.2 ms (overridden by alice: batch job)');
+    expect(render(canary({ validationResult: { ...report, passed: true, checks: [report.checks[0]] } }))).not.toContain('validation:');
+  });
+
   it('ends with the final state: the rollback with its reason and how fast traffic came back', () => {
     const rolledBack = canary({
       status: 'RolledBack',

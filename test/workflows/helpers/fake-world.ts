@@ -9,6 +9,7 @@ import type { MetricWindow } from '../../../domain/deployments/analysis';
 import type { ValidationCheck, VersionRef } from '../../../domain/deployments/deployment-status';
 import type { ShadowComparison } from '../../../domain/deployments/shadow-comparison';
 import type { SmokeTestResult } from '../../../domain/deployments/smoke-test';
+import type { CandidateMeasurement } from '../../../domain/validation/measurement';
 
 export const STABLE: VersionRef = { versionId: 'v1', version: '1.0.0' };
 export const CANDIDATE: VersionRef = { versionId: 'v2', version: '2.0.0' };
@@ -27,6 +28,8 @@ export interface FakeWorldOptions {
   windows?: (call: number) => Windows;
   /** Validation gate results. Default: all pass. */
   validation?: { integrity?: boolean; loads?: boolean; schema?: boolean };
+  /** What measureCandidate answers (the measured gates judge it). Default: nothing measured, so those gates do not block. */
+  measurement?: Partial<CandidateMeasurement>;
   warmUpFailures?: (versionId: string, servers: string[], call: number) => WarmUpResult['failed'];
   smokeTest?: SmokeTestResult;
   shadow?: (call: number) => ShadowComparison;
@@ -86,6 +89,22 @@ export function fakeWorld(opts: FakeWorldOptions = {}): FakeWorld {
     async checkCandidateLoads(input) {
       log('checkCandidateLoads', input);
       return check('loads', opts.validation?.loads);
+    },
+    async measureCandidate(input) {
+      log('measureCandidate', input);
+      const none: CandidateMeasurement = {
+        notMeasured: 'not measured in the fake world',
+        server: 's1',
+        sampleSource: null,
+        rows: [],
+        stableMeasured: false,
+        latencyMs: { candidate: [], stable: [] },
+        candidateMemoryBytes: null,
+        pool: [],
+        declared: { candidate: { accuracy: null, inferenceLatencyMs: null }, stable: null },
+        fairness: null,
+      };
+      return { ...none, ...opts.measurement };
     },
     async checkSchemaCompatibility(input) {
       log('checkSchemaCompatibility', input);
