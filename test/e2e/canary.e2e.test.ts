@@ -157,8 +157,10 @@ describe('canary deployments on the real stack under constant load', () => {
       maxInconclusiveExtensions: 3,
       // Relaxed on purpose: a few dozen samples per window on a busy 2-core machine are noisy.
       // Latency is not judged end to end (p99 of short windows on two shared cores is noise); the
-      // latency rule is covered by the workflow and unit tests.
-      rollbackThresholds: { accuracyDrop: 0.3, latencyIncrease: null, errorRateIncrease: 0.01 },
+      // latency rule is covered by the workflow and unit tests. Error rate: a window holds ~30
+      // candidate requests, and no test can show from 30 error-free requests that the error rate
+      // is within 1 point (docs/DECISIONS.md); within 10 points it can.
+      rollbackThresholds: { accuracyDrop: 0.3, latencyIncrease: null, errorRateIncrease: 0.1 },
     });
 
     expectEnded(done, 'Active');
