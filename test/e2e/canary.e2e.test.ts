@@ -236,8 +236,9 @@ describe('canary deployments on the real stack under constant load', () => {
       maxInconclusiveExtensions: 5,
       // What is under test here is the worker's death and restart, not accuracy (step 3 covers
       // it): labels lag behind under load (FerretDB SQLITE_BUSY), and a window without enough of
-      // them is rightly Inconclusive, so this canary judges the error rate only.
-      rollbackThresholds: { accuracyDrop: null, latencyIncrease: null, errorRateIncrease: 0.01 },
+      // them is rightly Inconclusive, so this canary judges the error rate only — within 10 points,
+      // what ~30 requests a window can show (docs/DECISIONS.md).
+      rollbackThresholds: { accuracyDrop: null, latencyIncrease: null, errorRateIncrease: 0.1 },
     });
     const mid = await withOutput(() => stack.waitForDeployment(id, (d) => d.status === 'Deploying' && d.trafficPercentage === 40 && d.phase === 'Analysing', 120_000));
     const historyBefore = (mid.history as any[]).length;
