@@ -15,7 +15,7 @@ const MAX_SETTLE_WAIT_MS = 60_000;
 /**
  * A bucket window as the analysis reads it. Errors are server errors only (5xx: the model or
  * the platform failed); a caller's bad request is not the candidate's fault. Accuracy counts
- * classification feedback; latency covers successful predictions.
+ * classification feedback; latency (summary and histogram) covers successful predictions.
  */
 export function toAnalysisWindow(w: BucketWindow): MetricWindow {
   const s = w.summary;
@@ -27,6 +27,8 @@ export function toAnalysisWindow(w: BucketWindow): MetricWindow {
     labelled: w.counters.clsLabelled,
     correct: w.counters.correct,
     ...(s.latencyStdDevMs !== null && { latencyStdDevMs: s.latencyStdDevMs }),
+    // The whole latency distribution: the anytime-valid latency test compares bucket counts.
+    latencyHistogram: [...w.counters.hist],
   };
 }
 

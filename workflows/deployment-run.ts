@@ -8,6 +8,7 @@ import { approvalProblems, controlProblems, refusalCode, type ApprovalCommand, t
 import { initialDeploymentView, type ApprovalState, type DeploymentStatusView, type HistoryEntry, type VersionRef } from '../domain/deployments/deployment-status';
 import { isTerminalStatus, type DeploymentPhase, type DeploymentStatus } from '../domain/deployments/enums';
 import { describeStep, isSkippedOnPromote, progressPercentage, type DeploymentStep } from '../domain/deployments/steps';
+import type { Judgement } from '../domain/decisions/judgement';
 import type { DeploymentInput } from './deployment-input';
 import { abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, rejectUpdate, resumeUpdate, rollbackUpdate, statusQuery, supersedeUpdate, type SupersedeCommand } from './messages';
 import { bookkeeping } from './activity-stubs';
@@ -235,10 +236,21 @@ export class DeploymentRun {
     installOverrideHandler(this);
   }
 
-  record(step: string, decision: string, reason: string): void {
-    const entry: HistoryEntry = { at: now(), step, decision, reason };
+  record(step: string, decision: string, reason: string, evidence?: Judgement[]): void {
+    const entry: HistoryEntry = { at: now(), step, decision, reason, ...(evidence && { evidence }) };
     this.view.history.push(entry);
     if (this.view.history.length > MAX_HISTORY) this.view.history.splice(0, this.view.history.length - MAX_HISTORY);
+  }
+
+  /** Pauses the deployment on its own (as a pause command would) until a person resumes, promotes or stops it. */
+  async hold(step: string, reason: string): Promise<void> {
+    if (!this.paused) {
+      this.paused = true;
+      this.resumeStatus = this.view.status;
+      this.resumePhase = this.view.phase;
+    }
+    this.record(step, 'Held', reason);
+    await this.setStatus('Paused', 'Paused');
   }
 
   /** Sets status and phase, upserts the DeploymentPhase search attribute and publishes the projection. */

@@ -2,6 +2,7 @@ import { MEASURED_GATES } from '../../domain/validation/gates';
 import express from 'express';
 import { z } from '../openapi/zod';
 import { DEPLOYMENT_STATUSES, DEPLOYMENT_STRATEGIES, ENVIRONMENTS } from '../../domain/deployments/enums';
+import { VERDICTS } from '../../domain/decisions/judgement';
 import { DeploymentRequestSchema } from '../../domain/deployments/strategy-config-schemas';
 import type { ControlCommandKind } from '../../domain/deployments/commands';
 import type { AuthModule } from '../app';
@@ -83,11 +84,35 @@ const ApprovalSchema = z.object({
   reason: z.string().nullable(),
 });
 
+const JudgementSchema = z
+  .object({
+    metric: z.enum(['errorRate', 'accuracy', 'latency']),
+    verdict: z.enum(VERDICTS),
+    test: z.string().openapi({ description: 'msprt-normal-mixture (error rate, accuracy; latency without histograms) or dirichlet-multinomial-sequential (latency histograms); docs/DECISIONS.md' }),
+    statistic: z.number().openapi({ description: 'Mixture likelihood ratio / Bayes factor: evidence of a difference' }),
+    bound: z.number().openapi({ description: '1/α: the statistic at or above it means a difference (false-alarm rate ≤ α however often one looks)' }),
+    estimate: z.number().openapi({ description: 'Degradation: candidate worse than control is positive (error-rate points, accuracy points, ln latency ratio)' }),
+    interval: z.tuple([z.number(), z.number()]).nullable().openapi({ description: 'Anytime-valid 1 − α interval for the degradation; null below the minimum samples' }),
+    margin: z.number().openapi({ description: 'The tolerance: Successful when the interval lies below it' }),
+    alpha: z.number(),
+    samples: z.object({ control: z.number(), candidate: z.number() }),
+    reason: z.string(),
+  })
+  .openapi('DecisionEvidence');
+
+const HistoryEntrySchema = z.object({
+  at: z.string(),
+  step: z.string(),
+  decision: z.string(),
+  reason: z.string(),
+  evidence: z.array(JudgementSchema).optional().openapi({ description: 'The judgements behind an analysis decision' }),
+});
+
 const DetailSchema = SummarySchema.omit({ approval: true })
   .extend({
     stable: z.object({ versionId: z.string(), version: z.string() }).nullable(),
     currentStep: z.unknown().openapi({ description: '{index, total, step, label, startedAt} or null' }),
-    history: z.array(z.object({ at: z.string(), step: z.string(), decision: z.string(), reason: z.string() })),
+    history: z.array(HistoryEntrySchema),
     approval: ApprovalSchema,
     validationResult: z.unknown().openapi({ description: '{passed, checks[{name, passed, message, outcome?, overridable?, override?, measured?}], metrics, validatedAt} or null' }),
     metrics: z.unknown().openapi({ description: 'The last analysis window: {from, to, stable, candidate, assessment} or null' }),

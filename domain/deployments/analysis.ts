@@ -16,6 +16,7 @@
  */
 import { normalSf } from '../statistics/distributions';
 import { twoProportionZTest } from '../statistics/hypothesis-tests';
+import type { Judgement } from '../decisions/judgement';
 import type { RollbackThresholds } from './strategy-config-schemas';
 
 export type { RollbackThresholds };
@@ -32,6 +33,8 @@ export interface MetricWindow {
   correct: number;
   /** Standard deviation of latency, when the store keeps second moments (needed by Welch's t-test). */
   latencyStdDevMs?: number;
+  /** Latency histogram of successful requests (fixed buckets, domain/metrics/histogram.ts), when read from the metric store. */
+  latencyHistogram?: number[];
 }
 
 export const ANALYSIS_PHASES = ['Successful', 'Inconclusive', 'Error', 'Failed'] as const;
@@ -46,7 +49,7 @@ export function worst(...phases: AnalysisPhase[]): AnalysisPhase {
 }
 
 export type AnalysisDecision = 'Promote' | 'Continue' | 'Rollback' | 'Inconclusive';
-export type MetricName = 'window' | 'traffic' | 'errorRate' | 'p99Latency' | 'meanLatency' | 'accuracy';
+export type MetricName = 'window' | 'traffic' | 'errorRate' | 'p99Latency' | 'meanLatency' | 'latency' | 'accuracy';
 
 export interface MetricCheck {
   metric: MetricName;
@@ -56,6 +59,8 @@ export interface MetricCheck {
   /** The threshold the check compares against (absolute, ratio or relative, per metric). */
   limit: number | null;
   reason: string;
+  /** The anytime-valid test's evidence (statistic, bound, interval, samples), for checks judged by domain/decisions. */
+  evidence?: Judgement;
 }
 
 export interface WindowAssessment {
@@ -77,7 +82,8 @@ export interface MinSamples {
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
 const pct = (x: number) => `${round(x * 100, 2)}%`;
 
-function windowProblems(w: MetricWindow): string[] {
+/** What makes a metric window unusable (negative or non-finite counts, more errors than requests …); empty when it is valid. */
+export function windowProblems(w: MetricWindow): string[] {
   const problems: string[] = [];
   for (const key of ['requests', 'errors', 'p99LatencyMs', 'meanLatencyMs', 'labelled', 'correct'] as const) {
     if (typeof w[key] !== 'number' || !Number.isFinite(w[key]) || w[key] < 0) problems.push(`${key} is ${String(w[key])}`);
@@ -192,8 +198,16 @@ export function assessWindow(
       checks.push({ metric: 'traffic', phase: short ? 'Inconclusive' : 'Successful', candidate: candidate.requests, stable: stable.requests, limit: min.requests, reason: short ? `traffic: ${short}` : 'enough traffic; no thresholds configured' });
     }
   }
+  return combineChecks(checks, options.final ?? false);
+}
+
+/**
+ * The window's assessment from its checks: the worst phase decides (Failed → Rollback,
+ * Successful everywhere → Continue, or Promote on the final step, anything else → Inconclusive).
+ */
+export function combineChecks(checks: MetricCheck[], final: boolean): WindowAssessment {
   const phase = worst(...checks.map((c) => c.phase));
-  const decision: AnalysisDecision = phase === 'Failed' ? 'Rollback' : phase === 'Successful' ? (options.final ? 'Promote' : 'Continue') : 'Inconclusive';
+  const decision: AnalysisDecision = phase === 'Failed' ? 'Rollback' : phase === 'Successful' ? (final ? 'Promote' : 'Continue') : 'Inconclusive';
   const notPassed = checks.filter((c) => c.phase !== 'Successful');
   return {
     decision,

@@ -2,6 +2,7 @@
  * What a deployment looks like from outside: the status query's answer, the MongoDB projection
  * and the workflow's result share these types.
  */
+import type { Judgement } from '../decisions/judgement';
 import type { AnalysisPhase, MetricWindow, WindowAssessment } from './analysis';
 import type { AbTestReport } from './ab-test';
 import { isTerminalStatus, type DeploymentPhase, type DeploymentStatus, type DeploymentStrategy, type Environment } from './enums';
@@ -88,6 +89,8 @@ export interface HistoryEntry {
   /** e.g. "Continue", "Rollback", "Approved", "Paused", "Done". */
   decision: string;
   reason: string;
+  /** The anytime-valid judgements behind an analysis decision: verdict, statistic, bound, interval, samples. */
+  evidence?: Judgement[];
 }
 
 /** What ended a deployment badly. */

@@ -157,8 +157,10 @@ describe('canary deployments on the real stack under constant load', () => {
       maxInconclusiveExtensions: 3,
       // Relaxed on purpose: a few dozen samples per window on a busy 2-core machine are noisy.
       // Latency is not judged end to end (p99 of short windows on two shared cores is noise); the
-      // latency rule is covered by the workflow and unit tests.
-      rollbackThresholds: { accuracyDrop: 0.3, latencyIncrease: null, errorRateIncrease: 0.01 },
+      // latency rule is covered by the workflow and unit tests. Error rate: a window holds ~30
+      // candidate requests, and no test can show from 30 error-free requests that the error rate
+      // is within 1 point (docs/DECISIONS.md); within 10 points it can.
+      rollbackThresholds: { accuracyDrop: 0.3, latencyIncrease: null, errorRateIncrease: 0.1 },
     });
 
     expectEnded(done, 'Active');
@@ -236,8 +238,9 @@ describe('canary deployments on the real stack under constant load', () => {
       maxInconclusiveExtensions: 5,
       // What is under test here is the worker's death and restart, not accuracy (step 3 covers
       // it): labels lag behind under load (FerretDB SQLITE_BUSY), and a window without enough of
-      // them is rightly Inconclusive, so this canary judges the error rate only.
-      rollbackThresholds: { accuracyDrop: null, latencyIncrease: null, errorRateIncrease: 0.01 },
+      // them is rightly Inconclusive, so this canary judges the error rate only — within 10 points,
+      // what ~30 requests a window can show (docs/DECISIONS.md).
+      rollbackThresholds: { accuracyDrop: null, latencyIncrease: null, errorRateIncrease: 0.1 },
     });
     const mid = await withOutput(() => stack.waitForDeployment(id, (d) => d.status === 'Deploying' && d.trafficPercentage === 40 && d.phase === 'Analysing', 120_000));
     const historyBefore = (mid.history as any[]).length;

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BUCKET_RESOLUTIONS_S, bucketStartMs, emptyCounters, observeGroundTruth, observePrediction, observeShadowAgreement, type BucketCounters, type PredictionRole } from '../../domain/metrics';
 import { initialDeploymentView, type DeploymentStatusView } from '../../domain/deployments/deployment-status';
+import { judgeWindow } from '../../domain/decisions/assess-window';
 import { MetricBucketRepository } from '../../infra/mongo/metric-bucket-repository';
 import { ApprovalNotifier, WebhookChannel, type ApprovalRequest } from '../../infra/notifications/approval-notifier';
 import { scoreDifference } from '../../activities/shadow';
@@ -226,6 +227,16 @@ describe('metric windows and shadow comparison', () => {
     expect(r.stable.p99LatencyMs).toBeGreaterThanOrEqual(10);
     expect(r.candidate).toMatchObject({ requests: 50, errors: 1, labelled: 20, correct: 15 });
     expect(r.candidate.meanLatencyMs).toBeCloseTo(22, 0);
+  });
+
+  it('carries the latency histograms, and the anytime-valid latency test judges them: 2× slower fails', async () => {
+    const r = await runActivity(w.activities.readMetricWindows, { modelId: w.modelId, environment: 'Staging', stable: { versionId: v1.versionId, ...window }, candidate: { versionId: v2.versionId, ...window } });
+    const sum = (h: number[] | undefined) => (h ?? []).reduce((a, b) => a + b, 0);
+    expect(sum(r.stable.latencyHistogram)).toBe(195); // 200 − 2 server − 3 client errors: latency of completed requests
+    expect(sum(r.candidate.latencyHistogram)).toBe(49);
+    const [latency] = judgeWindow(r.candidate, r.stable, { errorRateIncrease: null, latencyIncrease: 1.5, accuracyDrop: null }, { requests: 10, labelled: 10 });
+    expect(latency).toMatchObject({ metric: 'latency', test: 'dirichlet-multinomial-sequential', verdict: 'Failed', samples: { control: 195, candidate: 49 } });
+    expect(latency.statistic).toBeGreaterThanOrEqual(latency.bound);
   });
 
   it('waits METRICS_SETTLE_MS past a window that just ended before reading', async () => {

@@ -43,7 +43,7 @@ describe('blueGreenDeployment', () => {
   });
 
   it('a breach in the post-switch window switches back to blue (still warm)', async () => {
-    const { result, world } = await runToEnd(h, inputFor('BlueGreen', config), { windows: () => ({ stable: goodStable, candidate: { ...goodCandidate, errors: 30 } }) });
+    const { result, world } = await runToEnd(h, inputFor('BlueGreen', config), { windows: () => ({ stable: goodStable, candidate: { ...goodCandidate, errors: 300 } }) });
     expect(result.status).toBe('RolledBack');
     expect(result.rollback).toMatchObject({ trigger: 'threshold' });
     expect(world.routes.at(-1)!.pools).toEqual([{ versionId: 'v1', weight: 100 }]);

@@ -52,11 +52,10 @@ describe('canaryDeployment', () => {
   });
 
   it.each([
-    ['accuracy', { ...goodCandidate, correct: 70 }, 'accuracy'],
-    ['p99 latency', { ...goodCandidate, p99LatencyMs: 180 }, 'p99Latency'],
-    ['mean latency', { ...goodCandidate, meanLatencyMs: 90 }, 'meanLatency'],
-    ['error rate', { ...goodCandidate, errors: 15 }, 'errorRate'],
-  ])('rolls back when %s breaches its threshold at the second step', async (_name, bad, metric) => {
+    ['accuracy', { ...goodCandidate, correct: 1600 }, 'accuracy'],
+    ['latency', { ...goodCandidate, meanLatencyMs: 60 }, 'latency'],
+    ['error rate', { ...goodCandidate, errors: 120 }, 'errorRate'],
+  ])('rolls back when %s is significantly worse at the second step', async (_name, bad, metric) => {
     const { result, world } = await runToEnd(h, inputFor('Canary', config), { windows: (call) => ({ stable: goodStable, candidate: call === 1 ? bad : goodCandidate }) });
     expect(result.status).toBe('RolledBack');
     expect(result.rollback).toMatchObject({ trigger: 'threshold', errors: [] });
@@ -77,6 +76,12 @@ describe('canaryDeployment', () => {
     expect(event).toMatchObject({ type: 'deployment.rolled_back', automatic: true, rollback: { trigger: 'threshold', reason: result.rollback!.reason }, deployment: { previousVersion: '1.0.0' } });
     expect(event.evidence.metrics).toEqual(result.metrics);
     expect(event.evidence.metrics.assessment.breached).toContain(metric);
+
+    // The history says why: the failed judgement's statistic crossed its bound.
+    const failed = result.history.find((e) => e.decision === 'Rollback' && e.evidence)!.evidence!.find((j) => j.verdict === 'Failed')!;
+    expect(failed.metric).toBe(metric);
+    expect(failed.statistic).toBeGreaterThanOrEqual(failed.bound);
+    expect(failed.samples).toEqual({ control: expect.any(Number), candidate: expect.any(Number) });
   });
 
   it('extends an inconclusive window and continues when enough samples arrive', async () => {
@@ -91,30 +96,38 @@ describe('canaryDeployment', () => {
   });
 
   it('an accuracy dip past the limit on few labels waits for more labels instead of rolling back', async () => {
-    // 42/50 (84 %) against 180/200 (90 %): 6.7 % below stable, over the 5 % limit, but p = 0.11.
+    // 42/50 (84 %) against 3600/4000 (90 %): 6.7 % below stable, over the 5 % limit, but 50 labels cannot tell.
     const noisy = { ...goodCandidate, labelled: 50, correct: 42 };
     const { result } = await runToEnd(h, inputFor('Canary', config), { windows: (call) => ({ stable: goodStable, candidate: call === 0 ? noisy : goodCandidate }) });
     expect(result.status).toBe('Active');
     const inconclusive = result.history.find((e) => e.decision === 'Inconclusive');
-    expect(inconclusive?.reason).toMatch(/accuracy 84% is 6\.67% below stable 90% .* not yet significant on 50 vs 200 labels \(p = 0\.114\d* ≥ 0\.05\)/);
+    expect(inconclusive?.reason).toMatch(/accuracy drop 6%, .* neither above 0 nor below the 4\.5% tolerance yet on 4000 vs 50/);
+    expect(inconclusive?.evidence?.find((j) => j.metric === 'accuracy')).toMatchObject({ verdict: 'Inconclusive', samples: { control: 4000, candidate: 50 } });
     expect(result.history.some((e) => e.decision === 'Extend')).toBe(true);
   });
 
   it('rolls back on an accuracy drop the labels make significant', async () => {
-    // 40/50 (80 %) against 180/200: 11 % below stable, p = 0.026.
-    const { result } = await runToEnd(h, inputFor('Canary', config), { windows: always({ stable: goodStable, candidate: { ...goodCandidate, labelled: 50, correct: 40 } }) });
+    // 400/500 (80 %) against 3600/4000 (90 %): 10 points below, outside the anytime-valid interval.
+    const { result } = await runToEnd(h, inputFor('Canary', config), { windows: always({ stable: goodStable, candidate: { ...goodCandidate, labelled: 500, correct: 400 } }) });
     expect(result.status).toBe('RolledBack');
     expect(result.rollback).toMatchObject({ trigger: 'threshold' });
-    expect(result.rollback!.reason).toContain('accuracy 80% is 11.11% below stable 90%');
+    expect(result.rollback!.reason).toMatch(/accuracy drop 10% is above 0/);
   });
 
-  it('fails safe: still inconclusive after maxInconclusiveExtensions → rolled back', async () => {
-    const thin = { ...goodCandidate, requests: 20 };
-    const { result, world } = await runToEnd(h, inputFor('Canary', { ...config, maxInconclusiveExtensions: 2 }), { windows: always({ stable: goodStable, candidate: thin }) });
-    expect(result.status).toBe('RolledBack');
-    expect(result.rollback?.trigger).toBe('inconclusive');
-    expect(world.named('readMetricWindows')).toHaveLength(3);
-    expect(weights(world.routes)).toEqual([10, 0]);
+  it('holds a good version on too few labels for a person instead of rolling it back (85 % vs 90 % on 20 labels)', async () => {
+    const fewLabels = { ...goodCandidate, labelled: 20, correct: 17 };
+    await runDeployment(h, inputFor('Canary', { ...config, maxInconclusiveExtensions: 2 }), { windows: always({ stable: goodStable, candidate: fewLabels }) }, async ({ handle, world, waitFor }) => {
+      await h.env.sleep('20 minutes'); // three 5-minute windows (the step and two extensions)
+      const held = await waitFor((s) => s.status === 'Paused', 'the hold');
+      expect(held.rollback).toBeNull();
+      expect(held.history.at(-1)).toMatchObject({ decision: 'Held', reason: expect.stringContaining('still inconclusive after 2 extension(s)') });
+      expect(world.named('readMetricWindows')).toHaveLength(3);
+      expect(weights(world.routes)).toEqual([10]);
+      // A person who knows the version is fine promotes it.
+      await handle.executeUpdate(promoteUpdate, { args: [{ by: ENGINEER, reason: 'labels are slow this week' }] });
+      const result = (await handle.result()) as DeploymentStatusView;
+      expect(result.status).toBe('Active');
+    });
   });
 
   it('treats unreadable metrics as inconclusive (never as a pass), then fails safe', async () => {

@@ -1,3 +1,4 @@
+import { stepAlpha } from '../../domain/decisions/assess-window';
 import { planCanary } from '../../domain/deployments/steps';
 import { describeStep } from '../../domain/deployments/steps';
 import type { DeploymentResult } from '../../domain/deployments/deployment-status';
@@ -20,6 +21,8 @@ export async function canaryDeployment(input: CanaryDeploymentInput): Promise<De
           thresholds: c.rollbackThresholds,
           minSamples: { requests: c.minSamplesPerStep, labelled: c.minLabelledSamplesPerStep },
           maxInconclusiveExtensions: c.maxInconclusiveExtensions,
+          // Each step's window is its own test: the rollout's false-rollback budget is split over them.
+          alpha: stepAlpha(run.plan.filter((s) => s.kind === 'analysis').length),
         });
       },
     },

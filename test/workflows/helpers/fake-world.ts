@@ -15,9 +15,9 @@ export const STABLE: VersionRef = { versionId: 'v1', version: '1.0.0' };
 export const CANDIDATE: VersionRef = { versionId: 'v2', version: '2.0.0' };
 
 /** Healthy traffic: 0.5% errors, p99 100 ms, 90% accuracy. */
-export const goodStable: MetricWindow = { requests: 1000, errors: 5, p99LatencyMs: 100, meanLatencyMs: 40, labelled: 200, correct: 180, latencyStdDevMs: 15 };
+export const goodStable: MetricWindow = { requests: 20000, errors: 100, p99LatencyMs: 100, meanLatencyMs: 40, labelled: 4000, correct: 3600, latencyStdDevMs: 15 };
 /** A candidate as good as stable (within every threshold). */
-export const goodCandidate: MetricWindow = { requests: 300, errors: 2, p99LatencyMs: 105, meanLatencyMs: 41, labelled: 100, correct: 90, latencyStdDevMs: 15 };
+export const goodCandidate: MetricWindow = { requests: 6000, errors: 30, p99LatencyMs: 100, meanLatencyMs: 40, labelled: 2000, correct: 1800, latencyStdDevMs: 15 };
 
 export type Windows = { stable: MetricWindow; candidate: MetricWindow };
 
