@@ -16,14 +16,16 @@ export interface Point {
 export interface ChartSpec {
   title: string;
   unit: string;
-  /** The analysis check whose threshold is drawn. */
-  check: MetricName;
+  /** The analysis checks whose threshold is drawn (the first found): checks of this chart's measure only. */
+  checks: readonly MetricName[];
   value(m: NonNullable<NonNullable<DeploymentDetail['liveMetrics']>['candidate']>): number | null;
 }
 
 export const CHARTS: ChartSpec[] = [
-  { title: 'Error rate', unit: '', check: 'errorRate', value: (m) => m.errorRate },
-  { title: 'p99 latency', unit: 'ms', check: 'p99Latency', value: (m) => m.p99LatencyMs },
+  { title: 'Error rate', unit: '', checks: ['errorRate'], value: (m) => m.errorRate },
+  // The anytime-valid latency test's tolerance is a ratio of means: its line belongs on the mean chart.
+  { title: 'Mean latency', unit: 'ms', checks: ['latency', 'meanLatency'], value: (m) => m.avgLatencyMs },
+  { title: 'p99 latency', unit: 'ms', checks: ['p99Latency'], value: (m) => m.p99LatencyMs },
 ];
 
 const MAX_POINTS = 300;
@@ -40,6 +42,6 @@ export function appendPoint(series: Point[], d: DeploymentDetail, spec: ChartSpe
 
 /** The candidate's threshold for this chart from the last analysis window, null before one ran. */
 export function thresholdOf(d: DeploymentDetail, spec: ChartSpec): number | null {
-  const check = d.metrics?.assessment?.checks.find((c) => c.metric === spec.check);
+  const check = d.metrics?.assessment?.checks.find((c) => spec.checks.includes(c.metric));
   return check ? candidateBound(check) : null;
 }

@@ -167,7 +167,7 @@ describe('rollback of a completed deployment', () => {
 describe('supersede', () => {
   it('a new deployment supersedes one in its bake window; the list shows one current deployment; a superseded one cannot be rolled back', async () => {
     const { id: baking } = await promoted('2.0.0', 'PT10M');
-    const next = await post('', canary('4.0.0-slow', { initialPercentage: 10, incrementStep: 45, monitoringDuration: 'PT10M', bakeWindow: 'PT0S', validationGates: { latencyIncrease: null } }));
+    const next = await post('', canary('4.0.0-slow', { initialPercentage: 10, incrementStep: 45, monitoringDuration: 'PT10M', bakeWindow: 'PT0S', validationGates: { latencyIncrease: null, accuracyTolerance: null } }));
     expect(next.status).toBe(202);
     const nextId = next.body.deploymentId;
 

@@ -29,6 +29,7 @@ describe('candidateBound', () => {
     [{ metric: 'errorRate', stable: 0.02, limit: 0.01 }, 0.03],
     [{ metric: 'p99Latency', stable: 12, limit: 1.5 }, 18],
     [{ metric: 'meanLatency', stable: 4, limit: 2 }, 8],
+    [{ metric: 'latency', stable: 4, limit: 1.5 }, 6],
     [{ metric: 'accuracy', stable: 0.9, limit: 0.05 }, 0.855],
     [{ metric: 'traffic', stable: 100, limit: 50 }, null],
     [{ metric: 'p99Latency', stable: null, limit: 1.5 }, null],
@@ -41,7 +42,7 @@ describe('candidateBound', () => {
 });
 
 describe('chart series', () => {
-  const [errorRate, p99] = CHARTS;
+  const [errorRate, mean, p99] = CHARTS;
   it('adds one point per live window end, candidate and stable, and ignores a repeated window', () => {
     const d = canaryDetail();
     const once = appendPoint([], d, p99);
@@ -56,5 +57,10 @@ describe('chart series', () => {
     expect(thresholdOf(canaryDetail(), errorRate)).toBeCloseTo(0.01, 10);
     expect(thresholdOf(canaryDetail(), p99)).toBe(22);
     expect(thresholdOf(canaryDetail({ metrics: null }), p99)).toBeNull();
+    // The anytime-valid rules judge latency on the means: their line is on the mean chart, not the p99 one.
+    const d = canaryDetail();
+    const sequential = canaryDetail({ metrics: { ...d.metrics!, assessment: { ...d.metrics!.assessment!, checks: [{ metric: 'latency', phase: 'Successful', candidate: 5, stable: 4, limit: 1.5, reason: '' }] } } });
+    expect(thresholdOf(sequential, mean)).toBe(6);
+    expect(thresholdOf(sequential, p99)).toBeNull();
   });
 });

@@ -1,11 +1,12 @@
 import { AbTestConfigSchema, BlueGreenConfigSchema, CanaryConfigSchema, DeploymentRequestSchema, parseStrategyConfig, RollingConfigSchema, ShadowConfigSchema } from '../../domain/deployments/strategy-config-schemas';
 import { durationMs, formatIsoDuration, parseIsoDuration } from '../../domain/deployments/iso-duration';
+import { DEFAULT_VALIDATION_GATES } from '../../domain/validation/gate-thresholds';
 
 const thresholds = { accuracyDrop: 0.05, latencyIncrease: 1.5, errorRateIncrease: 0.01 };
 
 describe('strategy config defaults', () => {
   it('Canary', () => {
-    expect(CanaryConfigSchema.parse({})).toEqual({ initialPercentage: 10, incrementStep: 15, monitoringDuration: 'PT5M', rollbackThresholds: thresholds, minSamplesPerStep: 100, minLabelledSamplesPerStep: 50, maxInconclusiveExtensions: 2, warmupDuration: 'PT10M', bakeWindow: 'PT30M' });
+    expect(CanaryConfigSchema.parse({})).toEqual({ initialPercentage: 10, incrementStep: 15, monitoringDuration: 'PT5M', rollbackThresholds: thresholds, minSamplesPerStep: 100, minLabelledSamplesPerStep: 50, maxInconclusiveExtensions: 2, warmupDuration: 'PT10M', bakeWindow: 'PT30M', validationGates: DEFAULT_VALIDATION_GATES });
   });
   it('BlueGreen', () => {
     expect(BlueGreenConfigSchema.parse({})).toMatchObject({ smokeTestSamples: 100, smokeTestMinAccuracyRatio: 0.95, monitoringDuration: 'PT5M', bakeWindow: 'PT30M', rollbackThresholds: thresholds });
