@@ -328,6 +328,8 @@ it('A/B 2.0.0 vs 3.0.0 on accuracy with feedback: sticky by X-User-Id, a stored 
     // The primary metric decides; the accuracy guardrail would pre-empt the test, latency is noisy here.
     rollbackThresholds: { accuracyDrop: null, latencyIncrease: null, errorRateIncrease: 0.01 },
     guardrailMinSamples: 20,
+    // The challenger is weaker on purpose: the holdout accuracy gate would stop it before the test.
+    validationGates: { accuracyTolerance: null },
   };
   const started = await deploy('3.0.0-degraded', 'ABTesting', config);
 
